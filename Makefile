@@ -1,0 +1,110 @@
+# hako: build, test, demo and install. `make help` lists the targets.
+#
+# CC, CFLAGS and LDFLAGS are honoured. With a musl compiler (CC='musl-gcc -static')
+# Lua is built from Debian's lua5.4 source package and everything links statically.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+# Where a stock lua5.4 finds modules: pkg-config's Lua dir under PREFIX, and the C
+# module dir lua5.4 searches under PREFIX (Debian's multiarch one is not searched there).
+LUA_LMOD ?= $(shell pkg-config --define-variable=prefix=$(PREFIX) --variable=INSTALL_LMOD lua5.4 2>/dev/null || echo $(PREFIX)/share/lua/5.4)
+LUA_CMOD ?= $(PREFIX)/lib/lua/5.4
+
+CFLAGS ?= -O2 -g
+WARNINGS = -std=c99 -Wall -Wextra -pedantic
+LUA ?= lua5.4
+B = build
+
+ifneq (,$(findstring musl,$(CC)))
+include c/static.mk
+PIC =
+CORE_SO =
+else
+LUA_CFLAGS := $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
+# Linking Lua statically saves the dynamic loader's work at every start.
+LUA_LIBS := $(shell pkg-config --variable=libdir lua5.4 2>/dev/null)/liblua5.4.a -lm -ldl
+LUAC := luac5.4
+LUA_DEPS :=
+PIC = -fPIC
+CORE_SO = $(B)/lib/hako/core.so
+endif
+
+CORE_SRC = c/core.c c/process.c c/signal.c c/namespace.c c/mount.c c/file.c c/cred.c
+CORE_OBJ = $(CORE_SRC:c/%.c=$(B)/obj/%.o)
+MODULES = $(wildcard lua/hako/*.lua)
+COMMANDS = bin/hako bin/hako-run
+LINKS = $(B)/hako-run
+
+.PHONY: all check demo deps install uninstall clean help
+all: $(B)/hako $(LINKS) $(CORE_SO)
+
+help:
+	@echo 'make [all]    build build/hako, its hako-run link and build/lib/hako/core.so'
+	@echo 'make check    install test dependencies if root, build, run every test'
+	@echo 'make demo     install dependencies if root, build, run a busybox sandbox'
+	@echo 'make install  PREFIX=$(PREFIX) DESTDIR= LUA_LMOD=$(LUA_LMOD) LUA_CMOD=$(LUA_CMOD)'
+
+$(B)/obj/%.o: c/%.c c/core.h $(LUA_DEPS) | $(B)/obj
+	$(CC) $(WARNINGS) $(CFLAGS) $(PIC) $(LUA_CFLAGS) -c -o $@ $<
+
+$(B)/obj/launcher.o: c/embedded.h
+
+# Every module and command as bytecode from the luac of the Lua that is linked in.
+$(B)/bytecode/%.luac: lua/hako/%.lua $(LUA_DEPS) | $(B)/bytecode
+	$(LUAC) -o $@ $<
+$(B)/bytecode/bin-%.luac: bin/% $(LUA_DEPS) | $(B)/bytecode
+	$(LUAC) -o $@ $<
+
+BYTECODE = $(MODULES:lua/hako/%.lua=$(B)/bytecode/%.luac) $(COMMANDS:bin/%=$(B)/bytecode/bin-%.luac)
+module_name = $(if $(filter init,$(1)),hako,hako.$(1))
+
+$(B)/embedded.c: $(BYTECODE) c/embed.lua
+	$(LUA) c/embed.lua $@ \
+	  $(foreach m,$(MODULES:lua/hako/%.lua=%),module:$(call module_name,$(m))=$(B)/bytecode/$(m).luac) \
+	  $(foreach c,$(COMMANDS:bin/%=%),command:$(c)=$(B)/bytecode/bin-$(c).luac)
+
+$(B)/obj/embedded.o: $(B)/embedded.c c/embedded.h
+	$(CC) $(CFLAGS) -Ic -c -o $@ $<
+
+$(B)/hako: $(CORE_OBJ) $(B)/obj/launcher.o $(B)/obj/embedded.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LUA_LIBS)
+
+$(LINKS): | $(B)
+	ln -sf hako $@
+
+$(B)/lib/hako/core.so: $(CORE_OBJ) | $(B)/lib/hako
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -o $@ $(CORE_OBJ)
+
+$(B) $(B)/obj $(B)/bytecode $(B)/lib/hako:
+	mkdir -p $@
+
+deps:
+	@sh spec/deps.sh
+
+# The tests run the built binary; TAP from luaunit, summed up by prove.
+check: deps
+	$(MAKE) all
+	LUA_PATH='lua/?.lua;lua/?/init.lua;spec/?.lua;;' LUA_CPATH='$(B)/lib/?.so;;' HAKO_BUILD=$(B) \
+	  prove --exec $(LUA) spec/*_spec.lua
+
+demo: deps
+	$(MAKE) all
+	sh spec/demo.sh $(B)/hako-run
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LUA_LMOD)/hako
+	install -m 755 $(B)/hako $(DESTDIR)$(BINDIR)/hako
+	ln -sf hako $(DESTDIR)$(BINDIR)/hako-run
+	install -m 644 $(MODULES) $(DESTDIR)$(LUA_LMOD)/hako/
+ifneq (,$(CORE_SO))
+	install -d $(DESTDIR)$(LUA_CMOD)/hako
+	install -m 755 $(CORE_SO) $(DESTDIR)$(LUA_CMOD)/hako/core.so
+endif
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/hako $(DESTDIR)$(BINDIR)/hako-run
+	rm -rf $(DESTDIR)$(LUA_LMOD)/hako $(DESTDIR)$(LUA_CMOD)/hako
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,73 @@
+/* core.c: the hako.core module entry: shared helpers, and the gathering of every kernel area. */
+#include <errno.h>
+#include <string.h>
+
+#include "core.h"
+
+int hako_fail(lua_State *L, int err, const char *call, const char *path)
+{
+	lua_pushnil(L);
+	if (path)
+		lua_pushfstring(L, "%s %s: %s", call, path, strerror(err));
+	else
+		lua_pushfstring(L, "%s: %s", call, strerror(err));
+	lua_pushinteger(L, err);
+	return 3;
+}
+
+int hako_result(lua_State *L, int rc, const char *call, const char *path)
+{
+	if (rc == -1)
+		return hako_fail(L, errno, call, path);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+void hako_set_funcs(lua_State *L, const luaL_Reg *funcs)
+{
+	luaL_setfuncs(L, funcs, 0);
+}
+
+void hako_set_consts(lua_State *L, const struct hako_const *consts)
+{
+	for (; consts->name; consts++) {
+		lua_pushinteger(L, consts->value);
+		lua_setfield(L, -2, consts->name);
+	}
+}
+
+char **hako_check_strings(lua_State *L, int arg)
+{
+	lua_Integer i, n;
+	char **v;
+
+	luaL_checktype(L, arg, LUA_TTABLE);
+	n = (lua_Integer)lua_rawlen(L, arg);
+	if (n < 0 || n > 1 << 20)
+		luaL_argerror(L, arg, "too many strings");
+	/* A userdata, so the array is freed by the GC even if a later check raises. */
+	v = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof *v, 0);
+	for (i = 1; i <= n; i++) {
+		if (lua_rawgeti(L, arg, i) != LUA_TSTRING)
+			luaL_argerror(L, arg, "array of strings expected");
+		/* The string stays alive: the table that holds it is an argument. */
+		v[i - 1] = (char *)lua_tostring(L, -1);
+		if (strlen(v[i - 1]) != lua_rawlen(L, -1))
+			luaL_argerror(L, arg, "string contains a NUL byte");
+		lua_pop(L, 1);
+	}
+	v[n] = NULL;
+	return v;
+}
+
+int luaopen_hako_core(lua_State *L)
+{
+	lua_newtable(L);
+	hako_open_process(L);
+	hako_open_signal(L);
+	hako_open_namespace(L);
+	hako_open_mount(L);
+	hako_open_file(L);
+	hako_open_cred(L);
+	return 1;
+}

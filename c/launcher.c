@@ -1,0 +1,135 @@
+/*
+ * launcher.c: the hako binary. A Lua interpreter with hako.core preloaded and every
+ * hako Lua module and command compiled in as bytecode, so that it reads no Lua file
+ * at run time (it keeps working after pivot_root has hidden the host). Multi-call:
+ * run as hako-run or hako-enter it is that command; run as hako it runs recipes.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <lua.h>
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "core.h"
+#include "embedded.h"
+
+static const struct hako_blob *find_blob(const struct hako_blob *list, const char *name)
+{
+	for (; list->name; list++)
+		if (strcmp(list->name, name) == 0)
+			return list;
+	return NULL;
+}
+
+/* A package.searchers entry that serves the embedded modules. */
+static int embedded_searcher(lua_State *L)
+{
+	const char *name = luaL_checkstring(L, 1);
+	const struct hako_blob *b = find_blob(hako_modules, name);
+
+	if (!b) {
+		lua_pushfstring(L, "no module '%s' built into hako", name);
+		return 1;
+	}
+	if (luaL_loadbufferx(L, (const char *)b->data, b->size, name, "b") != LUA_OK)
+		return lua_error(L);
+	lua_pushliteral(L, ":embedded:");
+	return 2;
+}
+
+/*
+ * require looks in package.preload, then in the embedded modules. A shipped command
+ * looks nowhere else, so nothing on disk (LUA_PATH, the current directory, the
+ * sandbox) can stand in for hako's code; a recipe may also load modules of its own.
+ */
+static void set_searchers(lua_State *L, int shipped)
+{
+	int n, i;
+
+	lua_getglobal(L, "package");
+	lua_getfield(L, -1, "searchers");
+	n = shipped ? 1 : (int)lua_rawlen(L, -1);
+	for (i = n; i >= 2; i--) {
+		lua_rawgeti(L, -1, i);
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_pushcfunction(L, embedded_searcher);
+	lua_rawseti(L, -2, 2);
+	if (shipped) {
+		for (i = (int)lua_rawlen(L, -1); i > 2; i--) {
+			lua_pushnil(L);
+			lua_rawseti(L, -2, i);
+		}
+		lua_pushliteral(L, "");
+		lua_setfield(L, -3, "path");
+		lua_pushliteral(L, "");
+		lua_setfield(L, -3, "cpath");
+	}
+	lua_pop(L, 2);
+	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+	lua_pushcfunction(L, luaopen_hako_core);
+	lua_setfield(L, -2, "hako.core");
+	lua_pop(L, 1);
+}
+
+static int traceback(lua_State *L)
+{
+	const char *msg = lua_tostring(L, 1);
+
+	luaL_traceback(L, L, msg ? msg : "(error object is not a string)", 1);
+	return 1;
+}
+
+/* Run the command script with arg = {[0] = argv[0], argv[1], ...}, as lua(1) does. */
+static int run_command(lua_State *L, const struct hako_blob *script, int argc, char **argv)
+{
+	int i;
+
+	lua_createtable(L, argc, 1);
+	for (i = 0; i < argc; i++) {
+		lua_pushstring(L, argv[i]);
+		lua_rawseti(L, -2, i);
+	}
+	lua_setglobal(L, "arg");
+	lua_pushcfunction(L, traceback);
+	if (luaL_loadbufferx(L, (const char *)script->data, script->size, script->name, "b") != LUA_OK)
+		return LUA_ERRSYNTAX;
+	for (i = 1; i < argc; i++)
+		lua_pushstring(L, argv[i]);
+	return lua_pcall(L, argc - 1, 0, -(argc + 1));
+}
+
+int main(int argc, char **argv)
+{
+	const char *self = argc > 0 ? argv[0] : "hako";
+	const char *slash = strrchr(self, '/');
+	const char *command = "hako";
+	const struct hako_blob *script;
+	lua_State *L;
+	int shipped;
+
+	if (slash)
+		self = slash + 1;
+	if (strcmp(self, "hako-run") == 0 || strcmp(self, "hako-enter") == 0)
+		command = self;
+	shipped = strcmp(command, "hako") != 0;
+	script = find_blob(hako_commands, command);
+	L = luaL_newstate();
+	if (!script || !L) {
+		fprintf(stderr, "%s: %s\n", self, L ? "not built into this binary" : "out of memory");
+		return 125;
+	}
+	/* LUA_PATH and LUA_CPATH are for recipes only; LUA_INIT is never run. */
+	if (shipped) {
+		lua_pushboolean(L, 1);
+		lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");
+	}
+	luaL_openlibs(L);
+	set_searchers(L, shipped);
+	if (run_command(L, script, argc, argv) != LUA_OK) {
+		fprintf(stderr, "%s: internal error: %s\n", self, lua_tostring(L, -1));
+		return 125;
+	}
+	return 0;
+}

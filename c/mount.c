@@ -1,0 +1,162 @@
+/* mount.c: mounts: mount, umount2, pivot_root, and the fd-based mount API. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "core.h"
+
+/*
+ * The new mount API (Linux 5.2 to 5.12) is missing from older libc headers,
+ * and <linux/mount.h> clashes with <sys/mount.h> on some: define what we use.
+ * Syscall numbers from 424 on are the same on every architecture.
+ */
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+#define MOUNT_ATTR_NOSUID 0x00000002
+#define MOUNT_ATTR_NODEV 0x00000004
+#define MOUNT_ATTR_NOEXEC 0x00000008
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+#ifndef MNT_DETACH
+#define MNT_DETACH 2
+#endif
+
+struct hako_mount_attr {
+	uint64_t attr_set;
+	uint64_t attr_clr;
+	uint64_t propagation;
+	uint64_t userns_fd;
+};
+
+/* mount(source, target, fstype, flags, data): source, fstype and data may be nil. */
+static int core_mount(lua_State *L)
+{
+	const char *src = luaL_optstring(L, 1, NULL);
+	const char *dst = luaL_checkstring(L, 2);
+	const char *type = luaL_optstring(L, 3, NULL);
+	unsigned long flags = (unsigned long)luaL_optinteger(L, 4, 0);
+	const char *data = luaL_optstring(L, 5, NULL);
+
+	return hako_result(L, mount(src, dst, type, flags, data), "mount", dst);
+}
+
+static int core_umount2(lua_State *L)
+{
+	const char *target = luaL_checkstring(L, 1);
+	int flags = (int)luaL_optinteger(L, 2, 0);
+
+	return hako_result(L, umount2(target, flags), "umount2", target);
+}
+
+/* pivot_root(new_root, put_old): glibc and musl have no wrapper. */
+static int core_pivot_root(lua_State *L)
+{
+	const char *new_root = luaL_checkstring(L, 1);
+	const char *put_old = luaL_checkstring(L, 2);
+
+	return hako_result(L, (int)syscall(SYS_pivot_root, new_root, put_old),
+			   "pivot_root", new_root);
+}
+
+/* mount_setattr(dirfd, path, flags, attr_set, attr_clr, propagation) */
+static int core_mount_setattr(lua_State *L)
+{
+	int dirfd = (int)luaL_checkinteger(L, 1);
+	const char *path = luaL_checkstring(L, 2);
+	unsigned int flags = (unsigned int)luaL_optinteger(L, 3, 0);
+	struct hako_mount_attr attr = {0, 0, 0, 0};
+
+	attr.attr_set = (uint64_t)luaL_optinteger(L, 4, 0);
+	attr.attr_clr = (uint64_t)luaL_optinteger(L, 5, 0);
+	attr.propagation = (uint64_t)luaL_optinteger(L, 6, 0);
+	return hako_result(L, (int)syscall(SYS_mount_setattr, dirfd, path, flags,
+					   &attr, sizeof attr), "mount_setattr", path);
+}
+
+/* open_tree(dirfd, path, flags) -> fd of a mount (a detached copy with OPEN_TREE_CLONE). */
+static int core_open_tree(lua_State *L)
+{
+	int dirfd = (int)luaL_checkinteger(L, 1);
+	const char *path = luaL_checkstring(L, 2);
+	unsigned int flags = (unsigned int)luaL_optinteger(L, 3, 0);
+	int fd = (int)syscall(SYS_open_tree, dirfd, path, flags);
+
+	if (fd == -1)
+		return hako_fail(L, errno, "open_tree", path);
+	lua_pushinteger(L, fd);
+	return 1;
+}
+
+/* move_mount(from_dirfd, from_path, to_dirfd, to_path, flags) */
+static int core_move_mount(lua_State *L)
+{
+	int from_fd = (int)luaL_checkinteger(L, 1);
+	const char *from = luaL_checkstring(L, 2);
+	int to_fd = (int)luaL_checkinteger(L, 3);
+	const char *to = luaL_checkstring(L, 4);
+	unsigned int flags = (unsigned int)luaL_optinteger(L, 5, 0);
+
+	return hako_result(L, (int)syscall(SYS_move_mount, from_fd, from, to_fd, to, flags),
+			   "move_mount", to);
+}
+
+static const luaL_Reg funcs[] = {
+	{"mount", core_mount},
+	{"umount2", core_umount2},
+	{"pivot_root", core_pivot_root},
+	{"mount_setattr", core_mount_setattr},
+	{"open_tree", core_open_tree},
+	{"move_mount", core_move_mount},
+	{NULL, NULL}
+};
+
+static const struct hako_const consts[] = {
+	HAKO_CONST(MS_RDONLY),
+	HAKO_CONST(MS_NOSUID),
+	HAKO_CONST(MS_NODEV),
+	HAKO_CONST(MS_NOEXEC),
+	HAKO_CONST(MS_REMOUNT),
+	HAKO_CONST(MS_BIND),
+	HAKO_CONST(MS_MOVE),
+	HAKO_CONST(MS_REC),
+	HAKO_CONST(MS_PRIVATE),
+	HAKO_CONST(MS_SLAVE),
+	HAKO_CONST(MS_SHARED),
+	HAKO_CONST(MS_UNBINDABLE),
+	HAKO_CONST(MNT_DETACH),
+	HAKO_CONST(MOUNT_ATTR_RDONLY),
+	HAKO_CONST(MOUNT_ATTR_NOSUID),
+	HAKO_CONST(MOUNT_ATTR_NODEV),
+	HAKO_CONST(MOUNT_ATTR_NOEXEC),
+	HAKO_CONST(AT_RECURSIVE),
+	HAKO_CONST(OPEN_TREE_CLONE),
+	HAKO_CONST(MOVE_MOUNT_F_EMPTY_PATH),
+	{NULL, 0}
+};
+
+void hako_open_mount(lua_State *L)
+{
+	hako_set_funcs(L, funcs);
+	hako_set_consts(L, consts);
+}

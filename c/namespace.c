@@ -1,0 +1,60 @@
+/* namespace.c: namespaces: unshare, setns, and what a new UTS namespace holds. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+static int core_unshare(lua_State *L)
+{
+	return hako_result(L, unshare((int)luaL_checkinteger(L, 1)), "unshare", NULL);
+}
+
+/* setns(fd, nstype): fd is a namespace file or a pidfd. */
+static int core_setns(lua_State *L)
+{
+	int fd = (int)luaL_checkinteger(L, 1);
+	int nstype = (int)luaL_optinteger(L, 2, 0);
+
+	return hako_result(L, setns(fd, nstype), "setns", NULL);
+}
+
+static int core_sethostname(lua_State *L)
+{
+	size_t len;
+	const char *name = luaL_checklstring(L, 1, &len);
+
+	return hako_result(L, sethostname(name, len), "sethostname", name);
+}
+
+static const luaL_Reg funcs[] = {
+	{"unshare", core_unshare},
+	{"setns", core_setns},
+	{"sethostname", core_sethostname},
+	{NULL, NULL}
+};
+
+static const struct hako_const consts[] = {
+	HAKO_CONST(CLONE_NEWNS),
+	HAKO_CONST(CLONE_NEWPID),
+	HAKO_CONST(CLONE_NEWIPC),
+	HAKO_CONST(CLONE_NEWUTS),
+	HAKO_CONST(CLONE_NEWNET),
+	HAKO_CONST(CLONE_NEWUSER),
+	HAKO_CONST(CLONE_NEWCGROUP),
+	HAKO_CONST(CLONE_NEWTIME),
+	HAKO_CONST(CLONE_VM),
+	{NULL, 0}
+};
+
+void hako_open_namespace(lua_State *L)
+{
+	hako_set_funcs(L, funcs);
+	hako_set_consts(L, consts);
+}

@@ -1,0 +1,168 @@
+/* process.c: processes: clone, execve, waitpid, kill, _exit, prctl and process identity. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core.h"
+
+extern char **environ;
+
+/*
+ * clone(flags): a fork into new namespaces. No CLONE_VM and no new stack: the
+ * child gets a copy-on-write copy of the parent, so the Lua state goes on there.
+ * The raw syscall because glibc's clone() wants a stack (clone(2), NOTES).
+ */
+static int core_clone(lua_State *L)
+{
+	unsigned long flags = (unsigned long)luaL_checkinteger(L, 1);
+	long pid;
+
+	if (flags & CLONE_VM)
+		return luaL_argerror(L, 1, "CLONE_VM is not allowed");
+	pid = syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (pid == -1)
+		return hako_fail(L, errno, "clone", NULL);
+	lua_pushinteger(L, pid);
+	return 1;
+}
+
+/* execve(path, argv, envp): returns only on failure. */
+static int core_execve(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	char **argv = hako_check_strings(L, 2);
+	char **envp = hako_check_strings(L, 3);
+
+	execve(path, argv, envp);
+	return hako_fail(L, errno, "execve", path);
+}
+
+/* waitpid(pid, options) -> pid, "exited"|"killed"|"stopped"|"continued", code; 0 when WNOHANG finds none. */
+static int core_waitpid(lua_State *L)
+{
+	pid_t pid = (pid_t)luaL_checkinteger(L, 1);
+	int options = (int)luaL_optinteger(L, 2, 0);
+	int status;
+	pid_t got;
+
+	do
+		got = waitpid(pid, &status, options);
+	while (got == -1 && errno == EINTR);
+	if (got == -1)
+		return hako_fail(L, errno, "waitpid", NULL);
+	lua_pushinteger(L, got);
+	if (got == 0)
+		return 1;
+	if (WIFEXITED(status)) {
+		lua_pushliteral(L, "exited");
+		lua_pushinteger(L, WEXITSTATUS(status));
+	} else if (WIFSIGNALED(status)) {
+		lua_pushliteral(L, "killed");
+		lua_pushinteger(L, WTERMSIG(status));
+	} else if (WIFSTOPPED(status)) {
+		lua_pushliteral(L, "stopped");
+		lua_pushinteger(L, WSTOPSIG(status));
+	} else {
+		lua_pushliteral(L, "continued");
+		lua_pushinteger(L, 0);
+	}
+	return 3;
+}
+
+static int core_kill(lua_State *L)
+{
+	pid_t pid = (pid_t)luaL_checkinteger(L, 1);
+	int sig = (int)luaL_checkinteger(L, 2);
+
+	return hako_result(L, kill(pid, sig), "kill", NULL);
+}
+
+static int core__exit(lua_State *L)
+{
+	_exit((int)luaL_optinteger(L, 1, 0));
+	return 0;
+}
+
+static int core_getpid(lua_State *L)
+{
+	lua_pushinteger(L, getpid());
+	return 1;
+}
+
+static int core_getppid(lua_State *L)
+{
+	lua_pushinteger(L, getppid());
+	return 1;
+}
+
+/* prctl(option, arg2, arg3, arg4, arg5) -> the call's non-negative result. */
+static int core_prctl(lua_State *L)
+{
+	int option = (int)luaL_checkinteger(L, 1);
+	unsigned long a[4];
+	int i, rc;
+
+	for (i = 0; i < 4; i++)
+		a[i] = (unsigned long)luaL_optinteger(L, i + 2, 0);
+	rc = prctl(option, a[0], a[1], a[2], a[3]);
+	if (rc == -1)
+		return hako_fail(L, errno, "prctl", NULL);
+	lua_pushinteger(L, rc);
+	return 1;
+}
+
+/* environ() -> {"NAME=value", ...}: the process environment, for --keep-env. */
+static int core_environ(lua_State *L)
+{
+	int i;
+
+	lua_newtable(L);
+	for (i = 0; environ && environ[i]; i++) {
+		lua_pushstring(L, environ[i]);
+		lua_rawseti(L, -2, i + 1);
+	}
+	return 1;
+}
+
+static const luaL_Reg funcs[] = {
+	{"clone", core_clone},
+	{"execve", core_execve},
+	{"waitpid", core_waitpid},
+	{"kill", core_kill},
+	{"_exit", core__exit},
+	{"getpid", core_getpid},
+	{"getppid", core_getppid},
+	{"prctl", core_prctl},
+	{"environ", core_environ},
+	{NULL, NULL}
+};
+
+static const struct hako_const consts[] = {
+	HAKO_CONST(WNOHANG),
+	HAKO_CONST(PR_SET_PDEATHSIG),
+	HAKO_CONST(PR_GET_PDEATHSIG),
+	HAKO_CONST(PR_SET_NO_NEW_PRIVS),
+	HAKO_CONST(PR_GET_NO_NEW_PRIVS),
+	HAKO_CONST(PR_SET_DUMPABLE),
+	HAKO_CONST(PR_GET_DUMPABLE),
+	HAKO_CONST(PR_SET_KEEPCAPS),
+	HAKO_CONST(PR_CAPBSET_READ),
+	HAKO_CONST(PR_CAPBSET_DROP),
+	HAKO_CONST(PR_CAP_AMBIENT),
+	HAKO_CONST(PR_CAP_AMBIENT_CLEAR_ALL),
+	HAKO_CONST(PR_SET_CHILD_SUBREAPER),
+	{NULL, 0}
+};
+
+void hako_open_process(lua_State *L)
+{
+	hako_set_funcs(L, funcs);
+	hako_set_consts(L, consts);
+}

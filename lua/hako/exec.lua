@@ -1,0 +1,100 @@
+-- hako.exec: runs a plan through hako.core. The only module that starts processes.
+--
+-- Host steps run in the calling process. The "clone" step starts the sandbox's first
+-- process, which runs the sandbox steps and ends in exec; if one fails, it sends the
+-- failure to the host side through a close-on-exec pipe and exits, so the caller reports
+-- it. A successful exec closes that pipe, which is how the host side knows the sandbox is
+-- up. The child never returns into the caller's code: every path there ends in _exit.
+
+local failure = require "hako.failure"
+local host_steps = require "hako.host_steps"
+local sandbox_steps = require "hako.sandbox_steps"
+
+local check = failure.check
+
+local M = {}
+
+local function run_step(handlers, step, state)
+  local handler = handlers[step.op]
+  if not handler then failure.raise(step.op, "unknown step") end
+  handler(step, state)
+end
+
+local function run_sandbox(steps, from, state)
+  local ok, err = pcall(function()
+    for i = from, #steps do
+      if steps[i].side == "sandbox" then run_step(sandbox_steps, steps[i], state) end
+    end
+    failure.raise("plan", "has no exec step")
+  end)
+  if ok or not failure.is(err) then
+    err = failure.new("internal error", tostring(err))
+  end
+  -- status, what and why, one per line; the host side raises it again.
+  pcall(state.core.write, state.status_w,
+    string.format("%d\n%s\n%s", err.status, err.what, err.why))
+  state.core._exit(err.status)
+end
+
+local function start_sandbox(step, state)
+  local core = state.core
+  local flags = 0
+  for _, name in ipairs(step.flags) do flags = flags | core[name] end
+  -- status: sandbox -> host; alive: held open by the host so the sandbox can see it die.
+  local status_r, status_w = check(core.pipe2(core.O_CLOEXEC))
+  local alive_r, alive_w = check(core.pipe2(core.O_CLOEXEC))
+  io.stdout:flush()
+  io.stderr:flush()
+  local pid, message, errno = core.clone(flags)
+  if pid == 0 then
+    state.side = "sandbox"
+    core.close(status_r)
+    core.close(alive_w)
+    state.status_w, state.alive_r = status_w, alive_r
+    return true
+  end
+  core.close(status_w)
+  core.close(alive_r)
+  if not pid then
+    core.close(status_r)
+    core.close(alive_w)
+    failure.from_core(message, errno)
+  end
+  state.child, state.status_r, state.alive_w = pid, status_r, alive_w
+  return false
+end
+
+-- Whatever way the host side ends, leave nothing behind: no process, no fd, no file.
+local function clean_up(state)
+  local core = state.core
+  if state.child then
+    core.kill(state.child, core.SIGKILL)
+    core.waitpid(state.child, 0)
+    state.child = nil
+  end
+  for i = #state.cleanups, 1, -1 do state.cleanups[i]() end
+  for _, key in ipairs({ "status_r", "alive_w" }) do
+    if state[key] then core.close(state[key]) end
+  end
+end
+
+-- run(steps, core) -> the command's exit status (128+N if a signal N killed it).
+function M.run(steps, core)
+  local state = { core = core, side = "host", cleanups = {} }
+  local ok, err = pcall(function()
+    for i, step in ipairs(steps) do
+      if step.side == "host" then
+        if step.op == "clone" then
+          if start_sandbox(step, state) then run_sandbox(steps, i + 1, state) end
+        else
+          run_step(host_steps, step, state)
+        end
+      end
+    end
+  end)
+  clean_up(state)
+  if not ok then error(err, 0) end
+  return state.status
+end
+
+return M

@@ -1,0 +1,48 @@
+-- hako.failure: the error value hako raises: what failed, why, and the exit status it means.
+--
+-- Pure modules and the executor raise these with error(); the command scripts turn one into
+-- a single line "hako-run: <what>: <why>" and exit with its status.
+
+local Failure = {}
+Failure.__index = Failure
+
+function Failure.__tostring(f)
+  return f.what .. ": " .. f.why
+end
+
+local M = {}
+
+-- Statuses shared with env(1), timeout(1) and the shells.
+M.SETUP = 125          -- hako itself failed, or bad usage
+M.CANNOT_EXECUTE = 126
+M.NOT_FOUND = 127
+
+function M.new(what, why, status, errno)
+  return setmetatable({ what = what, why = why, status = status or M.SETUP, errno = errno }, Failure)
+end
+
+function M.raise(what, why, status, errno)
+  error(M.new(what, why, status, errno), 0)
+end
+
+function M.is(x)
+  return getmetatable(x) == Failure
+end
+
+-- Raise a failure from a hako.core error triple: ("mount /proc: Permission denied", 1).
+-- The core message already names the call and the path; split it at the last ": ".
+function M.from_core(message, errno, status)
+  local what, why = message:match("^(.*): ([^:]*)$")
+  M.raise(what or message, why or "failed", status, errno)
+end
+
+-- check(value, ...) passes a hako.core result through, and raises its error if it failed.
+function M.check(value, ...)
+  if value == nil then
+    local message, errno = ...
+    M.from_core(message, errno)
+  end
+  return value, ...
+end
+
+return M

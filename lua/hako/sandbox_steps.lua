@@ -1,0 +1,81 @@
+-- hako.sandbox_steps: the steps that run in the sandbox's first process, up to its exec.
+
+local failure = require "hako.failure"
+
+local check = failure.check
+
+local M = {}
+
+-- Die when hako-run dies (also of SIGKILL). The parent may already be gone when the
+-- signal is armed, so look at the pipe hako-run holds open: a hang-up means it has died.
+function M.die_with_parent(_, state)
+  local core = state.core
+  check(core.prctl(core.PR_SET_PDEATHSIG, core.SIGKILL))
+  local events = check(core.poll(state.alive_r, core.POLLIN, 0))
+  if events & core.POLLHUP ~= 0 then core._exit(failure.SETUP) end
+end
+
+function M.make_private(step, state)
+  local core = state.core
+  check(core.mount(nil, step.path, nil, core.MS_REC | core.MS_PRIVATE))
+end
+
+-- pivot_root needs the new root to be a mount point: bind the target onto itself.
+function M.bind_root(step, state)
+  local core = state.core
+  check(core.mount(step.path, step.path, nil, core.MS_BIND | core.MS_REC))
+end
+
+function M.chdir(step, state)
+  check(state.core.chdir(step.path))
+end
+
+function M.pivot_root(step, state)
+  check(state.core.pivot_root(step.new, step.old))
+end
+
+-- Detach the host's root: from here on nothing of the host's file system is reachable.
+function M.detach_old_root(step, state)
+  check(state.core.umount2(step.path, state.core.MNT_DETACH))
+end
+
+function M.sethostname(step, state)
+  check(state.core.sethostname(step.name))
+end
+
+-- The command starts with the signal mask hako-run was started with.
+function M.restore_signals(_, state)
+  local core = state.core
+  if state.saved_mask then check(core.sigprocmask(core.SIG_SETMASK, state.saved_mask)) end
+end
+
+local function exec_failed(path, message, errno, core)
+  local why = message:match(": ([^:]*)$") or message
+  if errno == core.ENOENT then failure.raise(path, why, failure.NOT_FOUND) end
+  failure.raise(path, why, failure.CANNOT_EXECUTE)
+end
+
+-- Exec the command; a name without "/" is looked up in PATH inside the sandbox, the way
+-- execvp(3) does: go on past missing files, report a found but unusable one.
+function M.exec(step, state)
+  local core = state.core
+  local name = step.argv[1]
+  if name:find("/", 1, true) then
+    local _, message, errno = core.execve(name, step.argv, step.env)
+    exec_failed(name, message, errno, core)
+  end
+  local denied
+  for dir in (step.search_path .. ":"):gmatch("([^:]*):") do
+    local path = (dir == "" and "." or dir) .. "/" .. name
+    local _, message, errno = core.execve(path, step.argv, step.env)
+    if errno == core.EACCES then
+      denied = denied or { path, message, errno }
+    elseif errno ~= core.ENOENT and errno ~= core.ENOTDIR then
+      exec_failed(path, message, errno, core)
+    end
+  end
+  if denied then exec_failed(denied[1], denied[2], denied[3], core) end
+  failure.raise(name, "command not found", failure.NOT_FOUND)
+end
+
+return M

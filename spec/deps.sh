@@ -1,0 +1,22 @@
+#!/bin/sh
+# deps.sh: make sure the Debian packages hako needs to build and test are there.
+# As root on Debian/Ubuntu it installs what is missing; otherwise it prints the command.
+set -u
+PACKAGES="make gcc pkg-config lua5.4 liblua5.4-dev lua-unit busybox-static perl procps util-linux iproute2 ${HAKO_EXTRA_PACKAGES:-}"
+
+missing=""
+for p in $PACKAGES; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+	echo "deps: installing$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq && apt-get install -y -qq$missing >/dev/null && exit 0
+	echo "deps: apt-get install failed" >&2
+	exit 1
+fi
+echo "deps: missing packages; run: sudo apt-get install -y$missing" >&2
+exit 1

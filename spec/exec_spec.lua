@@ -1,0 +1,104 @@
+-- exec_spec: the executor (hako.exec) against a fake core, no root needed.
+local lu = require "luaunit"
+local exec = require "hako.exec"
+local failure = require "hako.failure"
+local fake = require "support.fake_core"
+local plan = require "hako.plan"
+local spec = require "hako.spec"
+
+local CHILD = 4242
+
+local function steps()
+  return plan.build(spec.build({ root = "/sb", command = { "/bin/true" } }, { cwd = "/" }))
+end
+
+-- Answers for a healthy host side: checks pass, the sandbox starts.
+local function host_answers(extra)
+  local answers = {
+    statx = function(_, path)
+      return { type = "directory", mount_root = false, path = path }
+    end,
+    readdir = {},
+    sigprocmask = { 13 },
+    pipe2 = fake.sequence({ 3, 4 }, { 5, 6 }),
+    clone = CHILD,
+    read = "",
+  }
+  for k, v in pairs(extra or {}) do answers[k] = v end
+  return answers
+end
+
+local function raises(f)
+  local ok, err = pcall(f)
+  lu.assertFalse(ok)
+  lu.assertTrue(failure.is(err), tostring(err))
+  return err
+end
+
+TestExec = {}
+
+function TestExec.test_a_bad_old_root_fails_before_the_clone()
+  local core, calls = fake.new(host_answers({ readdir = { "junk" } }))
+  local err = raises(function() exec.run(steps(), core) end)
+  lu.assertEquals(tostring(err), "/sb/.hako: not empty")
+  lu.assertEquals(#fake.calls_named(calls, "clone"), 0)
+end
+
+function TestExec.test_status_and_forwarded_signals()
+  local waits = {}
+  local core, calls = fake.new(host_answers({
+    -- First a SIGTERM for the sandbox, then its SIGCHLD.
+    sigtimedwait = function() return table.remove(waits, 1) end,
+    waitpid = fake.sequence({ CHILD, "exited", 3 }),
+  }))
+  waits = { core.SIGTERM, core.SIGCHLD }
+  lu.assertEquals(exec.run(steps(), core), 3)
+  local kills = fake.calls_named(calls, "kill")
+  lu.assertEquals(kills, { { "kill", CHILD, core.SIGTERM } })
+  -- The caller's signal mask is put back.
+  local masks = fake.calls_named(calls, "sigprocmask")
+  lu.assertEquals(masks[#masks], { "sigprocmask", core.SIG_SETMASK, { 13 } })
+end
+
+function TestExec.test_a_killed_command_gives_128_plus_the_signal()
+  local sigchld
+  local core = fake.new(host_answers({
+    waitpid = fake.sequence({ CHILD, "killed", 9 }),
+    sigtimedwait = function() return sigchld end,
+  }))
+  sigchld = core.SIGCHLD
+  lu.assertEquals(exec.run(steps(), core), 137)
+end
+
+function TestExec.test_a_sandbox_failure_is_raised_on_the_host_side()
+  local core, calls = fake.new(host_answers({
+    read = fake.sequence({ "127\n/bin/true\nNo such file or directory" }, { "" }),
+  }))
+  local err = raises(function() exec.run(steps(), core) end)
+  lu.assertEquals(err.status, 127)
+  lu.assertEquals(tostring(err), "/bin/true: No such file or directory")
+  lu.assertEquals(fake.calls_named(calls, "waitpid")[1], { "waitpid", CHILD, 0 })
+end
+
+function TestExec.test_the_sandbox_side_reports_its_failure_and_exits()
+  local enoent
+  local core, calls = fake.new(host_answers({
+    clone = 0,
+    poll = 0,
+    execve = function(path) return nil, "execve " .. path .. ": No such file or directory", enoent end,
+    _exit = function(status) error({ exited = status }, 0) end,
+  }))
+  enoent = core.ENOENT
+  local ok, err = pcall(exec.run, steps(), core)
+  lu.assertFalse(ok)
+  lu.assertEquals(err, { exited = 127 })
+  local writes = fake.calls_named(calls, "write")
+  lu.assertEquals(writes[1], { "write", 4, "127\n/bin/true\nNo such file or directory" })
+  -- The mounts happen in the order of the plan, private first.
+  local mounts = fake.calls_named(calls, "mount")
+  lu.assertEquals(mounts[1][3], "/")
+  lu.assertEquals(mounts[2][2], "/sb")
+  lu.assertEquals(#fake.calls_named(calls, "pivot_root"), 1)
+end
+
+os.exit(lu.LuaUnit.run("-o", "tap"))

@@ -1,0 +1,109 @@
+-- launcher_spec: the hako binary: multi-call, embedded code, recipes, the loadable module.
+local lu = require "luaunit"
+local process = require "support.process"
+local sandbox = require "support.sandbox"
+
+local ROOT = process.is_root()
+local VERSION = require "hako.version"
+
+local function tempdir()
+  return process.sh("mktemp -d /tmp/hako-launcher.XXXXXX"):gsub("\n$", "")
+end
+
+local function write(path, text)
+  local f = assert(io.open(path, "w"))
+  f:write(text)
+  f:close()
+end
+
+TestLauncher = {}
+
+function TestLauncher:setUp()
+  self.dir = tempdir()
+end
+
+function TestLauncher:tearDown()
+  process.sh("rm -rf " .. self.dir)
+end
+
+function TestLauncher:test_version()
+  local r = process.run({ sandbox.bin("hako"), "--version" })
+  lu.assertEquals(r.stdout, "hako " .. VERSION .. "\n")
+  r = process.run({ sandbox.bin("hako-run"), "--version" })
+  lu.assertEquals(r.stdout, "hako-run " .. VERSION .. "\n")
+end
+
+function TestLauncher:test_multi_call_by_name_through_any_link()
+  process.sh("ln -s " .. sandbox.bin("hako") .. " " .. self.dir .. "/hako-run")
+  local r = process.run({ self.dir .. "/hako-run", "--help" })
+  lu.assertEquals(r.status, 0)
+  lu.assertStrContains(r.stdout, "Usage: hako-run [options] <target>")
+end
+
+function TestLauncher:test_unknown_option_of_hako()
+  local r = process.run({ sandbox.bin("hako"), "--bogus" })
+  lu.assertEquals(r.status, 125)
+  lu.assertStrContains(r.stderr, "hako: --bogus: unknown option")
+end
+
+-- A shipped command reads no Lua from disk: LUA_PATH, LUA_CPATH, LUA_INIT and the
+-- current directory cannot replace hako's own modules.
+function TestLauncher:test_shipped_commands_ignore_lua_environment()
+  process.sh("mkdir -p " .. self.dir .. "/hako")
+  local evil = 'io.stdout:write("pwned\\n") os.exit(99)'
+  write(self.dir .. "/hako/command.lua", evil)
+  write(self.dir .. "/hako/version.lua", evil)
+  write(self.dir .. "/init.lua", evil)
+  local r = process.run({ "sh", "-c", "cd " .. self.dir .. " && env LUA_PATH='" .. self.dir
+    .. "/?.lua;./?.lua' LUA_PATH_5_4='" .. self.dir .. "/?.lua' LUA_INIT=@" .. self.dir
+    .. "/init.lua " .. sandbox.bin("hako-run") .. " --version" })
+  lu.assertEquals(r.stdout, "hako-run " .. VERSION .. "\n")
+  lu.assertEquals(r.status, 0)
+end
+
+function TestLauncher:test_a_recipe_gets_its_arguments()
+  write(self.dir .. "/args.lua", 'print(arg[0], table.concat({ ... }, ","), #arg)')
+  local r = process.run({ sandbox.bin("hako"), self.dir .. "/args.lua", "a", "b" })
+  lu.assertEquals(r.stdout, self.dir .. "/args.lua\ta,b\t2\n")
+end
+
+function TestLauncher:test_a_recipe_error_is_one_message_and_125()
+  write(self.dir .. "/bad.lua", 'local hako = require "hako"\nhako.run{ root = "/nonexistent" }')
+  local r = process.run({ sandbox.bin("hako"), self.dir .. "/bad.lua" })
+  lu.assertEquals(r.status, 125)
+  lu.assertEquals(r.stderr, "hako: target /nonexistent: No such file or directory\n")
+end
+
+function TestLauncher:test_a_missing_recipe()
+  local r = process.run({ sandbox.bin("hako"), self.dir .. "/none.lua" })
+  lu.assertEquals(r.status, 125)
+  lu.assertStrContains(r.stderr, "hako: cannot open " .. self.dir .. "/none.lua")
+end
+
+local RECIPE = [[
+local hako = require "hako"
+os.exit(hako.run{ root = arg[1], command = { "/bin/sh", "-c", "echo hi from $$; exit 7" } })
+]]
+
+function TestLauncher:test_the_seed_recipe_runs_in_the_launcher()
+  lu.skipIf(not ROOT, "needs root to make the sandbox")
+  local sb = sandbox.new()
+  write(self.dir .. "/recipe.lua", RECIPE)
+  local r = process.run({ sandbox.bin("hako"), self.dir .. "/recipe.lua", sb.root })
+  sb:remove()
+  lu.assertEquals(r.stdout, "hi from 1\n")
+  lu.assertEquals(r.status, 7)
+end
+
+function TestLauncher:test_a_stock_lua_requires_hako_from_the_build_folder()
+  lu.skipIf(not ROOT, "needs root to make the sandbox")
+  local sb = sandbox.new()
+  write(self.dir .. "/recipe.lua", RECIPE)
+  local r = process.run({ "env", "LUA_PATH=lua/?.lua;lua/?/init.lua",
+    "LUA_CPATH=" .. sandbox.BUILD .. "/lib/?.so", "lua5.4", self.dir .. "/recipe.lua", sb.root })
+  sb:remove()
+  lu.assertEquals(r.stdout, "hi from 1\n", r.stderr)
+  lu.assertEquals(r.status, 7)
+end
+
+os.exit(lu.LuaUnit.run("-o", "tap"))

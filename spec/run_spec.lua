@@ -1,0 +1,102 @@
+-- run_spec: hako-run makes a real sandbox (needs root; skipped with the reason otherwise).
+local lu = require "luaunit"
+local process = require "support.process"
+local sandbox = require "support.sandbox"
+
+local ROOT = process.is_root()
+
+local function mountinfo()
+  return process.sh("cat /proc/self/mountinfo | sort")
+end
+
+TestRun = {}
+
+function TestRun:setUp()
+  lu.skipIf(not ROOT, "needs root (rootless hako-run is a later feature)")
+  self.mounts = mountinfo()
+  self.sb = sandbox.new()
+end
+
+function TestRun:tearDown()
+  if not self.sb then return end
+  self.sb:remove()
+  -- Whatever the test did, the host's mount table is as it was.
+  lu.assertEquals(mountinfo(), self.mounts)
+end
+
+function TestRun:test_the_command_is_pid_1_of_a_new_pid_namespace()
+  local r = self.sb:sh("echo $$")
+  lu.assertEquals(r.status, 0, r.stderr)
+  lu.assertEquals(r.stdout, "1\n")
+end
+
+function TestRun:test_only_sandbox_processes_are_visible()
+  local r = self.sb:sh("mount -t proc proc /proc && ps -o pid,comm")
+  lu.assertEquals(r.status, 0, r.stderr)
+  local pids = {}
+  for pid in r.stdout:gmatch("\n%s*(%d+)") do pids[#pids + 1] = tonumber(pid) end
+  lu.assertEquals(pids, { 1 })
+end
+
+function TestRun:test_hostname_is_the_sandbox_own()
+  local host = process.sh("hostname")
+  local r = self.sb:sh("hostname; hostname changed; hostname")
+  lu.assertEquals(r.stdout, "hako\nchanged\n")
+  lu.assertEquals(process.sh("hostname"), host)
+  r = self.sb:run({ "--hostname", "box" }, { "hostname" })
+  lu.assertEquals(r.stdout, "box\n")
+end
+
+function TestRun:test_the_host_filesystem_is_not_visible()
+  local r = self.sb:sh("ls -a / && ls -a /.hako && cat /etc/os-release")
+  lu.assertEquals(r.stdout, ".\n..\n.hako\nbin\ndev\netc\nmnt\nproc\ntmp\n.\n..\n")
+  lu.assertStrContains(r.stderr, "/etc/os-release")
+  lu.assertEquals(r.status, 1)
+end
+
+function TestRun:test_the_old_root_is_not_mounted_inside()
+  local r = self.sb:sh("mount -t proc proc /proc && cat /proc/self/mountinfo")
+  lu.assertEquals(r.status, 0, r.stderr)
+  lu.assertNotStrContains(r.stdout, ".hako")
+  local _, count = r.stdout:gsub("\n", "")
+  lu.assertEquals(count, 2, r.stdout) -- the root and the /proc just made
+end
+
+function TestRun:test_exit_statuses_pass_through()
+  for _, code in ipairs({ 0, 1, 42, 255 }) do
+    lu.assertEquals(self.sb:sh("exit " .. code).status, code)
+  end
+end
+
+function TestRun:test_a_command_killed_by_a_signal_gives_128_plus_n()
+  -- PID 1 ignores signals from inside its namespace; kill it from the host.
+  local script = table.concat({
+    process.quote(sandbox.bin("hako-run")) .. " " .. self.sb.root .. " /bin/sleep 100 & hp=$!",
+    "while [ -z \"$(cat /proc/$hp/task/$hp/children 2>/dev/null)\" ]; do sleep 0.01; done",
+    "kill -KILL $(cat /proc/$hp/task/$hp/children)",
+    "wait $hp; echo $?",
+  }, "\n")
+  lu.assertEquals(process.sh(script), "137\n")
+end
+
+function TestRun:test_options_after_the_target_belong_to_the_command()
+  local r = self.sb:run({}, { "/bin/ls", "-a", "/.hako" })
+  lu.assertEquals(r.stdout, ".\n..\n")
+end
+
+function TestRun:test_a_name_without_slash_is_found_in_path_inside()
+  local r = self.sb:run({}, { "echo", "found" })
+  lu.assertEquals(r.stdout, "found\n")
+end
+
+function TestRun:test_clean_environment()
+  local r = process.run({ "env", "SECRET=1", "TERM=vt100", sandbox.bin("hako-run"), self.sb.root, "/bin/env" })
+  lu.assertEquals(r.status, 0, r.stderr)
+  lu.assertItemsEquals((function()
+    local lines = {}
+    for line in r.stdout:gmatch("[^\n]+") do lines[#lines + 1] = line end
+    return lines
+  end)(), { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/", "TERM=vt100" })
+end
+
+os.exit(lu.LuaUnit.run("-o", "tap"))

@@ -1,0 +1,54 @@
+-- support/fake_core.lua: a stand-in for hako.core that records every call and answers
+-- from a script, so the executor can be tested without root or a kernel.
+
+local M = {}
+
+local CONSTANTS = {
+  "CLONE_NEWNS", "CLONE_NEWPID", "CLONE_NEWIPC", "CLONE_NEWUTS", "CLONE_NEWNET", "CLONE_NEWUSER",
+  "SIG_BLOCK", "SIG_SETMASK", "SIGCHLD", "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1",
+  "SIGUSR2", "SIGWINCH", "SIGKILL", "WNOHANG", "O_CLOEXEC", "AT_FDCWD", "AT_SYMLINK_NOFOLLOW",
+  "MS_REC", "MS_PRIVATE", "MS_BIND", "MNT_DETACH", "PR_SET_PDEATHSIG", "POLLIN", "POLLHUP",
+  "ENOENT", "EACCES", "ENOTDIR", "EINTR", "EAGAIN",
+}
+
+local Sequence = {}
+
+-- sequence({results...}, ...) -> an answer that gives each tuple of results in turn.
+function M.sequence(...)
+  return setmetatable({ ... }, Sequence)
+end
+
+-- new(answers) -> core, calls. answers[name] is a value returned as it is, a function(...)
+-- returning the results, or a sequence(). Unanswered calls return true.
+function M.new(answers)
+  local core, calls = {}, {}
+  for i, name in ipairs(CONSTANTS) do core[name] = 1 << i end
+  core.SIG_BLOCK, core.SIG_SETMASK = 0, 2
+  setmetatable(core, {
+    __index = function(_, name)
+      return function(...)
+        calls[#calls + 1] = { name, ... }
+        local answer = answers[name]
+        if type(answer) == "function" then return answer(...) end
+        if getmetatable(answer) == Sequence then
+          local results = table.remove(answer, 1) or {}
+          return table.unpack(results, 1, results.n or #results)
+        end
+        if answer ~= nil then return answer end
+        return true
+      end
+    end,
+  })
+  return core, calls
+end
+
+-- The calls named `name`, in order.
+function M.calls_named(calls, name)
+  local found = {}
+  for _, call in ipairs(calls) do
+    if call[1] == name then found[#found + 1] = call end
+  end
+  return found
+end
+
+return M

@@ -1,0 +1,70 @@
+-- support/sandbox.lua: a busybox sandbox in a temporary directory, and the built binaries.
+
+local process = require "support.process"
+
+local M = {}
+
+M.BUILD = os.getenv("HAKO_BUILD") or "build"
+M.BUSYBOX = os.getenv("HAKO_BUSYBOX") or "/bin/busybox"
+
+local function absolute(path)
+  if path:sub(1, 1) == "/" then return path end
+  return process.sh("pwd"):gsub("\n$", "") .. "/" .. path
+end
+
+-- The built command, by name ("hako-run", "hako").
+function M.bin(name)
+  return absolute(M.BUILD .. "/" .. name)
+end
+
+local APPLETS = { "sh", "ls", "cat", "echo", "hostname", "ps", "id", "true", "false",
+  "sleep", "mount", "kill", "readlink", "stat", "touch", "mkdir", "grep", "env", "pwd",
+  "test", "wc", "head", "ip", "chroot", "rm", "ln" }
+
+local Sandbox = {}
+Sandbox.__index = Sandbox
+
+-- new() -> a sandbox directory with .hako, busybox and its applets, /proc, /dev, /etc, /tmp.
+function M.new()
+  local dir = process.sh("mktemp -d /tmp/hako-test.XXXXXX"):gsub("\n$", "")
+  local links = {}
+  for _, applet in ipairs(APPLETS) do links[#links + 1] = "ln -s busybox " .. dir .. "/bin/" .. applet end
+  process.sh(table.concat({
+    "mkdir -p " .. dir .. "/.hako " .. dir .. "/bin " .. dir .. "/proc " .. dir .. "/dev "
+      .. dir .. "/etc " .. dir .. "/tmp " .. dir .. "/mnt",
+    "cp " .. M.BUSYBOX .. " " .. dir .. "/bin/busybox",
+    table.concat(links, " && "),
+  }, " && "))
+  return setmetatable({ root = dir }, Sandbox)
+end
+
+function Sandbox:path(relative)
+  return self.root .. "/" .. relative
+end
+
+-- run({options...}, {command...}) -> result of hako-run [options] root command
+function Sandbox:run(options, command, input)
+  local argv = { M.bin("hako-run") }
+  table.move(options or {}, 1, #(options or {}), 2, argv)
+  argv[#argv + 1] = self.root
+  table.move(command or {}, 1, #(command or {}), #argv + 1, argv)
+  return process.run(argv, input)
+end
+
+-- sh("script") -> result of running the busybox shell script in the sandbox
+function Sandbox:sh(script, options)
+  return self:run(options, { "/bin/sh", "-c", script })
+end
+
+function Sandbox:write(relative, text)
+  local f = assert(io.open(self:path(relative), "w"))
+  f:write(text)
+  f:close()
+end
+
+function Sandbox:remove()
+  -- Never cross into a mount a broken test may have left: it could be the host.
+  process.sh("rm -rf --one-file-system " .. process.quote(self.root))
+end
+
+return M
