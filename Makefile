@@ -36,12 +36,13 @@ MODULES = $(wildcard lua/hako/*.lua)
 COMMANDS = bin/hako bin/hako-run
 LINKS = $(B)/hako-run
 
-.PHONY: all check demo deps install uninstall clean help
+.PHONY: all check bench demo deps install uninstall clean help
 all: $(B)/hako $(LINKS) $(CORE_SO)
 
 help:
 	@echo 'make [all]    build build/hako, its hako-run link and build/lib/hako/core.so'
 	@echo 'make check    install test dependencies if root, build, run every test'
+	@echo 'make bench    as root: hako against chroot, unshare, bwrap, crun; $(B)/bench-results.md'
 	@echo 'make demo     install dependencies if root, build, run a busybox sandbox'
 	@echo 'make install  PREFIX=$(PREFIX) DESTDIR= LUA_LMOD=$(LUA_LMOD) LUA_CMOD=$(LUA_CMOD)'
 
@@ -87,6 +88,11 @@ check: deps
 	$(MAKE) all
 	LUA_PATH='lua/?.lua;lua/?/init.lua;spec/?.lua;;' LUA_CPATH='$(B)/lib/?.so;;' HAKO_BUILD=$(B) \
 	  prove --exec $(LUA) spec/*_spec.lua
+
+# Never part of check: timings belong in a report, not in a test verdict.
+bench: deps
+	$(MAKE) all
+	sh spec/bench/bench.sh $(B)
 
 demo: deps
 	$(MAKE) all

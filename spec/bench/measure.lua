@@ -1,0 +1,144 @@
+-- measure.lua: the bench's tools: shell helpers, one hyperfine session over a list of rows,
+-- peak RSS with /usr/bin/time, and markdown tables of the results.
+--
+-- A row is { name = "...", cmd = "command line", ref = true? , na = "why not measured"? }.
+-- cmd is split into words by hyperfine -N (no shell in between, so none is timed).
+
+local M = {}
+
+M.WARMUP = tonumber(os.getenv("BENCH_WARMUP")) or 10
+M.RUNS = tonumber(os.getenv("BENCH_RUNS")) or 100
+
+function M.sh(cmd)
+  local p = assert(io.popen(cmd))
+  local out = p:read("a")
+  p:close()
+  return out
+end
+
+function M.quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+function M.exists(path)
+  return os.execute("test -e " .. M.quote(path)) == true
+end
+
+-- Run a row's command once: rows that fail get na = their error and are not timed.
+local function try(row, log)
+  local err = log .. ".err"
+  local ok = os.execute(row.cmd .. " >/dev/null 2>" .. M.quote(err))
+  if not ok then
+    local f = io.open(err)
+    local first = f and f:read("l") or ""
+    if f then f:close() end
+    row.na = "fails: " .. (first ~= "" and first or "non-zero exit")
+  end
+  os.remove(err)
+end
+
+local function parse_csv(path)
+  local results, header = {}, nil
+  for line in io.lines(path) do
+    local fields = {}
+    -- hyperfine quotes a field only when it has a comma or quote; names here have neither.
+    for field in (line .. ","):gmatch("([^,]*),") do fields[#fields + 1] = field end
+    if not header then
+      header = {}
+      for i, name in ipairs(fields) do header[name] = i end
+    else
+      local function ms(key) return tonumber(fields[header[key]]) * 1000 end
+      results[fields[header.command]] = { median = ms("median"), min = ms("min"), max = ms("max"),
+        mean = ms("mean") }
+    end
+  end
+  return results
+end
+
+-- hyperfine(id, rows, options) fills row.median, row.min, row.max (ms) for every row that
+-- runs, all in one hyperfine session so that they share the machine's state.
+-- options: runs, warmup, or min_runs/max_runs (hyperfine then aims at ~3 s a command).
+function M.hyperfine(id, rows, dir, options)
+  options = options or {}
+  local args = { "hyperfine", "-N", "--style", "basic", "--export-csv", dir .. "/" .. id .. ".csv",
+    "--warmup", tostring(options.warmup or M.WARMUP) }
+  if options.min_runs then
+    table.move({ "--min-runs", tostring(options.min_runs), "--max-runs", tostring(options.max_runs) },
+      1, 4, #args + 1, args)
+  else
+    table.move({ "--runs", tostring(options.runs or M.RUNS) }, 1, 2, #args + 1, args)
+  end
+  local timed = 0
+  for _, row in ipairs(rows) do
+    if not row.na then try(row, dir .. "/" .. id) end
+    if not row.na then
+      table.move({ "-n", row.name, row.cmd }, 1, 3, #args + 1, args)
+      timed = timed + 1
+    end
+  end
+  if timed == 0 then return end
+  local quoted = {}
+  for i, a in ipairs(args) do quoted[i] = M.quote(a) end
+  local log = dir .. "/" .. id .. ".log"
+  io.stderr:write("bench: ", id, ": ", timed, " commands, hyperfine log in ", log, "\n")
+  if not os.execute(table.concat(quoted, " ") .. " >" .. M.quote(log) .. " 2>&1") then
+    error("hyperfine failed, see " .. log)
+  end
+  local results = parse_csv(dir .. "/" .. id .. ".csv")
+  for _, row in ipairs(rows) do
+    local r = results[row.name]
+    if r then row.median, row.min, row.max = r.median, r.min, r.max end
+  end
+end
+
+-- Peak RSS in KiB of a command: the median of `runs` runs of /usr/bin/time -f %M.
+function M.peak_rss(cmd, runs)
+  local values = {}
+  for i = 1, runs do
+    local out = M.sh("/usr/bin/time -f '%M' " .. cmd .. " 2>&1 >/dev/null | tail -n 1")
+    values[i] = tonumber(out:match("(%d+)%s*$")) or 0
+  end
+  table.sort(values)
+  return values[(runs + 1) // 2]
+end
+
+function M.by_name(rows, name)
+  for _, row in ipairs(rows) do
+    if row.name == name then return row end
+  end
+end
+
+local function fmt(x, digits)
+  return x and string.format("%." .. (digits or 2) .. "f", x) or ""
+end
+M.fmt = fmt
+
+-- table_of(rows, extra) -> markdown: name, median, min, max, ratio to the ref row, and
+-- extra columns given as { {title, function(row) -> text}, ... }.
+function M.table_of(rows, extra)
+  extra = extra or {}
+  local ref
+  for _, row in ipairs(rows) do
+    if row.ref then ref = row end
+  end
+  local head = { "command", "median ms", "min ms", "max ms" }
+  if ref then head[#head + 1] = "× " .. ref.name end
+  for _, col in ipairs(extra) do head[#head + 1] = col[1] end
+  local lines = { "| " .. table.concat(head, " | ") .. " |",
+    "|" .. string.rep("---|", #head) }
+  for _, row in ipairs(rows) do
+    local cells = { row.name }
+    if row.median then
+      table.move({ fmt(row.median), fmt(row.min), fmt(row.max) }, 1, 3, 2, cells)
+      if ref then cells[#cells + 1] = ref.median and fmt(row.median / ref.median) or "" end
+      for _, col in ipairs(extra) do cells[#cells + 1] = col[2](row) or "" end
+    else
+      cells[2] = row.na or "not measured"
+      for _ = 3, #head do cells[#cells + 1] = "" end
+    end
+    lines[#lines + 1] = "| " .. table.concat(cells, " | ") .. " |"
+  end
+  return table.concat(lines, "\n") .. "\n"
+end
+
+return M
