@@ -67,6 +67,14 @@ function TestLauncher:test_a_recipe_gets_its_arguments()
   lu.assertEquals(r.stdout, self.dir .. "/args.lua\ta,b\t2\n")
 end
 
+-- The launcher opens only the libraries hako uses; a recipe still gets all of lua(1)'s.
+function TestLauncher:test_a_recipe_gets_every_standard_library()
+  write(self.dir .. "/libs.lua", 'print(math.max(1, 2), utf8.char(72), coroutine.wrap(function() '
+    .. 'return "co" end)(), type(debug.traceback), package.loaded.math == math)')
+  local r = process.run({ sandbox.bin("hako"), self.dir .. "/libs.lua" })
+  lu.assertEquals(r.stdout, "2\tH\tco\tfunction\ttrue\n", r.stderr)
+end
+
 function TestLauncher:test_a_recipe_error_is_one_message_and_125()
   write(self.dir .. "/bad.lua", 'local hako = require "hako"\nhako.run{ root = "/nonexistent" }')
   local r = process.run({ sandbox.bin("hako"), self.dir .. "/bad.lua" })

@@ -94,7 +94,7 @@ function M.help(defs)
     local left = (def.short and "-" .. def.short .. ", " or "    ") .. "--" .. def.long
     if def.value then left = left .. " " .. def.value end
     rows[#rows + 1] = { left, def.help }
-    width = math.max(width, #left)
+    if #left > width then width = #left end
   end
   local lines = {}
   for _, row in ipairs(rows) do
