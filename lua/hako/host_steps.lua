@@ -1,10 +1,13 @@
 -- hako.host_steps: the steps that run in hako-run's own process, on the host side.
 
 local failure = require "hako.failure"
+local users = require "hako.users"
 
 local check = failure.check
 
 local M = {}
+
+local PID_FILE_MODE = tonumber("644", 8)
 
 local function signal_numbers(core, names)
   local numbers = {}
@@ -34,6 +37,75 @@ function M.check_old_root(step, state)
   if st.mount_root then failure.raise(step.path, "is a mount point") end
   local entries = check(core.readdir(step.path))
   if #entries > 0 then failure.raise(step.path, "not empty") end
+end
+
+local function why(message)
+  return message:match(": ([^:]*)$") or message
+end
+
+-- A network namespace to join: open it now, check it is one, join it in the sandbox.
+function M.open_netns(step, state)
+  local core = state.core
+  local fd, message = core.open(step.path, core.O_RDONLY | core.O_CLOEXEC)
+  if not fd then failure.raise("--net " .. step.path, why(message)) end
+  table.insert(state.cleanups, function() core.close(fd) end)
+  if core.ns_get_nstype(fd) ~= core.CLONE_NEWNET then
+    failure.raise("--net " .. step.path, "not a network namespace")
+  end
+  state.netns_fd = fd
+end
+
+-- A file of the sandbox, read without letting its symlinks lead out of the root.
+local function read_inside(core, root_fd, path)
+  local fd = core.openat2(root_fd, path, core.O_RDONLY | core.O_CLOEXEC, 0,
+    core.RESOLVE_IN_ROOT | core.RESOLVE_NO_MAGICLINKS)
+  if not fd then return nil end
+  local chunks = {}
+  repeat
+    local chunk = core.read(fd, 65536)
+    chunks[#chunks + 1] = chunk
+  until not chunk or chunk == ""
+  core.close(fd)
+  return table.concat(chunks)
+end
+
+-- --user and --group by name or number, from the sandbox's own passwd and group files.
+function M.resolve_identity(step, state)
+  local core = state.core
+  local root = check(core.open(step.root, core.O_PATH | core.O_DIRECTORY | core.O_CLOEXEC))
+  local passwd = read_inside(core, root, "etc/passwd")
+  local group = read_inside(core, root, "etc/group")
+  core.close(root)
+  state.identity = users.resolve(step.user, step.group, passwd, group)
+end
+
+-- The pid file is written whole or not at all: into a new file beside it (never through
+-- a symlink), renamed over it once the sandbox is up. Errors show before the sandbox.
+function M.prepare_pid_file(step, state)
+  local core = state.core
+  local what = "--pid-file " .. step.path
+  local st = core.statx(core.AT_FDCWD, step.path, core.AT_SYMLINK_NOFOLLOW)
+  if st and st.type == "link" then failure.raise(what, "is a symbolic link, refused") end
+  if st and st.type ~= "file" then failure.raise(what, "exists and is not a regular file") end
+  local temporary = step.path .. ".tmp." .. core.getpid()
+  local fd, message = core.open(temporary,
+    core.O_WRONLY | core.O_CREAT | core.O_EXCL | core.O_NOFOLLOW | core.O_CLOEXEC, PID_FILE_MODE)
+  if not fd then failure.raise(what, why(message)) end
+  state.pid_file = { fd = fd, temporary = temporary }
+  table.insert(state.cleanups, function()
+    if state.pid_file.fd then core.close(state.pid_file.fd) end
+    core.unlink(state.pid_file.temporary)
+  end)
+end
+
+function M.write_pid_file(step, state)
+  local core = state.core
+  local file = state.pid_file
+  check(core.write(file.fd, state.child .. "\n"))
+  core.close(file.fd)
+  file.fd = nil
+  check(core.rename(file.temporary, step.path))
+  table.insert(state.cleanups, function() core.unlink(step.path) end)
 end
 
 function M.block_signals(step, state)
