@@ -34,6 +34,7 @@ CORE_SRC = c/core.c c/process.c c/signal.c c/namespace.c c/mount.c c/file.c c/cr
 CORE_OBJ = $(CORE_SRC:c/%.c=$(B)/obj/%.o)
 MODULES = $(wildcard lua/hako/*.lua)
 COMMANDS = bin/hako bin/hako-run
+MANPAGES = $(wildcard bin/*.1)
 LINKS = $(B)/hako-run
 
 .PHONY: all check demo deps install uninstall clean help
@@ -103,6 +104,8 @@ install: all
 	install -m 755 $(B)/hako $(DESTDIR)$(BINDIR)/hako
 	ln -sf hako $(DESTDIR)$(BINDIR)/hako-run
 	install -m 644 $(MODULES) $(DESTDIR)$(LUA_LMOD)/hako/
+	install -d $(DESTDIR)$(MANDIR)/man1
+	install -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
 ifneq (,$(CORE_SO))
 	install -d $(DESTDIR)$(LUA_CMOD)/hako
 	install -m 755 $(CORE_SO) $(DESTDIR)$(LUA_CMOD)/hako/core.so
@@ -110,6 +113,7 @@ endif
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/hako $(DESTDIR)$(BINDIR)/hako-run
+	rm -f $(MANPAGES:bin/%=$(DESTDIR)$(MANDIR)/man1/%)
 	rm -rf $(DESTDIR)$(LUA_LMOD)/hako $(DESTDIR)$(LUA_CMOD)/hako
 
 clean:

@@ -31,4 +31,21 @@ function TestCommand.test_help_names_every_option()
   end
 end
 
+local function read(path)
+  local f = assert(io.open(path))
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+-- The man page and the README describe exactly the options the code has.
+function TestCommand.test_man_page_and_readme_name_every_option()
+  local man, readme = read("bin/hako-run.1"), read("README.md")
+  for _, def in ipairs(command.run_options) do
+    local long = "--" .. def.long
+    lu.assertStrContains(man, (long:gsub("%-", "\\-")), false, "man page lacks " .. long)
+    lu.assertStrContains(readme, long, false, "README lacks " .. long)
+  end
+end
+
 os.exit(lu.LuaUnit.run("-o", "tap"))
