@@ -387,6 +387,7 @@ static const struct hako_const consts[] = {
 	HAKO_CONST(EPERM),
 	HAKO_CONST(ELOOP),
 	HAKO_CONST(EEXIST),
+	HAKO_CONST(ENOSPC),
 	{NULL, 0}
 };
 

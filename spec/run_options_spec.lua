@@ -134,9 +134,12 @@ end
 
 function TestRunOptions:test_joining_a_network_namespace()
   -- A process's namespace file, so the test leaves no /run/netns mount behind.
-  local pid = process.sh("unshare --net sleep 100 >/dev/null 2>&1 & echo $!"):gsub("\n", "")
+  -- The namespace's own process marks it (never the test: it could still be in the host's).
+  local pid = process.sh("unshare --net sh -c 'ip link set lo mtu 1234 && exec sleep 100' >/dev/null 2>&1 & echo $!")
+    :gsub("\n", "")
   local ok, err = pcall(function()
-    process.sh("until nsenter -t " .. pid .. " -n ip link set lo mtu 1234; do sleep 0.01; done")
+    process.sh("until [ \"$(readlink /proc/" .. pid .. "/ns/net)\" != \"$(readlink /proc/self/ns/net)\" ] && "
+      .. "nsenter -t " .. pid .. " -n ip -o link show lo | grep -q 'mtu 1234'; do sleep 0.01; done")
     lu.assertStrContains(self:ok({ "-N", "/proc/" .. pid .. "/ns/net" }, "ip -o link"), "mtu 1234")
   end)
   process.sh("kill " .. pid)

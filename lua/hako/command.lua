@@ -24,6 +24,8 @@ M.run_options = {
   { long = "no-dev", key = "dev", set = false, help = "do not mount /dev" },
   { short = "N", long = "net", key = "net", value = "MODE",
     help = "none (default: loopback only), host, or a netns file to join" },
+  { long = "userns", key = "userns",
+    help = "make a user namespace even as root (the default when not root)" },
   { short = "H", long = "hostname", key = "hostname", value = "NAME",
     help = "hostname inside the sandbox (default: " .. spec.DEFAULT_HOSTNAME .. ")" },
   { short = "u", long = "user", key = "user", value = "USER",

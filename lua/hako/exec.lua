@@ -65,6 +65,7 @@ local function start_sandbox(step, state)
   if not pid then
     core.close(status_r)
     core.close(alive_w)
+    if flags & core.CLONE_NEWUSER ~= 0 then host_steps.explain_userns_failure(core, errno) end
     failure.from_core(message, errno)
   end
   state.child, state.status_r, state.alive_w = pid, status_r, alive_w

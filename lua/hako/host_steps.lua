@@ -108,6 +108,55 @@ function M.write_pid_file(step, state)
   table.insert(state.cleanups, function() core.unlink(step.path) end)
 end
 
+local function read_number(core, path)
+  local fd = core.open(path, core.O_RDONLY | core.O_CLOEXEC)
+  if not fd then return nil end
+  local text = core.read(fd, 64)
+  core.close(fd)
+  return tonumber(text and text:match("%d+"))
+end
+
+-- A user namespace could not be made: say which setting forbids it, checked, not guessed.
+function M.explain_userns_failure(core, errno)
+  local why = "user namespaces are not available"
+  if read_number(core, "/proc/sys/user/max_user_namespaces") == 0 then
+    why = why .. ": sysctl user.max_user_namespaces is 0"
+  elseif read_number(core, "/proc/sys/kernel/unprivileged_userns_clone") == 0 then
+    why = why .. ": sysctl kernel.unprivileged_userns_clone is 0"
+  elseif read_number(core, "/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == 1 then
+    why = why .. ": AppArmor restricts them (sysctl kernel.apparmor_restrict_unprivileged_userns is 1)"
+  elseif errno == core.ENOSPC then
+    why = why .. ": the limit user.max_user_namespaces is reached here (in this or a parent namespace)"
+  else
+    why = why .. ": the kernel refused (a container or seccomp policy forbidding them?)"
+  end
+  failure.raise("clone", why, nil, errno)
+end
+
+local function write_file(core, path, text)
+  local fd, message, errno = core.open(path, core.O_WRONLY | core.O_CLOEXEC)
+  if fd then
+    local ok
+    ok, message, errno = core.write(fd, text)
+    core.close(fd)
+    if ok then return end
+  end
+  failure.from_core(message, errno)
+end
+
+-- Map the sandbox's user (uid 0 unless --user) to the caller, and its group likewise;
+-- setgroups is denied first, as the kernel requires of an unprivileged mapping. Then
+-- release the sandbox, which waits for this before it does anything privileged.
+function M.write_id_maps(step, state)
+  local core = state.core
+  local proc = "/proc/" .. state.child
+  local inside = state.identity or { uid = 0, gid = 0 }
+  write_file(core, proc .. "/setgroups", "deny")
+  write_file(core, proc .. "/uid_map", string.format("%d %d 1\n", inside.uid, step.uid))
+  write_file(core, proc .. "/gid_map", string.format("%d %d 1\n", inside.gid, step.gid))
+  check(core.write(state.alive_w, "!"))
+end
+
 function M.block_signals(step, state)
   local core = state.core
   local saved = check(core.sigprocmask(core.SIG_BLOCK, signal_numbers(core, step.signals)))

@@ -157,6 +157,22 @@ local function mount_at(core, mnt, dev, name)
   core.close(mnt)
 end
 
+local function make_devices(core, dev)
+  for _, d in ipairs(DEVICES) do check(core.mknodat(dev, d[1], core.S_IFCHR | DEVICE_MODE, d[2], d[3])) end
+end
+
+-- In a user namespace mknod is refused: bind the host's devices onto empty files.
+local function bind_devices(core, dev)
+  for _, d in ipairs(DEVICES) do
+    check(core.close(check(core.openat2(dev, d[1], core.O_WRONLY | core.O_CREAT | core.O_EXCL
+      | core.O_CLOEXEC, DEVICE_MODE, core.RESOLVE_BENEATH))))
+    local tree = check(core.open_tree(core.AT_FDCWD, "/dev/" .. d[1],
+      core.OPEN_TREE_CLONE | core.OPEN_TREE_CLOEXEC))
+    check(core.mount_setattr(tree, "", core.AT_EMPTY_PATH, core.MOUNT_ATTR_NOSUID | core.MOUNT_ATTR_NOEXEC))
+    mount_at(core, tree, dev, d[1])
+  end
+end
+
 function M.mount_dev(step, state)
   local core = state.core
   local dst = special_directory(core, state, step)
@@ -167,7 +183,7 @@ function M.mount_dev(step, state)
   core.close(dst)
   -- The caller's umask would take write access from the devices.
   local umask = core.umask(0)
-  for _, d in ipairs(DEVICES) do check(core.mknodat(dev, d[1], core.S_IFCHR | DEVICE_MODE, d[2], d[3])) end
+  if step.bind_devices then bind_devices(core, dev) else make_devices(core, dev) end
   for _, l in ipairs(LINKS) do check(core.symlinkat(l[2], dev, l[1])) end
   check(core.mkdirat(dev, "pts", DIRECTORY_MODE))
   check(core.mkdirat(dev, "shm", STICKY_MODE))

@@ -55,21 +55,30 @@ function M.build(spec)
   if spec.pid_file then host("prepare_pid_file", { path = spec.pid_file }) end
   host("block_signals", { signals = blocked_signals() })
   host("clone", { flags = flags })
+  if spec.userns then
+    host("write_id_maps", { uid = spec.userns.uid, gid = spec.userns.gid })
+  end
 
   sandbox("die_with_parent")
+  -- Nothing is privileged in a new user namespace until hako-run has mapped the ids.
+  if spec.userns then sandbox("await_id_maps") end
   if spec.net.mode == "join" then sandbox("join_netns") end
   -- Nothing done in here may reach the host's mounts: private first, before any mount.
   sandbox("make_private", { path = "/" })
   sandbox("bind_root", { path = spec.root })
   sandbox("protect_root", { read_only = spec.read_only })
   if spec.proc ~= "off" then sandbox("mount_proc", { dst = "/proc", required = spec.proc == "on" }) end
-  if spec.dev ~= "off" then sandbox("mount_dev", { dst = "/dev", required = spec.dev == "on" }) end
+  if spec.dev ~= "off" then
+    -- In a user namespace device nodes cannot be made: the host's are bound instead.
+    sandbox("mount_dev", { dst = "/dev", required = spec.dev == "on", bind_devices = spec.userns ~= nil })
+  end
   mount_steps(spec, sandbox)
   sandbox("pivot_root", { old = ".hako" })
   sandbox("detach_old_root", { path = "/.hako" })
   sandbox("sethostname", { name = spec.hostname })
   if spec.net.mode == "none" then sandbox("loopback_up") end
-  sandbox("drop_privileges", { keep_caps = spec.caps })
+  -- With only one id mapped, the kernel refuses setgroups (user_namespaces(7)).
+  sandbox("drop_privileges", { keep_caps = spec.caps, setgroups = spec.userns == nil })
   -- Changing credentials cleared the parent-death signal: arm it again.
   sandbox("die_with_parent")
   sandbox("chdir", { path = spec.chdir })

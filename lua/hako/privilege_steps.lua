@@ -34,7 +34,7 @@ function M.drop_privileges(step, state)
   limit_bounding_set(core, kept)
   check(core.prctl(core.PR_CAP_AMBIENT, core.PR_CAP_AMBIENT_CLEAR_ALL))
   if #keep > 0 then check(core.prctl(core.PR_SET_KEEPCAPS, 1)) end
-  check(core.setgroups(id.groups))
+  if step.setgroups then check(core.setgroups(id.groups)) end
   check(core.setresgid(id.gid))
   check(core.setresuid(id.uid))
   local mask = caps.mask(keep)

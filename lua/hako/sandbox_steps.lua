@@ -15,6 +15,14 @@ function M.die_with_parent(_, state)
   if events & core.POLLHUP ~= 0 then core._exit(failure.SETUP) end
 end
 
+-- hako-run writes one byte on the pipe it holds once the id maps are written; an end of
+-- file instead means it died before.
+function M.await_id_maps(_, state)
+  local core = state.core
+  local byte = check(core.read(state.alive_r, 1))
+  if byte == "" then core._exit(failure.SETUP) end
+end
+
 function M.make_private(step, state)
   local core = state.core
   check(core.mount(nil, step.path, nil, core.MS_REC | core.MS_PRIVATE))

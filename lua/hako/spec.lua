@@ -19,7 +19,7 @@ M.HOST_NAME_MAX = 64
 local KNOWN = {
   root = true, command = true, hostname = true, mounts = true, read_only = true,
   pid_file = true, user = true, group = true, env = true, keep_env = true, chdir = true,
-  proc = true, dev = true, net = true, cap_add = true,
+  proc = true, dev = true, net = true, cap_add = true, userns = true,
 }
 
 local function bad(what, why)
@@ -133,7 +133,11 @@ function M.build(options, context)
   root = absolute(check_string("target", root), context.cwd)
   local env = environment(options, context)
   local net = network(options.net)
+  -- Not root: a user namespace gives the sandbox the privileges to make itself.
+  local userns = options.userns
+  if userns == nil then userns = context.uid ~= nil and context.uid ~= 0 end
   local namespaces = { "mount", "pid", "ipc", "uts" }
+  if userns then table.insert(namespaces, 1, "user") end
   if net.mode == "none" then namespaces[#namespaces + 1] = "net" end
   local pid_file = optional_string("--pid-file", options.pid_file)
   return {
@@ -153,6 +157,7 @@ function M.build(options, context)
     proc = switch(options.proc, "proc"),
     dev = switch(options.dev, "dev"),
     caps = caps.parse(options.cap_add),
+    userns = userns and { uid = context.uid, gid = context.gid } or nil,
   }
 end
 
