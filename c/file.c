@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "core.h"
@@ -275,6 +276,45 @@ static int core_mkdir(lua_State *L)
 	return hako_result(L, mkdir(path, (mode_t)luaL_optinteger(L, 2, 0755)), "mkdir", path);
 }
 
+/* mkdirat(dirfd, path, mode) */
+static int core_mkdirat(lua_State *L)
+{
+	int dirfd = (int)luaL_checkinteger(L, 1);
+	const char *path = luaL_checkstring(L, 2);
+
+	return hako_result(L, mkdirat(dirfd, path, (mode_t)luaL_optinteger(L, 3, 0755)),
+			   "mkdirat", path);
+}
+
+/* mknodat(dirfd, path, mode, major, minor): mode holds the file type (S_IFCHR...). */
+static int core_mknodat(lua_State *L)
+{
+	int dirfd = (int)luaL_checkinteger(L, 1);
+	const char *path = luaL_checkstring(L, 2);
+	mode_t mode = (mode_t)luaL_checkinteger(L, 3);
+	unsigned int major = (unsigned int)luaL_optinteger(L, 4, 0);
+	unsigned int minor = (unsigned int)luaL_optinteger(L, 5, 0);
+
+	return hako_result(L, mknodat(dirfd, path, mode, makedev(major, minor)), "mknodat", path);
+}
+
+/* symlinkat(target, dirfd, path) */
+static int core_symlinkat(lua_State *L)
+{
+	const char *target = luaL_checkstring(L, 1);
+	int dirfd = (int)luaL_checkinteger(L, 2);
+	const char *path = luaL_checkstring(L, 3);
+
+	return hako_result(L, symlinkat(target, dirfd, path), "symlinkat", path);
+}
+
+/* umask(mask) -> the previous mask; it cannot fail. */
+static int core_umask(lua_State *L)
+{
+	lua_pushinteger(L, umask((mode_t)luaL_checkinteger(L, 1)));
+	return 1;
+}
+
 static int core_unlink(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
@@ -306,6 +346,10 @@ static const luaL_Reg funcs[] = {
 	{"chroot", core_chroot},
 	{"getcwd", core_getcwd},
 	{"mkdir", core_mkdir},
+	{"mkdirat", core_mkdirat},
+	{"mknodat", core_mknodat},
+	{"symlinkat", core_symlinkat},
+	{"umask", core_umask},
 	{"unlink", core_unlink},
 	{"rename", core_rename},
 	{NULL, NULL}
@@ -333,6 +377,7 @@ static const struct hako_const consts[] = {
 	HAKO_CONST(RESOLVE_NO_SYMLINKS),
 	HAKO_CONST(RESOLVE_BENEATH),
 	HAKO_CONST(RESOLVE_IN_ROOT),
+	HAKO_CONST(S_IFCHR),
 	HAKO_CONST(POLLIN),
 	HAKO_CONST(POLLHUP),
 	HAKO_CONST(ENOENT),
@@ -342,6 +387,7 @@ static const struct hako_const consts[] = {
 	HAKO_CONST(EPERM),
 	HAKO_CONST(ELOOP),
 	HAKO_CONST(EEXIST),
+	HAKO_CONST(ENOSPC),
 	{NULL, 0}
 };
 

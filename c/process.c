@@ -146,6 +146,7 @@ static const luaL_Reg funcs[] = {
 
 static const struct hako_const consts[] = {
 	HAKO_CONST(WNOHANG),
+	HAKO_CONST(EINVAL),
 	HAKO_CONST(PR_SET_PDEATHSIG),
 	HAKO_CONST(PR_GET_PDEATHSIG),
 	HAKO_CONST(PR_SET_NO_NEW_PRIVS),
@@ -157,6 +158,7 @@ static const struct hako_const consts[] = {
 	HAKO_CONST(PR_CAPBSET_DROP),
 	HAKO_CONST(PR_CAP_AMBIENT),
 	HAKO_CONST(PR_CAP_AMBIENT_CLEAR_ALL),
+	HAKO_CONST(PR_CAP_AMBIENT_RAISE),
 	HAKO_CONST(PR_SET_CHILD_SUBREAPER),
 	{NULL, 0}
 };

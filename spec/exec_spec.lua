@@ -9,7 +9,8 @@ local spec = require "hako.spec"
 local CHILD = 4242
 
 local function steps()
-  return plan.build(spec.build({ root = "/sb", command = { "/bin/true" } }, { cwd = "/" }))
+  return plan.build(spec.build({ root = "/sb", command = { "/bin/true" }, net = "host",
+    proc = false, dev = false }, { cwd = "/" }))
 end
 
 -- Answers for a healthy host side: checks pass, the sandbox starts.
@@ -99,6 +100,9 @@ function TestExec.test_the_sandbox_side_reports_its_failure_and_exits()
   lu.assertEquals(mounts[1][3], "/")
   lu.assertEquals(mounts[2][2], "/sb")
   lu.assertEquals(#fake.calls_named(calls, "pivot_root"), 1)
+  -- Privileges went before the exec: no_new_privs is the last prctl before it.
+  local prctls = fake.calls_named(calls, "prctl")
+  lu.assertEquals(prctls[#prctls - 1][2], core.PR_SET_NO_NEW_PRIVS)
 end
 
 os.exit(lu.LuaUnit.run("-o", "tap"))

@@ -1,10 +1,13 @@
 -- hako.host_steps: the steps that run in hako-run's own process, on the host side.
 
 local failure = require "hako.failure"
+local users = require "hako.users"
 
 local check = failure.check
 
 local M = {}
+
+local PID_FILE_MODE = tonumber("644", 8)
 
 local function signal_numbers(core, names)
   local numbers = {}
@@ -34,6 +37,124 @@ function M.check_old_root(step, state)
   if st.mount_root then failure.raise(step.path, "is a mount point") end
   local entries = check(core.readdir(step.path))
   if #entries > 0 then failure.raise(step.path, "not empty") end
+end
+
+local function why(message)
+  return message:match(": ([^:]*)$") or message
+end
+
+-- A network namespace to join: open it now, check it is one, join it in the sandbox.
+function M.open_netns(step, state)
+  local core = state.core
+  local fd, message = core.open(step.path, core.O_RDONLY | core.O_CLOEXEC)
+  if not fd then failure.raise("--net " .. step.path, why(message)) end
+  table.insert(state.cleanups, function() core.close(fd) end)
+  if core.ns_get_nstype(fd) ~= core.CLONE_NEWNET then
+    failure.raise("--net " .. step.path, "not a network namespace")
+  end
+  state.netns_fd = fd
+end
+
+-- A file of the sandbox, read without letting its symlinks lead out of the root.
+local function read_inside(core, root_fd, path)
+  local fd = core.openat2(root_fd, path, core.O_RDONLY | core.O_CLOEXEC, 0,
+    core.RESOLVE_IN_ROOT | core.RESOLVE_NO_MAGICLINKS)
+  if not fd then return nil end
+  local chunks = {}
+  repeat
+    local chunk = core.read(fd, 65536)
+    chunks[#chunks + 1] = chunk
+  until not chunk or chunk == ""
+  core.close(fd)
+  return table.concat(chunks)
+end
+
+-- --user and --group by name or number, from the sandbox's own passwd and group files.
+function M.resolve_identity(step, state)
+  local core = state.core
+  local root = check(core.open(step.root, core.O_PATH | core.O_DIRECTORY | core.O_CLOEXEC))
+  local passwd = read_inside(core, root, "etc/passwd")
+  local group = read_inside(core, root, "etc/group")
+  core.close(root)
+  state.identity = users.resolve(step.user, step.group, passwd, group)
+end
+
+-- The pid file is written whole or not at all: into a new file beside it (never through
+-- a symlink), renamed over it once the sandbox is up. Errors show before the sandbox.
+function M.prepare_pid_file(step, state)
+  local core = state.core
+  local what = "--pid-file " .. step.path
+  local st = core.statx(core.AT_FDCWD, step.path, core.AT_SYMLINK_NOFOLLOW)
+  if st and st.type == "link" then failure.raise(what, "is a symbolic link, refused") end
+  if st and st.type ~= "file" then failure.raise(what, "exists and is not a regular file") end
+  local temporary = step.path .. ".tmp." .. core.getpid()
+  local fd, message = core.open(temporary,
+    core.O_WRONLY | core.O_CREAT | core.O_EXCL | core.O_NOFOLLOW | core.O_CLOEXEC, PID_FILE_MODE)
+  if not fd then failure.raise(what, why(message)) end
+  state.pid_file = { fd = fd, temporary = temporary }
+  table.insert(state.cleanups, function()
+    if state.pid_file.fd then core.close(state.pid_file.fd) end
+    core.unlink(state.pid_file.temporary)
+  end)
+end
+
+function M.write_pid_file(step, state)
+  local core = state.core
+  local file = state.pid_file
+  check(core.write(file.fd, state.child .. "\n"))
+  core.close(file.fd)
+  file.fd = nil
+  check(core.rename(file.temporary, step.path))
+  table.insert(state.cleanups, function() core.unlink(step.path) end)
+end
+
+local function read_number(core, path)
+  local fd = core.open(path, core.O_RDONLY | core.O_CLOEXEC)
+  if not fd then return nil end
+  local text = core.read(fd, 64)
+  core.close(fd)
+  return tonumber(text and text:match("%d+"))
+end
+
+-- A user namespace could not be made: say which setting forbids it, checked, not guessed.
+function M.explain_userns_failure(core, errno)
+  local why = "user namespaces are not available"
+  if read_number(core, "/proc/sys/user/max_user_namespaces") == 0 then
+    why = why .. ": sysctl user.max_user_namespaces is 0"
+  elseif read_number(core, "/proc/sys/kernel/unprivileged_userns_clone") == 0 then
+    why = why .. ": sysctl kernel.unprivileged_userns_clone is 0"
+  elseif read_number(core, "/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == 1 then
+    why = why .. ": AppArmor restricts them (sysctl kernel.apparmor_restrict_unprivileged_userns is 1)"
+  elseif errno == core.ENOSPC then
+    why = why .. ": the limit user.max_user_namespaces is reached here (in this or a parent namespace)"
+  else
+    why = why .. ": the kernel refused (a container or seccomp policy forbidding them?)"
+  end
+  failure.raise("clone", why, nil, errno)
+end
+
+local function write_file(core, path, text)
+  local fd, message, errno = core.open(path, core.O_WRONLY | core.O_CLOEXEC)
+  if fd then
+    local ok
+    ok, message, errno = core.write(fd, text)
+    core.close(fd)
+    if ok then return end
+  end
+  failure.from_core(message, errno)
+end
+
+-- Map the sandbox's user (uid 0 unless --user) to the caller, and its group likewise;
+-- setgroups is denied first, as the kernel requires of an unprivileged mapping. Then
+-- release the sandbox, which waits for this before it does anything privileged.
+function M.write_id_maps(step, state)
+  local core = state.core
+  local proc = "/proc/" .. state.child
+  local inside = state.identity or { uid = 0, gid = 0 }
+  write_file(core, proc .. "/setgroups", "deny")
+  write_file(core, proc .. "/uid_map", string.format("%d %d 1\n", inside.uid, step.uid))
+  write_file(core, proc .. "/gid_map", string.format("%d %d 1\n", inside.gid, step.gid))
+  check(core.write(state.alive_w, "!"))
 end
 
 function M.block_signals(step, state)

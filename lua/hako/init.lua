@@ -21,7 +21,10 @@ local hako = {
 
 -- What the pure modules need to know about the calling process.
 local function context()
-  return { cwd = failure.check(core.getcwd()), term = os.getenv("TERM") }
+  return {
+    cwd = failure.check(core.getcwd()), term = os.getenv("TERM"), environ = core.environ(),
+    uid = core.getuid(), gid = core.getgid(),
+  }
 end
 
 -- spec(options) -> the validated spec, defaults filled in.
