@@ -119,6 +119,11 @@ static int run_command(lua_State *L, const struct hako_blob *script, int argc, c
 {
 	int i;
 
+	/* Only LUA_MINSTACK (20) slots are there unless asked for: the arguments go on it. */
+	if (!lua_checkstack(L, argc + 2)) {
+		lua_pushliteral(L, "too many arguments");
+		return LUA_ERRMEM;
+	}
 	lua_createtable(L, argc, 1);
 	for (i = 0; i < argc; i++) {
 		lua_pushstring(L, argv[i]);
