@@ -9,7 +9,17 @@ if [ "$(id -u)" != 0 ]; then
 	echo "bench: needs root (hako-run, bwrap --bind /, crun and nsenter do)" >&2
 	exit 1
 fi
-HAKO_EXTRA_PACKAGES="hyperfine bubblewrap crun time ${HAKO_EXTRA_PACKAGES:-}" sh "$here/../deps.sh"
+HAKO_EXTRA_PACKAGES="hyperfine bubblewrap crun time musl-tools ${HAKO_EXTRA_PACKAGES:-}" sh "$here/../deps.sh"
+
+# P6 and the static rows: the musl build beside the normal one, if this tree has it.
+mkdir -p "$build/bench"
+if [ -z "${HAKO_STATIC:-}" ] && [ -f c/static.mk ]; then
+	if make -s B="$build/musl" CC='musl-gcc -static' >"$build/bench/static-build.log" 2>&1; then
+		export HAKO_STATIC="$build/musl"
+	else
+		echo "bench: the static musl build failed, see $build/bench/static-build.log" >&2
+	fi
+fi
 
 # crun refuses hosts that mount cgroup v1 and v2 side by side ("cgroups in hybrid mode not
 # supported"). Then the whole bench runs in a private mount namespace whose /sys/fs/cgroup
@@ -31,5 +41,4 @@ cp /bin/busybox "$root/bin/busybox"
 for applet in true sh sleep; do ln -s busybox "$root/bin/$applet"; done
 (cd "$root" && mkdir -p mnt && cd mnt && seq -f b%g 1 1000 | xargs mkdir)
 
-mkdir -p "$build/bench"
 lua5.4 "$here/tables.lua" "$build" "$work" "$build/bench-results.md"

@@ -47,6 +47,7 @@ local function crun_bundle(name, n)
 end
 
 local BWRAP = "bwrap --unshare-pid --unshare-ipc --unshare-uts --bind " .. root .. " / --proc /proc --dev /dev"
+local BWRAP_NAME = "bwrap (pid ipc uts /proc /dev)"
 local HAKO_NET_HOST = HAKO_RUN .. " --proc --dev --net host"
 local report = {}
 local function say(text)
@@ -61,15 +62,20 @@ local t1 = {
   { name = "chroot", cmd = "chroot " .. root .. " /bin/true" },
   { name = "unshare -m -p -i -u --fork --root", cmd = "unshare --mount --pid --ipc --uts --fork --root="
     .. root .. " /bin/true" },
-  { name = "bwrap (pid ipc uts /proc /dev)", cmd = BWRAP .. " /bin/true", ref = true },
+  { name = BWRAP_NAME, cmd = BWRAP .. " /bin/true", ref = true },
   { name = "crun run (minimal config)", cmd = crun_bundle("minimal", 0) },
-  { name = "hako-run ROOT /bin/true (this build's defaults)", cmd = HAKO_RUN .. " " .. root .. " /bin/true" },
   { name = "hako-run --net host (/proc /dev)", cmd = HAKO_NET_HOST .. " " .. root .. " /bin/true",
     na = na_unless("--proc", "--dev", "--net") },
   { name = "hako-run default (new netns /proc /dev)", cmd = HAKO_RUN .. " --proc --dev " .. root .. " /bin/true",
     na = na_unless("--proc", "--dev", "--net") },
   { name = "bwrap --unshare-net", cmd = "bwrap --unshare-net" .. BWRAP:sub(6) .. " /bin/true" },
 }
+-- The musl build (bench.sh makes it when the tree has c/static.mk): the same row, static.
+local STATIC = os.getenv("HAKO_STATIC")
+if STATIC then
+  t1[#t1 + 1] = { name = "hako-run --net host (/proc /dev) static musl build", na = na_unless("--net"),
+    cmd = STATIC .. "/hako-run --proc --dev --net host " .. root .. " /bin/true" }
+end
 m.hyperfine("table1", t1, dir)
 
 -- Table 2 ---------------------------------------------------------------------------
@@ -100,7 +106,7 @@ local function zero_of(row)
 end
 local function extra_ms(row)
   local zero = zero_of(row)
-  if row.n > 0 and zero and zero.median then return row.median - zero.median end
+  if row.n > 0 and row.median and zero and zero.median then return row.median - zero.median end
 end
 
 -- Table 3 ---------------------------------------------------------------------------
@@ -127,18 +133,17 @@ m.hyperfine("table3", t3, dir)
 os.execute("kill " .. hako_run_pid .. " 2>/dev/null")
 
 -- Table 4 ---------------------------------------------------------------------------
-local STATIC = os.getenv("HAKO_STATIC")
 local t4 = {
   { name = "/bin/true", cmd = "/bin/true", ref = true },
   { name = "hako --version", cmd = HAKO .. " --version" },
   { name = "hako-run --version", cmd = HAKO_RUN .. " --version" },
 }
-if STATIC then t4[#t4 + 1] = { name = "static hako --version", cmd = STATIC .. " --version" } end
+if STATIC then t4[#t4 + 1] = { name = "static musl hako --version", cmd = STATIC .. "/hako --version" } end
 m.hyperfine("table4", t4, dir, { runs = 3 * m.RUNS, warmup = 3 * m.WARMUP })
 local RSS_RUNS = 21
 local rss = {
-  { "hako-run ROOT /bin/true", m.peak_rss(HAKO_RUN .. " " .. root .. " /bin/true", RSS_RUNS) },
-  { "bwrap (pid ipc uts /proc /dev) /bin/true", m.peak_rss(BWRAP .. " /bin/true", RSS_RUNS) },
+  { hako_base:sub(#build + 2) .. " ROOT /bin/true", m.peak_rss(hako_base .. " " .. root .. " /bin/true", RSS_RUNS) },
+  { BWRAP_NAME .. " /bin/true", m.peak_rss(BWRAP .. " /bin/true", RSS_RUNS) },
   { "hako --version", m.peak_rss(HAKO .. " --version", RSS_RUNS) },
   { "/bin/true", m.peak_rss("/bin/true", RSS_RUNS) },
 }
@@ -189,16 +194,24 @@ local p3_per100, p3_per1000 = extra_ms(p3), extra_ms(by(t2, "hako-run 1000 binds
 local linear = p3_per100 and p3_per1000 and string.format("per bind %.0f µs at 100, %.0f µs at 1000",
   p3_per100 * 10, p3_per1000)
 local hako_rss, bwrap_rss = rss[1][2], rss[2][2]
-local p6_size, p6_detail = nil, "no static build here: CC='musl-gcc -static' make, or HAKO_STATIC=path"
+-- The size that ships: without the debug info of the default -g.
+local function stripped_kib(path)
+  local copy = dir .. "/stripped"
+  if not os.execute("strip -o " .. copy .. " " .. m.quote(path)) then return nil end
+  local bytes = binary(copy)
+  os.remove(copy)
+  return bytes / 1024, string.format("%s stripped; %.0f KiB as built", path, (binary(path) or 0) / 1024)
+end
+local p6_size, p6_detail = nil, "no static build: this tree has no c/static.mk, or it failed"
 if static then
-  p6_size, p6_detail = size / 1024, HAKO
+  p6_size, p6_detail = stripped_kib(HAKO)
 elseif STATIC then
-  p6_size, p6_detail = (binary(STATIC) or 0) / 1024, STATIC
+  p6_size, p6_detail = stripped_kib(STATIC .. "/hako")
 end
 say("\n## Targets (PERFORMANCE.md)\n")
-say("- P1 hako-run --net host / bwrap: " .. verdict(ratio(by(t1, "hako-run --net host (/proc /dev)"), t1[4]), 0.5, "×"))
+say("- P1 hako-run --net host / bwrap: " .. verdict(ratio(by(t1, "hako-run --net host (/proc /dev)"), by(t1, BWRAP_NAME)), 0.5, "×"))
 say("- P2 hako-run default / bwrap --unshare-net: "
-  .. verdict(ratio(by(t1, "hako-run default (new netns /proc /dev)"), t1[9]), 0.6, "×"))
+  .. verdict(ratio(by(t1, "hako-run default (new netns /proc /dev)"), by(t1, "bwrap --unshare-net")), 0.6, "×"))
 say("- P3 100 binds over 0 binds: " .. verdict(p3_per100, 1.5, " ms", linear))
 say("- P4 hako-enter / nsenter: " .. verdict(ratio(t3[2], t3[1]), 1.1, "×"))
 say("- P5 hako --version over /bin/true: " .. verdict(t4[2].median and t4[2].median - t4[1].median, 0.3, " ms",
