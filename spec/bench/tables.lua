@@ -110,13 +110,15 @@ local function extra_ms(row)
 end
 
 -- Table 3 ---------------------------------------------------------------------------
--- A sandbox to enter: hako-run's child is the sandbox's PID 1.
-local pid_file = work .. "/hako-run.pid"
-os.execute(HAKO_RUN .. " " .. root .. " /bin/sleep 100000 >/dev/null 2>&1 & echo $! >" .. pid_file)
-local hako_run_pid = m.sh("cat " .. pid_file):match("%d+")
+-- A sandbox to enter: its PID 1, from --pid-file, or else hako-run's only child.
+local run_pid_file, sandbox_pid_file = work .. "/hako-run.pid", work .. "/sandbox.pid"
+local pid_option = help:find("--pid-file", 1, true) and "--pid-file " .. sandbox_pid_file .. " " or ""
+os.execute(HAKO_RUN .. " " .. pid_option .. root .. " /bin/sleep 100000 >/dev/null 2>&1 & echo $! >" .. run_pid_file)
+local hako_run_pid = m.sh("cat " .. run_pid_file):match("%d+")
 local target
 for _ = 1, 200 do
-  target = m.sh("cat /proc/" .. hako_run_pid .. "/task/" .. hako_run_pid .. "/children 2>/dev/null"):match("%d+")
+  target = m.sh(pid_option ~= "" and "cat " .. sandbox_pid_file .. " 2>/dev/null" or
+    "cat /proc/" .. hako_run_pid .. "/task/" .. hako_run_pid .. "/children 2>/dev/null"):match("%d+")
   if target and os.execute("nsenter -a -t " .. target .. " /bin/true 2>/dev/null") then break end
   target = nil
   os.execute("sleep 0.01")
@@ -147,6 +149,10 @@ local rss = {
   { "hako --version", m.peak_rss(HAKO .. " --version", RSS_RUNS) },
   { "/bin/true", m.peak_rss("/bin/true", RSS_RUNS) },
 }
+if STATIC and help:find("--net", 1, true) then
+  rss[#rss + 1] = { "static musl hako-run --proc --dev --net host ROOT /bin/true",
+    m.peak_rss(STATIC .. "/hako-run --proc --dev --net host " .. root .. " /bin/true", RSS_RUNS) }
+end
 
 local function binary(path)
   local size = tonumber(m.sh("stat -L -c %s " .. m.quote(path) .. " 2>/dev/null"):match("%d+"))
@@ -215,8 +221,9 @@ say("- P2 hako-run default / bwrap --unshare-net: "
 say("- P3 100 binds over 0 binds: " .. verdict(p3_per100, 1.5, " ms", linear))
 say("- P4 hako-enter / nsenter: " .. verdict(ratio(t3[2], t3[1]), 1.1, "×"))
 say("- P5 hako --version over /bin/true: " .. verdict(t4[2].median and t4[2].median - t4[1].median, 0.3, " ms",
-  string.format("peak RSS hako-run %d KiB vs bwrap %d KiB: %s", hako_rss, bwrap_rss,
-    hako_rss <= bwrap_rss and "met" or "MISSED")))
+  string.format("peak RSS hako-run %d KiB vs bwrap %d KiB: %s%s", hako_rss, bwrap_rss,
+    hako_rss <= bwrap_rss and "met" or "MISSED",
+    rss[5] and string.format(" (static musl: %d KiB)", rss[5][2]) or "")))
 say("- P6 static musl binary size: " .. verdict(p6_size, 400, " KiB", p6_detail))
 
 local f = assert(io.open(out_path, "w"))
