@@ -5,11 +5,11 @@ set -eu
 build=${1:-build}
 here=$(cd "$(dirname "$0")" && pwd)
 
+HAKO_EXTRA_PACKAGES="hyperfine bubblewrap crun time musl-tools ${HAKO_EXTRA_PACKAGES:-}" sh "$here/../deps.sh"
 if [ "$(id -u)" != 0 ]; then
 	echo "bench: needs root (hako-run, bwrap --bind /, crun and nsenter do)" >&2
 	exit 1
 fi
-HAKO_EXTRA_PACKAGES="hyperfine bubblewrap crun time musl-tools ${HAKO_EXTRA_PACKAGES:-}" sh "$here/../deps.sh"
 
 # P6 and the static rows: the musl build beside the normal one, if this tree has it.
 mkdir -p "$build/bench"

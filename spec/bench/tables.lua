@@ -132,7 +132,12 @@ if not target then
   for _, row in ipairs(t3) do row.na = row.na or "no sandbox to enter: hako-run did not start" end
 end
 m.hyperfine("table3", t3, dir)
-os.execute("kill " .. hako_run_pid .. " 2>/dev/null")
+-- Its PID 1 ignores SIGTERM (no handler): kill it, and hako-run ends and cleans up.
+os.execute("kill -KILL " .. (target or hako_run_pid) .. " 2>/dev/null")
+for _ = 1, 200 do
+  if not m.exists("/proc/" .. hako_run_pid) then break end
+  os.execute("sleep 0.01")
+end
 
 -- Table 4 ---------------------------------------------------------------------------
 local t4 = {
