@@ -4,7 +4,9 @@
  * at run time (it keeps working after pivot_root has hidden the host). Multi-call:
  * run as hako-run or hako-enter it is that command; run as hako it runs recipes.
  */
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <lua.h>
@@ -49,6 +51,79 @@ static void open_libs(lua_State *L)
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
 	luaL_setfuncs(L, preloaded_libs, 0);
 	lua_pop(L, 1);
+}
+
+/*
+ * Lua's allocator. Start-up makes thousands of small blocks and frees few of them: they
+ * are cut from one arena by moving a pointer. musl's malloc made 39 mmap calls for
+ * them, and took a fifth of hako-run's start (hyperfine, static build); glibc's costs
+ * a sixth of the instructions. A freed arena block is not reused, but for the last one;
+ * once the arena is full, blocks come from malloc as before.
+ */
+#define ARENA_SIZE (256 * 1024)
+#define ARENA_ALIGN 16
+#define ROUND(n) (((n) + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN)
+
+struct arena {
+	char *base;
+	size_t used, size;
+};
+
+static int in_arena(const struct arena *a, const char *p)
+{
+	uintptr_t at = (uintptr_t)p, base = (uintptr_t)a->base;
+
+	return a->size && at >= base && at - base < a->size;
+}
+
+/* See lua_Alloc in the manual: for a block it made, Lua passes its size as osize. */
+static void *lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	struct arena *a = ud;
+	char *p = ptr, *block;
+	size_t old, need;
+	int last;
+
+	if (p && !in_arena(a, p)) {
+		if (nsize == 0) {
+			free(p);
+			return NULL;
+		}
+		return realloc(p, nsize);
+	}
+	/* p is NULL (then osize is a type, not a size) or an arena block of osize bytes. */
+	old = p ? ROUND(osize) : 0;
+	last = p && p + old == a->base + a->used;
+	if (nsize == 0) {
+		if (last)
+			a->used -= old;
+		return NULL;
+	}
+	if (p && nsize <= osize)
+		return p;
+	need = nsize <= a->size ? ROUND(nsize) : 0;
+	/* Here need >= old: nsize > osize. */
+	if (last && need && need - old <= a->size - a->used) {
+		a->used += need - old;
+		return p;
+	}
+	if (need && need <= a->size - a->used) {
+		block = a->base + a->used;
+		a->used += need;
+	} else if (!(block = malloc(nsize))) {
+		return NULL;
+	}
+	if (p)
+		memcpy(block, p, osize);
+	return block;
+}
+
+static int panic(lua_State *L)
+{
+	const char *message = lua_tostring(L, -1);
+
+	fprintf(stderr, "hako: unprotected Lua error: %s\n", message ? message : "?");
+	return 0;
 }
 
 static const struct hako_blob *find_blob(const struct hako_blob *list, const char *name)
@@ -144,6 +219,7 @@ int main(int argc, char **argv)
 	const char *slash = strrchr(self, '/');
 	const char *command = "hako";
 	const struct hako_blob *script;
+	struct arena arena;
 	lua_State *L;
 	int shipped;
 
@@ -153,7 +229,12 @@ int main(int argc, char **argv)
 		command = self;
 	shipped = strcmp(command, "hako") != 0;
 	script = find_blob(hako_commands, command);
-	L = luaL_newstate();
+	arena.base = malloc(ARENA_SIZE);
+	arena.size = arena.base ? ARENA_SIZE : 0;
+	arena.used = 0;
+	L = lua_newstate(lua_alloc, &arena);
+	if (L)
+		lua_atpanic(L, panic);
 	if (!script || !L) {
 		fprintf(stderr, "%s: %s\n", self, L ? "not built into this binary" : "out of memory");
 		return 125;
