@@ -118,14 +118,6 @@ static void *lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	return block;
 }
 
-static int panic(lua_State *L)
-{
-	const char *message = lua_tostring(L, -1);
-
-	fprintf(stderr, "hako: unprotected Lua error: %s\n", message ? message : "?");
-	return 0;
-}
-
 static const struct hako_blob *find_blob(const struct hako_blob *list, const char *name)
 {
 	for (; list->name; list++)
@@ -232,9 +224,11 @@ int main(int argc, char **argv)
 	arena.base = malloc(ARENA_SIZE);
 	arena.size = arena.base ? ARENA_SIZE : 0;
 	arena.used = 0;
-	L = lua_newstate(lua_alloc, &arena);
+	/* lauxlib's state (its panic and warn handlers), then blocks from the arena: the
+	 * few made before are outside it, so they go back to free(), as lauxlib's would. */
+	L = luaL_newstate();
 	if (L)
-		lua_atpanic(L, panic);
+		lua_setallocf(L, lua_alloc, &arena);
 	if (!script || !L) {
 		fprintf(stderr, "%s: %s\n", self, L ? "not built into this binary" : "out of memory");
 		return 125;
