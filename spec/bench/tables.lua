@@ -220,7 +220,10 @@ elseif STATIC then
   p6_size, p6_detail = stripped_kib(STATIC .. "/hako")
 end
 say("\n## Targets (PERFORMANCE.md)\n")
-say("- P1 hako-run --net host / bwrap: " .. verdict(ratio(by(t1, "hako-run --net host (/proc /dev)"), by(t1, BWRAP_NAME)), 0.5, "×"))
+local bwrap_row = by(t1, BWRAP_NAME)
+local static_p1 = ratio(by(t1, "hako-run --net host (/proc /dev) static musl build"), bwrap_row)
+say("- P1 hako-run --net host / bwrap: " .. verdict(ratio(by(t1, "hako-run --net host (/proc /dev)"), bwrap_row),
+  0.5, "×", static_p1 and string.format("static musl build: %.2f×", static_p1)))
 say("- P2 hako-run default / bwrap --unshare-net: "
   .. verdict(ratio(by(t1, "hako-run default (new netns /proc /dev)"), by(t1, "bwrap --unshare-net")), 0.6, "×"))
 say("- P3 100 binds over 0 binds: " .. verdict(p3_per100, 1.5, " ms", linear))
