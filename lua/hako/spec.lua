@@ -6,6 +6,7 @@
 
 local caps = require "hako.caps"
 local failure = require "hako.failure"
+local paths = require "hako.paths"
 local mounts = require "hako.mounts"
 
 local M = {}
@@ -37,11 +38,6 @@ local function optional_string(what, value)
   check_string(what, value)
   if value == "" then bad(what, "must not be empty") end
   return value
-end
-
-local function absolute(path, cwd)
-  if path:sub(1, 1) == "/" then return path end
-  return (cwd:gsub("/$", "")) .. "/" .. path
 end
 
 local function command(value)
@@ -130,7 +126,7 @@ function M.build(options, context)
   end
   local root = options.root
   if root == nil or root == "" then bad("target", "missing (usage: hako-run [options] <target> [command])") end
-  root = absolute(check_string("target", root), context.cwd)
+  root = paths.absolute(check_string("target", root), context.cwd)
   local env = environment(options, context)
   local net = network(options.net)
   -- Not root: a user namespace gives the sandbox the privileges to make itself.
@@ -150,7 +146,7 @@ function M.build(options, context)
     net = net,
     mounts = mounts.parse(options.mounts, context.cwd),
     read_only = options.read_only == true,
-    pid_file = pid_file and absolute(pid_file, context.cwd),
+    pid_file = pid_file and paths.absolute(pid_file, context.cwd),
     user = optional_string("--user", options.user),
     group = optional_string("--group", options.group),
     chdir = optional_string("--chdir", options.chdir) or "/",
