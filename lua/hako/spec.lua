@@ -21,6 +21,7 @@ local KNOWN = {
   root = true, command = true, hostname = true, mounts = true, read_only = true,
   pid_file = true, user = true, group = true, env = true, keep_env = true, chdir = true,
   proc = true, dev = true, net = true, cap_add = true, userns = true,
+  map_users = true, map_groups = true,
 }
 
 local function bad(what, why)
@@ -118,6 +119,12 @@ local function network(value)
   bad("--net " .. value, "expected none, host or the path of a network namespace file")
 end
 
+local function map_mode(value, what)
+  if value == nil then return false end
+  if value == "auto" then return true end
+  bad(what .. " " .. tostring(value), "expected auto")
+end
+
 -- build(options, context) -> spec
 function M.build(options, context)
   if type(options) ~= "table" then bad("options", "must be a table") end
@@ -153,7 +160,8 @@ function M.build(options, context)
     proc = switch(options.proc, "proc"),
     dev = switch(options.dev, "dev"),
     caps = caps.parse(options.cap_add),
-    userns = userns and { uid = context.uid, gid = context.gid } or nil,
+    userns = userns and { uid = context.uid, gid = context.gid, map_users = map_mode(options.map_users,
+      "--map-users"), map_groups = map_mode(options.map_groups, "--map-groups") } or nil,
   }
 end
 
