@@ -56,16 +56,26 @@ function M.open_netns(step, state)
   state.netns_fd = fd
 end
 
--- A file of the sandbox, read without letting its symlinks lead out of the root.
+local MAX_ID_FILE = 1 << 20
+
+-- A file of the sandbox, read without letting its symlinks lead out of the root, and
+-- only if it is a regular file: the tree is hostile, and a device node or a FIFO there
+-- must not be opened by hako-run, which runs on the host (as root). Reopened through
+-- /proc/self/fd once its type is known; at most MAX_ID_FILE bytes.
 local function read_inside(core, root_fd, path)
-  local fd = core.openat2(root_fd, path, core.O_RDONLY | core.O_CLOEXEC, 0,
+  local handle = core.openat2(root_fd, path, core.O_PATH | core.O_CLOEXEC, 0,
     core.RESOLVE_IN_ROOT | core.RESOLVE_NO_MAGICLINKS)
+  if not handle then return nil end
+  local st = core.statx(handle, "", core.AT_EMPTY_PATH)
+  local fd = st and st.type == "file" and core.open("/proc/self/fd/" .. handle, core.O_RDONLY | core.O_CLOEXEC)
+  core.close(handle)
   if not fd then return nil end
-  local chunks = {}
+  local chunks, size = {}, 0
   repeat
     local chunk = core.read(fd, 65536)
     chunks[#chunks + 1] = chunk
-  until not chunk or chunk == ""
+    size = size + (chunk and #chunk or 0)
+  until not chunk or chunk == "" or size >= MAX_ID_FILE
   core.close(fd)
   return table.concat(chunks)
 end
