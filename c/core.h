@@ -34,6 +34,7 @@ void hako_open_signal(lua_State *L);
 void hako_open_namespace(lua_State *L);
 void hako_open_mount(lua_State *L);
 void hako_open_file(lua_State *L);
+void hako_open_dir(lua_State *L);
 void hako_open_cred(lua_State *L);
 void hako_open_net(lua_State *L);
 

@@ -122,6 +122,24 @@ function TestPlan.test_privileges_are_dropped_after_the_mounts_and_before_exec()
   lu.assertTrue(at("drop_privileges") < at("chdir"))
 end
 
+function TestPlan.test_rootless_steps()
+  local steps = plan.build(spec.build({ root = "/sb" }, { cwd = "/", uid = 1000, gid = 100 }))
+  lu.assertEquals(find(steps, "clone").flags[1], "CLONE_NEWUSER")
+  lu.assertEquals(index_of(steps, "write_id_maps"), index_of(steps, "clone") + 1)
+  local maps = find(steps, "write_id_maps")
+  lu.assertEquals({ maps.uid, maps.gid, maps.map_users }, { 1000, 100, false })
+  -- The sandbox waits for the maps before its first privileged step.
+  lu.assertEquals(index_of(steps, "await_id_maps"), index_of(steps, "make_private") - 1)
+  lu.assertTrue(find(steps, "mount_dev").bind_devices)
+  lu.assertFalse(find(steps, "drop_privileges").setgroups)
+  steps = plan.build(spec.build({ root = "/sb", map_groups = "auto" }, { cwd = "/", uid = 1000, gid = 100 }))
+  lu.assertTrue(find(steps, "drop_privileges").setgroups)
+  steps = steps_for({ root = "/sb" })
+  lu.assertNil(index_of(steps, "write_id_maps"))
+  lu.assertTrue(find(steps, "drop_privileges").setgroups)
+  lu.assertFalse(find(steps, "mount_dev").bind_devices)
+end
+
 function TestPlan.test_pid_file_is_prepared_before_and_written_after_the_sandbox_is_up()
   local steps = steps_for({ root = "/sb", pid_file = "/run/sb.pid" })
   lu.assertTrue(index_of(steps, "prepare_pid_file") < index_of(steps, "clone"))

@@ -106,6 +106,38 @@ function TestRootless:test_pid_file()
   lu.assertEquals(process.sh("ls " .. self.sb:path("tmp")), "")
 end
 
+-- With --map-users/--map-groups auto the caller's subordinate ranges are mapped through
+-- newuidmap/newgidmap. The ranges come from a copy of /etc with subuid and subgid files,
+-- bound over /etc in a mount namespace of the test's own: the host's /etc is untouched.
+function TestRootless:test_subordinate_ranges_through_newuidmap()
+  lu.skipIf(not ROOT, "needs root to give nobody a subordinate range in a private /etc")
+  lu.skipIf(not os.execute("test -u /usr/bin/newuidmap"), "newuidmap missing: apt-get install uidmap")
+  local etc = process.sh("mktemp -d /tmp/hako-etc.XXXXXX"):gsub("\n$", "")
+  process.sh("cp -a /etc/. " .. etc .. " && echo nobody:100000:65536 > " .. etc .. "/subuid"
+    .. " && echo nobody:100000:65536 > " .. etc .. "/subgid")
+  self.sb:write("etc/passwd", "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/:/bin/sh\n")
+  self.sb:write("etc/group", "root:x:0:\nalice:x:1000:\nwheel:x:10:alice\n")
+  local line = "mount --bind " .. etc .. " /etc && exec " .. table.concat(NOBODY, " ") .. " "
+    .. self.bin .. "/hako-run --map-users auto --map-groups auto -u alice " .. self.sb.root
+    .. " /bin/sh -c 'cat /proc/self/uid_map /proc/self/gid_map; id'"
+  local r = process.run({ "unshare", "--mount", "--propagation", "private", "sh", "-c", line })
+  process.sh("rm -rf " .. etc)
+  lu.assertEquals(r.status, 0, r.stderr)
+  local maps = {}
+  for a, b, c in r.stdout:gmatch("(%d+)%s+(%d+)%s+(%d+)\n") do maps[#maps + 1] = a .. " " .. b .. " " .. c end
+  lu.assertEquals(maps, { "0 65534 1", "1 100000 65536", "0 65534 1", "1 100000 65536" })
+  -- Several ids exist inside, and setgroups is allowed: alice has her groups.
+  lu.assertStrContains(r.stdout, "uid=1000(alice) gid=1000(alice) groups=10(wheel),1000(alice)")
+end
+
+function TestRootless:test_map_users_without_a_range_is_an_error()
+  lu.skipIf(not ROOT, "needs nobody as the caller, who has no subordinate range here")
+  lu.skipIf(os.execute("grep -q '^nobody:' /etc/subuid 2>/dev/null"), "nobody has a range on this host")
+  local r = self:run({ "--map-users", "auto" }, { "/bin/true" })
+  lu.assertEquals(r.status, 125)
+  lu.assertEquals(r.stderr, "hako-run: --map-users auto: no range for nobody in /etc/subuid\n")
+end
+
 -- Without user namespaces the error names the setting that forbids them. The limit is
 -- set in a user namespace of the test's own, so the host's setting is never touched.
 function TestRootless:test_user_namespaces_disabled_is_explained()

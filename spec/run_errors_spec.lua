@@ -143,6 +143,12 @@ function TestRunErrors:test_passwd_symlink_does_not_reach_the_host()
   fails(self.sb, { "-u", "root", self.sb.root }, 125, "--user root: no such user in the sandbox's /etc/passwd")
 end
 
+-- A FIFO or a device node in the tree's place of /etc/passwd is never opened by hako-run.
+function TestRunErrors:test_passwd_that_is_not_a_regular_file_is_not_read()
+  process.sh("mkfifo " .. self.sb:path("etc/passwd"))
+  fails(self.sb, { "-u", "root", self.sb.root }, 125, "--user root: no such user in the sandbox's /etc/passwd")
+end
+
 function TestRunErrors:test_pid_file_directory_missing()
   fails(self.sb, { "-p", self.sb:path("nodir/sb.pid"), self.sb.root }, 125,
     "--pid-file " .. self.sb:path("nodir/sb.pid") .. ": No such file or directory")

@@ -79,6 +79,18 @@ function TestSpec.test_switches_and_paths()
   lu.assertEquals(s.group, "10")
 end
 
+function TestSpec.test_user_namespace_when_not_root()
+  lu.assertNil(spec.build({ root = "/sb" }, { cwd = "/", uid = 0, gid = 0 }).userns)
+  local s = spec.build({ root = "/sb" }, { cwd = "/", uid = 1000, gid = 100 })
+  lu.assertEquals(s.userns, { uid = 1000, gid = 100, map_users = false, map_groups = false })
+  lu.assertEquals(s.namespaces[1], "user")
+  s = spec.build({ root = "/sb", userns = true, map_users = "auto" }, { cwd = "/", uid = 0, gid = 0 })
+  lu.assertEquals(s.userns, { uid = 0, gid = 0, map_users = true, map_groups = false })
+  local ok, err = pcall(spec.build, { root = "/sb", map_groups = "all" }, { cwd = "/", uid = 1, gid = 1 })
+  lu.assertFalse(ok)
+  lu.assertEquals(tostring(err), "--map-groups all: expected auto")
+end
+
 function TestSpec.test_capabilities_by_any_name()
   local s = spec.build({ root = "/sb", cap_add = { "CAP_NET_RAW", "sys_chroot", "net_raw" } }, CONTEXT)
   lu.assertEquals(s.caps, { 13, 18 })

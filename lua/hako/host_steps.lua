@@ -1,6 +1,7 @@
 -- hako.host_steps: the steps that run in hako-run's own process, on the host side.
 
 local failure = require "hako.failure"
+local idmap = require "hako.idmap"
 local users = require "hako.users"
 
 local check = failure.check
@@ -55,16 +56,26 @@ function M.open_netns(step, state)
   state.netns_fd = fd
 end
 
--- A file of the sandbox, read without letting its symlinks lead out of the root.
+local MAX_ID_FILE = 1 << 20
+
+-- A file of the sandbox, read without letting its symlinks lead out of the root, and
+-- only if it is a regular file: the tree is hostile, and a device node or a FIFO there
+-- must not be opened by hako-run, which runs on the host (as root). Reopened through
+-- /proc/self/fd once its type is known; at most MAX_ID_FILE bytes.
 local function read_inside(core, root_fd, path)
-  local fd = core.openat2(root_fd, path, core.O_RDONLY | core.O_CLOEXEC, 0,
+  local handle = core.openat2(root_fd, path, core.O_PATH | core.O_CLOEXEC, 0,
     core.RESOLVE_IN_ROOT | core.RESOLVE_NO_MAGICLINKS)
+  if not handle then return nil end
+  local st = core.statx(handle, "", core.AT_EMPTY_PATH)
+  local fd = st and st.type == "file" and core.open("/proc/self/fd/" .. handle, core.O_RDONLY | core.O_CLOEXEC)
+  core.close(handle)
   if not fd then return nil end
-  local chunks = {}
+  local chunks, size = {}, 0
   repeat
     local chunk = core.read(fd, 65536)
     chunks[#chunks + 1] = chunk
-  until not chunk or chunk == ""
+    size = size + (chunk and #chunk or 0)
+  until not chunk or chunk == "" or size >= MAX_ID_FILE
   core.close(fd)
   return table.concat(chunks)
 end
@@ -144,16 +155,61 @@ local function write_file(core, path, text)
   failure.from_core(message, errno)
 end
 
--- Map the sandbox's user (uid 0 unless --user) to the caller, and its group likewise;
--- setgroups is denied first, as the kernel requires of an unprivileged mapping. Then
--- release the sandbox, which waits for this before it does anything privileged.
+local function read_file(core, path)
+  local fd = core.open(path, core.O_RDONLY | core.O_CLOEXEC)
+  if not fd then return nil end
+  local chunks = {}
+  repeat
+    local chunk = core.read(fd, 65536)
+    chunks[#chunks + 1] = chunk
+  until not chunk or chunk == ""
+  core.close(fd)
+  return table.concat(chunks)
+end
+
+local HELPER_DIRS = { "/usr/bin", "/usr/sbin", "/bin", "/sbin" }
+
+-- Run newuidmap or newgidmap (setuid root: only they may map subordinate ids) and wait.
+local function run_helper(core, state, name, args, what)
+  for _, dir in ipairs(HELPER_DIRS) do
+    local path = dir .. "/" .. name
+    if core.statx(core.AT_FDCWD, path, 0) then
+      local argv = { path, tostring(state.child), table.unpack(args) }
+      local pid = check(core.clone(0))
+      if pid == 0 then
+        pcall(core.sigprocmask, core.SIG_SETMASK, state.saved_mask or {})
+        pcall(core.execve, path, argv, {})
+        core._exit(127)
+      end
+      local _, how, code = check(core.waitpid(pid, 0))
+      if how ~= "exited" or code ~= 0 then failure.raise(what .. " auto", name .. " failed") end
+      return
+    end
+  end
+  failure.raise(what .. " auto", name .. " not found (Debian package uidmap)")
+end
+
+-- Map the sandbox's ids (one each, or the caller's subordinate ranges too), then release
+-- the sandbox, which waits for this before it does anything privileged.
 function M.write_id_maps(step, state)
   local core = state.core
   local proc = "/proc/" .. state.child
   local inside = state.identity or { uid = 0, gid = 0 }
-  write_file(core, proc .. "/setgroups", "deny")
-  write_file(core, proc .. "/uid_map", string.format("%d %d 1\n", inside.uid, step.uid))
-  write_file(core, proc .. "/gid_map", string.format("%d %d 1\n", inside.gid, step.gid))
+  local name = (step.map_users or step.map_groups) and idmap.name_of(read_file(core, "/etc/passwd"), step.uid)
+  if step.map_users then
+    run_helper(core, state, "newuidmap", idmap.ranges(step.uid, read_file(core, "/etc/subuid"), name,
+      "--map-users"), "--map-users")
+  else
+    write_file(core, proc .. "/uid_map", idmap.single(inside.uid, step.uid))
+  end
+  if step.map_groups then
+    run_helper(core, state, "newgidmap", idmap.ranges(step.gid, read_file(core, "/etc/subgid"), name,
+      "--map-groups"), "--map-groups")
+  else
+    -- An unprivileged gid map needs setgroups denied first (user_namespaces(7)).
+    write_file(core, proc .. "/setgroups", "deny")
+    write_file(core, proc .. "/gid_map", idmap.single(inside.gid, step.gid))
+  end
   check(core.write(state.alive_w, "!"))
 end
 

@@ -5,6 +5,7 @@
 -- { dev_bind = "SRC:DST" } (what --tmpfs and --dev-bind store).
 
 local failure = require "hako.failure"
+local paths = require "hako.paths"
 
 local M = {}
 
@@ -48,11 +49,6 @@ function M.destination(what, dst)
   return clean
 end
 
-local function absolute(path, cwd)
-  if path:sub(1, 1) == "/" then return path end
-  return (cwd:gsub("/$", "")) .. "/" .. path
-end
-
 local function bind(text, cwd, kind)
   local what = "--" .. kind .. " " .. text
   local parts = M.split(text)
@@ -64,7 +60,7 @@ local function bind(text, cwd, kind)
   if mode and mode ~= "ro" and mode ~= "rw" then
     failure.raise(what, "mode " .. (mode == "" and '""' or mode) .. " must be ro or rw")
   end
-  return { type = "bind", src = absolute(src, cwd), dst = dst, mode = mode, devices = kind == "dev-bind" }
+  return { type = "bind", src = paths.absolute(src, cwd), dst = dst, mode = mode, devices = kind == "dev-bind" }
 end
 
 local function tmpfs(text)
@@ -88,7 +84,7 @@ local function from_table(item, cwd)
   if item.mode ~= nil and item.mode ~= "ro" and item.mode ~= "rw" then
     failure.raise(what, "mode must be ro or rw")
   end
-  return { type = "bind", src = absolute(item.src, cwd), dst = M.destination(what, item.dst),
+  return { type = "bind", src = paths.absolute(item.src, cwd), dst = M.destination(what, item.dst),
     mode = item.mode, devices = item.devices == true }
 end
 

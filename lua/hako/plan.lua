@@ -56,7 +56,8 @@ function M.build(spec)
   host("block_signals", { signals = blocked_signals() })
   host("clone", { flags = flags })
   if spec.userns then
-    host("write_id_maps", { uid = spec.userns.uid, gid = spec.userns.gid })
+    host("write_id_maps", { uid = spec.userns.uid, gid = spec.userns.gid,
+      map_users = spec.userns.map_users, map_groups = spec.userns.map_groups })
   end
 
   sandbox("die_with_parent")
@@ -78,7 +79,8 @@ function M.build(spec)
   sandbox("sethostname", { name = spec.hostname })
   if spec.net.mode == "none" then sandbox("loopback_up") end
   -- With only one id mapped, the kernel refuses setgroups (user_namespaces(7)).
-  sandbox("drop_privileges", { keep_caps = spec.caps, setgroups = spec.userns == nil })
+  sandbox("drop_privileges", { keep_caps = spec.caps,
+    setgroups = spec.userns == nil or spec.userns.map_groups })
   -- Changing credentials cleared the parent-death signal: arm it again.
   sandbox("die_with_parent")
   sandbox("chdir", { path = spec.chdir })

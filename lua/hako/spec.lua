@@ -6,6 +6,7 @@
 
 local caps = require "hako.caps"
 local failure = require "hako.failure"
+local paths = require "hako.paths"
 local mounts = require "hako.mounts"
 
 local M = {}
@@ -20,6 +21,7 @@ local KNOWN = {
   root = true, command = true, hostname = true, mounts = true, read_only = true,
   pid_file = true, user = true, group = true, env = true, keep_env = true, chdir = true,
   proc = true, dev = true, net = true, cap_add = true, userns = true,
+  map_users = true, map_groups = true,
 }
 
 local function bad(what, why)
@@ -37,11 +39,6 @@ local function optional_string(what, value)
   check_string(what, value)
   if value == "" then bad(what, "must not be empty") end
   return value
-end
-
-local function absolute(path, cwd)
-  if path:sub(1, 1) == "/" then return path end
-  return (cwd:gsub("/$", "")) .. "/" .. path
 end
 
 local function command(value)
@@ -122,6 +119,12 @@ local function network(value)
   bad("--net " .. value, "expected none, host or the path of a network namespace file")
 end
 
+local function map_mode(value, what)
+  if value == nil then return false end
+  if value == "auto" then return true end
+  bad(what .. " " .. tostring(value), "expected auto")
+end
+
 -- build(options, context) -> spec
 function M.build(options, context)
   if type(options) ~= "table" then bad("options", "must be a table") end
@@ -130,7 +133,7 @@ function M.build(options, context)
   end
   local root = options.root
   if root == nil or root == "" then bad("target", "missing (usage: hako-run [options] <target> [command])") end
-  root = absolute(check_string("target", root), context.cwd)
+  root = paths.absolute(check_string("target", root), context.cwd)
   local env = environment(options, context)
   local net = network(options.net)
   -- Not root: a user namespace gives the sandbox the privileges to make itself.
@@ -150,14 +153,15 @@ function M.build(options, context)
     net = net,
     mounts = mounts.parse(options.mounts, context.cwd),
     read_only = options.read_only == true,
-    pid_file = pid_file and absolute(pid_file, context.cwd),
+    pid_file = pid_file and paths.absolute(pid_file, context.cwd),
     user = optional_string("--user", options.user),
     group = optional_string("--group", options.group),
     chdir = optional_string("--chdir", options.chdir) or "/",
     proc = switch(options.proc, "proc"),
     dev = switch(options.dev, "dev"),
     caps = caps.parse(options.cap_add),
-    userns = userns and { uid = context.uid, gid = context.gid } or nil,
+    userns = userns and { uid = context.uid, gid = context.gid, map_users = map_mode(options.map_users,
+      "--map-users"), map_groups = map_mode(options.map_groups, "--map-groups") } or nil,
   }
 end
 
