@@ -81,6 +81,9 @@ function M.hyperfine(id, rows, dir, options)
   for i, a in ipairs(args) do quoted[i] = M.quote(a) end
   local log = dir .. "/" .. id .. ".log"
   io.stderr:write("bench: ", id, ": ", timed, " commands, hyperfine log in ", log, "\n")
+  -- Let the kernel finish tearing down the namespaces of what ran before (a worker does
+  -- it for network namespaces, after the command has returned).
+  os.execute("sleep 1")
   if not os.execute(table.concat(quoted, " ") .. " >" .. M.quote(log) .. " 2>&1") then
     error("hyperfine failed, see " .. log)
   end
