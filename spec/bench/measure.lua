@@ -8,6 +8,7 @@ local M = {}
 
 M.WARMUP = tonumber(os.getenv("BENCH_WARMUP")) or 10
 M.RUNS = tonumber(os.getenv("BENCH_RUNS")) or 100
+M.ROUNDS = tonumber(os.getenv("BENCH_ROUNDS")) or 3
 
 function M.sh(cmd)
   local p = assert(io.popen(cmd))
@@ -55,12 +56,15 @@ local function parse_csv(path)
   return results
 end
 
--- hyperfine(id, rows, options) fills row.median, row.min, row.max (ms) for every row that
--- runs, all in one hyperfine session so that they share the machine's state.
--- options: runs, warmup, or min_runs/max_runs (hyperfine then aims at ~3 s a command).
+-- hyperfine(id, rows, dir, options) fills row.median, row.min, row.max (ms) for every row
+-- that runs. Each round is one hyperfine session over all rows, so that they share the
+-- machine's state; a row's median is the median of its rounds' medians, so that a burst
+-- of other work on the machine during one round does not decide a ratio.
+-- options: runs, warmup, rounds, or min_runs/max_runs (hyperfine aims at ~3 s a command).
 function M.hyperfine(id, rows, dir, options)
   options = options or {}
-  local args = { "hyperfine", "-N", "--style", "basic", "--export-csv", dir .. "/" .. id .. ".csv",
+  local csv = dir .. "/" .. id .. ".csv"
+  local args = { "hyperfine", "-N", "--style", "basic", "--export-csv", csv,
     "--warmup", tostring(options.warmup or M.WARMUP) }
   if options.min_runs then
     table.move({ "--min-runs", tostring(options.min_runs), "--max-runs", tostring(options.max_runs) },
@@ -79,18 +83,34 @@ function M.hyperfine(id, rows, dir, options)
   if timed == 0 then return end
   local quoted = {}
   for i, a in ipairs(args) do quoted[i] = M.quote(a) end
+  local rounds = options.rounds or M.ROUNDS
   local log = dir .. "/" .. id .. ".log"
-  io.stderr:write("bench: ", id, ": ", timed, " commands, hyperfine log in ", log, "\n")
-  -- Let the kernel finish tearing down the namespaces of what ran before (a worker does
-  -- it for network namespaces, after the command has returned).
-  os.execute("sleep 1")
-  if not os.execute(table.concat(quoted, " ") .. " >" .. M.quote(log) .. " 2>&1") then
-    error("hyperfine failed, see " .. log)
+  io.stderr:write("bench: ", id, ": ", timed, " commands, ", rounds, " rounds, hyperfine log in ", log, "\n")
+  local per_row = {}
+  for round = 1, rounds do
+    -- Let the kernel finish tearing down the namespaces of what ran before (a worker
+    -- does it for network namespaces, after the command has returned).
+    os.execute("sleep 1")
+    if not os.execute(table.concat(quoted, " ") .. (round == 1 and " >" or " >>") .. M.quote(log) .. " 2>&1") then
+      error("hyperfine failed, see " .. log)
+    end
+    for name, r in pairs(parse_csv(csv)) do
+      per_row[name] = per_row[name] or {}
+      table.insert(per_row[name], r)
+    end
   end
-  local results = parse_csv(dir .. "/" .. id .. ".csv")
   for _, row in ipairs(rows) do
-    local r = results[row.name]
-    if r then row.median, row.min, row.max = r.median, r.min, r.max end
+    local list = per_row[row.name]
+    if list then
+      local medians = {}
+      row.min, row.max = math.huge, 0
+      for i, r in ipairs(list) do
+        medians[i] = r.median
+        row.min, row.max = math.min(row.min, r.min), math.max(row.max, r.max)
+      end
+      table.sort(medians)
+      row.median = medians[(#medians + 1) // 2]
+    end
   end
 end
 
