@@ -95,7 +95,7 @@ function M.help(defs)
     local left = (def.short and "-" .. def.short .. ", " or "    ") .. "--" .. def.long
     if def.value then left = left .. " " .. def.value end
     rows[#rows + 1] = { left, def.help }
-    if #left > width then width = #left end
+    width = math.max(width, #left)
   end
   local lines = {}
   for _, row in ipairs(rows) do
