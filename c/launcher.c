@@ -19,7 +19,7 @@
 /*
  * The standard libraries hako's own code uses are opened at start (math too: tointeger
  * and type are everyday tools); the others wait in package.preload (see linit.c), and
- * the hako command opens them before it runs a recipe. They were a fifth of what
+ * the hako command opens them before it runs a recipe. They were a sixth of what
  * luaL_openlibs costs (callgrind), paid by every hako-run for nothing.
  */
 static const luaL_Reg eager_libs[] = {
