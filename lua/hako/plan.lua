@@ -16,6 +16,13 @@ local NAMESPACE_FLAG = {
 -- so that neither they nor the sandbox's exit can be lost in between.
 M.FORWARDED_SIGNALS = { "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH" }
 
+-- Signals hako's PID 1 passes on to the command: the same, and SIGCONT.
+M.INIT_FORWARDED_SIGNALS = { "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2",
+  "SIGWINCH", "SIGCONT" }
+
+-- Names of the namespace files in /proc/PID/ns, for the status report.
+local NAMESPACE_FILE = { mount = "mnt", pid = "pid", ipc = "ipc", uts = "uts", net = "net", user = "user" }
+
 local function blocked_signals()
   local list = { "SIGCHLD" }
   table.move(M.FORWARDED_SIGNALS, 1, #M.FORWARDED_SIGNALS, 2, list)
@@ -35,12 +42,26 @@ function M.build(spec)
   local flags = {}
   for i, ns in ipairs(spec.namespaces) do flags[i] = NAMESPACE_FLAG[ns] end
 
+  local status_fd = spec.json_status_fd
   host("check_target", { path = spec.root })
   host("check_old_root", { path = spec.root .. "/.hako" })
+  if status_fd then host("check_status_fd", { fd = status_fd }) end
   host("block_signals", { signals = blocked_signals() })
+  -- hako's PID 1 tells the host how the command ended (exit code or signal) through it.
+  if not spec.as_pid_1 then host("open_result_pipe") end
   host("clone", { flags = flags })
+  if status_fd then
+    -- Read while the sandbox surely lives (an ended process has no /proc/PID/ns), then
+    -- release it: it waits for that in await_release.
+    local ns = {}
+    for i, name in ipairs(spec.namespaces) do ns[i] = NAMESPACE_FILE[name] end
+    host("read_namespaces", { namespaces = ns })
+  end
 
   sandbox("die_with_parent")
+  if status_fd then sandbox("await_release") end
+  -- The supervisor's status fd is not the sandbox's business (0-2 are the command's own).
+  if status_fd and status_fd > 2 then sandbox("close", { fd = status_fd }) end
   -- Nothing done in here may reach the host's mounts: private first, before any mount.
   sandbox("make_private", { path = "/" })
   sandbox("bind_root", { path = spec.root })
@@ -49,11 +70,24 @@ function M.build(spec)
   sandbox("detach_old_root", { path = "/.hako" })
   sandbox("chdir", { path = "/" })
   sandbox("sethostname", { name = spec.hostname })
-  sandbox("restore_signals")
-  sandbox("exec", { argv = spec.command, env = spec.env, search_path = spec.path })
+  -- Credential changes (dropping privileges) go here, before the init forks, so the init
+  -- and the command both run with them. They clear the parent-death signal: the
+  -- die_with_parent below re-arms it, and must stay after the last of them.
+  sandbox("die_with_parent")
+  local command = { argv = spec.command, env = spec.env, search_path = spec.path }
+  if spec.as_pid_1 then
+    sandbox("restore_signals")
+    sandbox("exec", command)
+  else
+    command.forward = M.INIT_FORWARDED_SIGNALS
+    sandbox("init", command)
+  end
 
   host("await_sandbox")
-  host("supervise", { forward = M.FORWARDED_SIGNALS })
+  if status_fd then host("report_up", { fd = status_fd }) end
+  host("supervise", { forward = M.FORWARDED_SIGNALS, timeout = spec.timeout,
+    grace = spec.timeout and spec.timeout_grace })
+  if status_fd then host("report_end", { fd = status_fd }) end
   return steps
 end
 
