@@ -34,6 +34,18 @@ function TestHostSteps.test_terminal_signals_are_not_forwarded_again()
   lu.assertEquals(state.status, 0)
 end
 
+function TestHostSteps.test_a_hang_up_is_passed_on_when_hako_run_leads_the_session()
+  for _, case in ipairs({ { sid = 10, forwarded = 1 }, { sid = 3, forwarded = 0 } }) do
+    local waits = {}
+    local state, core, calls = supervised(waits, {
+      waitpid = fake.sequence({ CHILD, "exited", 0 }), getsid = case.sid, getpid = 10 })
+    waits[1] = { core.SIGHUP, 0, core.SI_KERNEL } -- the terminal hung up
+    waits[2] = { core.SIGCHLD, CHILD, 1 }
+    host_steps.supervise(FORWARD, state)
+    lu.assertEquals(#fake.calls_named(calls, "kill"), case.forwarded)
+  end
+end
+
 function TestHostSteps.test_timeout_sends_term_then_kill_after_the_grace_and_gives_124()
   local waits = {}
   local state, core, calls = supervised(waits, { waitpid = fake.sequence({ CHILD, "killed", 9 }) })

@@ -60,4 +60,13 @@ function TestTerminal:test_ctrl_z_stops_the_job_and_fg_resumes_it()
   lu.assertStrContains(out, "\nstatus=6\n")
 end
 
+-- hako-run as the session leader (a login shell or sshd's shell exec'd it): a hang-up
+-- reaches only the leader, so hako-run must pass that one on even though the kernel sent it.
+function TestTerminal:test_a_hang_up_reaches_the_command_when_hako_run_leads_the_session()
+  local out = self:job({ "--leader", "expect=ready", "hangup" }, {},
+    'trap \'echo hup >/tmp/hup; exit 7\' HUP; echo ready; while :; do sleep 0.01; done')
+  lu.assertStrContains(out, "\nstatus=7\n")
+  lu.assertEquals(io.open(self.sb:path("tmp/hup")):read("a"), "hup\n")
+end
+
 os.exit(lu.LuaUnit.run("-o", "tap"))

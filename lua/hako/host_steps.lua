@@ -146,6 +146,7 @@ function M.supervise(step, state)
   local waited = { core.SIGCHLD, table.unpack(forward) }
   local deadline = step.timeout and check(core.clock_gettime(core.CLOCK_MONOTONIC)) + step.timeout
   local timed_out = false
+  local leader = core.getsid(0) == core.getpid()
   while true do
     local wait
     if deadline then wait = math.max(0, deadline - check(core.clock_gettime(core.CLOCK_MONOTONIC))) end
@@ -162,8 +163,11 @@ function M.supervise(step, state)
         return
       end
     elseif sig then
-      -- The terminal's signals went to the whole process group, the sandbox included.
-      if not pid1.from_terminal(si_code, core) then core.kill(state.child, sig) end
+      -- The terminal's signals went to the whole process group, the sandbox included;
+      -- except its hang-up, which goes to the session leader alone (tty_io.c).
+      if not pid1.from_terminal(si_code, core) or sig == core.SIGHUP and leader then
+        core.kill(state.child, sig)
+      end
     elseif errno == core.EAGAIN and deadline then
       if not timed_out then
         timed_out = true

@@ -12,6 +12,9 @@ the foreground. Actions, in order:
   kill=SIG      send signal SIG (a name, e.g. USR1) to the job's first process only
   halted=N      wait until N processes of the job's group are stopped (state T), and
                 print "halted: NAMES" with their sorted names (bounded like expect)
+  hangup        close the terminal (the kernel sends SIGHUP to its session leader)
+With --leader first, COMMAND itself is the session leader (as when a login shell or
+sshd's shell execs it), with no shell in between; "stopped" and "fg" make no sense then.
 At the end it waits for the job and prints what the terminal showed, then a last line
 "status=N" (128+N for signal N) or "stopped" / "timeout" when it never got that far.
 """
@@ -87,7 +90,34 @@ def shell(command, events_w, orders_r):
         os._exit(0)
 
 
+def leader(actions, command):
+    pid, master = pty.fork()
+    if pid == 0:
+        os.execvp(command[0], command)
+    seen = [""]
+    for action in actions:
+        name, _, value = action.partition("=")
+        if name == "expect" and not read_until(master, value, seen):
+            break
+        if name == "hangup":
+            os.close(master)
+    end = time.monotonic() + LIMIT
+    while time.monotonic() < end:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            code = os.waitstatus_to_exitcode(status)
+            sys.stdout.write(seen[0] + "\nstatus=%d\n" % (code if code >= 0 else 128 - code))
+            return
+        time.sleep(0.01)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    sys.stdout.write(seen[0] + "\ntimeout\n")
+
+
 def main(argv):
+    if argv[0] == "--leader":
+        split = argv.index("--")
+        return leader(argv[1:split], argv[split + 1:])
     split = argv.index("--")
     actions, command = argv[:split], argv[split + 1:]
     events_r, events_w = os.pipe()
