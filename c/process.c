@@ -102,6 +102,17 @@ static int core_getppid(lua_State *L)
 	return 1;
 }
 
+/* getsid(pid) -> the session id; 0 for the caller's own. */
+static int core_getsid(lua_State *L)
+{
+	pid_t sid = getsid((pid_t)luaL_optinteger(L, 1, 0));
+
+	if (sid == -1)
+		return hako_fail(L, errno, "getsid", NULL);
+	lua_pushinteger(L, sid);
+	return 1;
+}
+
 /* prctl(option, arg2, arg3, arg4, arg5) -> the call's non-negative result. */
 static int core_prctl(lua_State *L)
 {
@@ -139,6 +150,7 @@ static const luaL_Reg funcs[] = {
 	{"_exit", core__exit},
 	{"getpid", core_getpid},
 	{"getppid", core_getppid},
+	{"getsid", core_getsid},
 	{"prctl", core_prctl},
 	{"environ", core_environ},
 	{NULL, NULL}

@@ -1,4 +1,4 @@
-/* signal.c: signal masks and synchronous waiting for signals. */
+/* signal.c: signal masks, synchronous waiting for signals, and the clock their timeouts use. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -49,9 +49,11 @@ static int core_sigprocmask(lua_State *L)
 }
 
 /*
- * sigtimedwait(signals[, seconds]) -> signo, sender pid. Without seconds it
- * waits for ever. The signals must be blocked, or they are delivered instead.
- * A timeout fails with EAGAIN, an unrelated handled signal with EINTR.
+ * sigtimedwait(signals[, seconds]) -> signo, sender pid, si_code. Without seconds
+ * it waits for ever. The signals must be blocked, or they are delivered instead.
+ * A timeout fails with EAGAIN, an unrelated handled signal with EINTR. si_code
+ * tells a kill(2) (SI_USER) from a signal the kernel sent, e.g. the terminal's
+ * SIGINT to its foreground process group (SI_KERNEL).
  */
 static int core_sigtimedwait(lua_State *L)
 {
@@ -75,12 +77,26 @@ static int core_sigtimedwait(lua_State *L)
 		return hako_fail(L, errno, "sigtimedwait", NULL);
 	lua_pushinteger(L, sig);
 	lua_pushinteger(L, info.si_pid);
-	return 2;
+	lua_pushinteger(L, info.si_code);
+	return 3;
+}
+
+/* clock_gettime(clockid) -> seconds, as a float. */
+static int core_clock_gettime(lua_State *L)
+{
+	clockid_t clock = (clockid_t)luaL_checkinteger(L, 1);
+	struct timespec ts;
+
+	if (clock_gettime(clock, &ts) == -1)
+		return hako_fail(L, errno, "clock_gettime", NULL);
+	lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+	return 1;
 }
 
 static const luaL_Reg funcs[] = {
 	{"sigprocmask", core_sigprocmask},
 	{"sigtimedwait", core_sigtimedwait},
+	{"clock_gettime", core_clock_gettime},
 	{NULL, NULL}
 };
 
@@ -107,6 +123,11 @@ static const struct hako_const consts[] = {
 	HAKO_CONST(SIGTTIN),
 	HAKO_CONST(SIGTTOU),
 	HAKO_CONST(SIGWINCH),
+	HAKO_CONST(SI_USER),
+	HAKO_CONST(SI_KERNEL),
+	HAKO_CONST(SI_QUEUE),
+	HAKO_CONST(SI_TKILL),
+	HAKO_CONST(CLOCK_MONOTONIC),
 	HAKO_CONST(EAGAIN),
 	HAKO_CONST(EINTR),
 	{NULL, 0}

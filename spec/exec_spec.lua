@@ -21,7 +21,9 @@ local function host_answers(extra)
     end,
     readdir = {},
     sigprocmask = { 13 },
-    pipe2 = fake.sequence({ 3, 4 }, { 5, 6 }),
+    -- result pipe (hako's PID 1 -> host), then status and alive (exec.start_sandbox)
+    pipe2 = fake.sequence({ 3, 4 }, { 5, 6 }, { 7, 8 }),
+    poll = 0,
     clone = CHILD,
     read = "",
   }
@@ -84,8 +86,7 @@ end
 function TestExec.test_the_sandbox_side_reports_its_failure_and_exits()
   local enoent
   local core, calls = fake.new(host_answers({
-    clone = 0,
-    poll = 0,
+    clone = 0, -- the sandbox's first process, then the command forked by its init
     execve = function(path) return nil, "execve " .. path .. ": No such file or directory", enoent end,
     _exit = function(status) error({ exited = status }, 0) end,
   }))
@@ -94,7 +95,9 @@ function TestExec.test_the_sandbox_side_reports_its_failure_and_exits()
   lu.assertFalse(ok)
   lu.assertEquals(err, { exited = 127 })
   local writes = fake.calls_named(calls, "write")
-  lu.assertEquals(writes[1], { "write", 4, "127\n/bin/true\nNo such file or directory" })
+  lu.assertEquals(writes[1], { "write", 6, "127\n/bin/true\nNo such file or directory" })
+  -- The init forked the command: a plain fork, no new namespaces.
+  lu.assertEquals(fake.calls_named(calls, "clone")[2], { "clone", 0 })
   -- The mounts happen in the order of the plan, private first.
   local mounts = fake.calls_named(calls, "mount")
   lu.assertEquals(mounts[1][3], "/")

@@ -47,12 +47,12 @@ end
 
 function TestPlan.test_sandbox_order()
   local ops = {}
-  for _, step in ipairs(steps_for({ root = "/sb" })) do
+  for _, step in ipairs(steps_for({ root = "/sb", command = { "sh" } })) do
     if step.side == "sandbox" then ops[#ops + 1] = step.op end
   end
   lu.assertEquals(ops, { "die_with_parent", "make_private", "bind_root", "protect_root",
     "mount_proc", "mount_dev", "pivot_root", "detach_old_root", "sethostname", "loopback_up",
-    "drop_privileges", "die_with_parent", "chdir", "restore_signals", "exec" })
+    "drop_privileges", "die_with_parent", "chdir", "init" })
 end
 
 local function ops_of(steps, side)
@@ -129,7 +129,8 @@ function TestPlan.test_rootless_steps()
   local maps = find(steps, "write_id_maps")
   lu.assertEquals({ maps.uid, maps.gid, maps.map_users }, { 1000, 100, false })
   -- The sandbox waits for the maps before its first privileged step.
-  lu.assertEquals(index_of(steps, "await_id_maps"), index_of(steps, "make_private") - 1)
+  lu.assertEquals(index_of(steps, "release_sandbox"), index_of(steps, "write_id_maps") + 1)
+  lu.assertEquals(index_of(steps, "await_release"), index_of(steps, "make_private") - 1)
   lu.assertTrue(find(steps, "mount_dev").bind_devices)
   lu.assertFalse(find(steps, "drop_privileges").setgroups)
   steps = plan.build(spec.build({ root = "/sb", map_groups = "auto" }, { cwd = "/", uid = 1000, gid = 100 }))
@@ -148,6 +149,94 @@ function TestPlan.test_pid_file_is_prepared_before_and_written_after_the_sandbox
   lu.assertEquals(find(steps, "write_pid_file").path, "/run/sb.pid")
 end
 
+function TestPlan.test_as_pid_1_execs_the_command_itself()
+  local ops = {}
+  for _, step in ipairs(steps_for({ root = "/sb", command = { "sh" }, as_pid_1 = true })) do
+    if step.side == "sandbox" then ops[#ops + 1] = step.op end
+  end
+  lu.assertEquals({ table.unpack(ops, #ops - 2) }, { "chdir", "restore_signals", "exec" })
+end
+
+function TestPlan.test_the_default_init_is_pid_1_itself()
+  local steps = steps_for({ root = "/sb" })
+  lu.assertEquals(steps[index_of(steps, "exec")].argv, { "/sbin/init" })
+  lu.assertNil(index_of(steps, "init"))
+  lu.assertNil(index_of(steps, "open_result_pipe"))
+end
+
+function TestPlan.test_init_carries_the_command_and_the_signals_it_forwards()
+  local steps = steps_for({ root = "/sb", command = { "ls", "-l" } })
+  local init = find(steps, "init")
+  lu.assertEquals(init.argv, { "ls", "-l" })
+  lu.assertEquals(init.search_path, spec.DEFAULT_PATH)
+  lu.assertEquals(init.env[1], "PATH=" .. spec.DEFAULT_PATH)
+  lu.assertItemsEquals(init.forward, { "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1",
+    "SIGUSR2", "SIGWINCH", "SIGCONT" })
+  lu.assertNil(index_of(steps, "exec"))
+  -- The init reports how the command ended through a pipe made before the clone.
+  lu.assertTrue(index_of(steps, "open_result_pipe") < index_of(steps, "clone"))
+end
+
+-- Credential changes clear the parent-death signal: it is armed again after the last of
+-- them, before the init forks or the command is exec'd.
+function TestPlan.test_die_with_parent_is_armed_first_and_again_after_the_credentials()
+  for _, options in ipairs({ { root = "/sb", command = { "sh" } }, { root = "/sb" } }) do
+    local ops = {}
+    for _, step in ipairs(steps_for(options)) do
+      if step.side == "sandbox" then ops[#ops + 1] = step.op end
+    end
+    lu.assertEquals(ops[1], "die_with_parent")
+    local dropped
+    for i, op in ipairs(ops) do if op == "drop_privileges" then dropped = i end end
+    lu.assertEquals(ops[dropped + 1], "die_with_parent")
+    for i = dropped + 2, #ops do
+      lu.assertNotEquals(ops[i], "drop_privileges")
+    end
+  end
+end
+
+function TestPlan.test_json_status_fd_steps()
+  local steps = steps_for({ root = "/sb", command = { "sh" }, json_status_fd = "7" })
+  lu.assertEquals(find(steps, "check_status_fd").fd, 7)
+  lu.assertTrue(index_of(steps, "check_status_fd") < index_of(steps, "clone"))
+  -- Namespaces are read right after the clone; the sandbox waits for that.
+  lu.assertEquals(index_of(steps, "read_namespaces"), index_of(steps, "clone") + 1)
+  lu.assertEquals(find(steps, "read_namespaces").namespaces, { "mnt", "pid", "ipc", "uts", "net" })
+  lu.assertEquals(index_of(steps, "await_release"), index_of(steps, "die_with_parent") + 1)
+  -- The sandbox does not keep the supervisor's fd.
+  lu.assertEquals(find(steps, "close").fd, 7)
+  lu.assertTrue(index_of(steps, "close") < index_of(steps, "make_private"))
+  lu.assertEquals(find(steps, "report_up").fd, 7)
+  lu.assertTrue(index_of(steps, "await_sandbox") < index_of(steps, "report_up"))
+  lu.assertEquals(steps[#steps - 1].op, "supervise")
+  lu.assertEquals(steps[#steps], { op = "report_end", side = "host", fd = 7 })
+end
+
+function TestPlan.test_a_status_fd_shared_with_the_command_stays_open()
+  local steps = steps_for({ root = "/sb", command = { "sh" }, json_status_fd = 1 })
+  lu.assertNil(index_of(steps, "close"))
+  lu.assertEquals(find(steps, "report_up").fd, 1)
+end
+
+function TestPlan.test_without_json_status_fd_no_status_steps()
+  local steps = steps_for({ root = "/sb", command = { "sh" } })
+  for _, op in ipairs({ "check_status_fd", "read_namespaces", "await_release", "close", "report_up",
+    "report_end" }) do
+    lu.assertNil(index_of(steps, op), op)
+  end
+end
+
+function TestPlan.test_timeout_goes_to_supervise()
+  local supervise = find(steps_for({ root = "/sb", timeout = "2.5" }), "supervise")
+  lu.assertEquals(supervise.timeout, 2.5)
+  lu.assertEquals(supervise.grace, spec.DEFAULT_TIMEOUT_GRACE)
+  supervise = find(steps_for({ root = "/sb", timeout = 1, timeout_grace = 0.5 }), "supervise")
+  lu.assertEquals(supervise.grace, 0.5)
+  supervise = find(steps_for({ root = "/sb" }), "supervise")
+  lu.assertNil(supervise.timeout)
+  lu.assertNil(supervise.grace)
+end
+
 function TestPlan.test_pivot_root_uses_hako_as_the_old_root()
   local steps = steps_for({ root = "/sb" })
   lu.assertEquals(find(steps, "bind_root").path, "/sb")
@@ -156,7 +245,7 @@ function TestPlan.test_pivot_root_uses_hako_as_the_old_root()
 end
 
 function TestPlan.test_exec_gets_command_environment_and_path()
-  local exec = find(steps_for({ root = "/sb", command = { "ls", "-l" } }), "exec")
+  local exec = find(steps_for({ root = "/sb", command = { "ls", "-l" }, as_pid_1 = true }), "exec")
   lu.assertEquals(exec.argv, { "ls", "-l" })
   lu.assertEquals(exec.search_path, spec.DEFAULT_PATH)
   lu.assertEquals(exec.env[1], "PATH=" .. spec.DEFAULT_PATH)

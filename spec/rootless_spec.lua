@@ -55,13 +55,13 @@ function TestRootless:test_the_caller_is_root_inside_and_itself_outside()
   local outside = ROOT and "65534" or process.sh("id -u"):gsub("\n", "")
   local out = self:sh("id -u; cat /proc/self/uid_map; echo $$")
   local uid, inside, mapped, pid = out:match("^(%d+)\n%s*(%d+)%s+(%d+)%s+1\n(%d+)\n$")
-  lu.assertEquals({ uid, inside, mapped, pid }, { "0", "0", outside, "1" }, out)
+  lu.assertEquals({ uid, inside, mapped, pid }, { "0", "0", outside, "2" }, out)
 end
 
 function TestRootless:test_the_seed_example()
   process.sh("rm " .. self.sb:path("bin/busybox") .. " && touch " .. self.sb:path("bin/busybox"))
   local r = self:run({ "--mount", sandbox.BUSYBOX .. ":/bin/busybox:ro" }, { "/bin/sh" }, "echo seed $$\n")
-  lu.assertEquals(r.stdout, "seed 1\n", r.stderr)
+  lu.assertEquals(r.stdout, "seed 2\n", r.stderr)
 end
 
 function TestRootless:test_read_only_binds()
@@ -70,7 +70,7 @@ function TestRootless:test_read_only_binds()
 end
 
 function TestRootless:test_proc_dev_and_network()
-  lu.assertEquals(self:sh("ps -o pid,comm"), "PID   COMMAND\n    1 ps\n")
+  lu.assertEquals(self:sh("ps -o pid,comm"), "PID   COMMAND\n    1 hako-run\n    2 ps\n")
   local out = self:sh("echo x > /dev/null && head -c 4 /dev/urandom | wc -c; ip -o link | wc -l")
   lu.assertEquals(out, "4\n1\n")
   lu.assertStrContains(self:sh("ip -o link"), "<LOOPBACK,UP,LOWER_UP>")

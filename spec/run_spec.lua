@@ -24,9 +24,11 @@ function TestRun:tearDown()
   lu.assertEquals(mountinfo(), self.mounts)
 end
 
-function TestRun:test_the_command_is_pid_1_of_a_new_pid_namespace()
-  local r = self.sb:sh("echo $$")
+function TestRun:test_the_command_runs_under_hako_init_in_a_new_pid_namespace()
+  local r = self.sb:sh("echo $$ $PPID")
   lu.assertEquals(r.status, 0, r.stderr)
+  lu.assertEquals(r.stdout, "2 1\n")
+  r = self.sb:run({ "--as-pid-1" }, { "/bin/sh", "-c", "echo $$" })
   lu.assertEquals(r.stdout, "1\n")
 end
 
@@ -35,7 +37,7 @@ function TestRun:test_only_sandbox_processes_are_visible()
   lu.assertEquals(r.status, 0, r.stderr)
   local pids = {}
   for pid in r.stdout:gmatch("\n%s*(%d+)") do pids[#pids + 1] = tonumber(pid) end
-  lu.assertEquals(pids, { 1 })
+  lu.assertEquals(pids, { 1, 2 }) -- hako's init, and the command (sh exec'd ps)
 end
 
 function TestRun:test_hostname_is_the_sandbox_own()
@@ -70,7 +72,7 @@ function TestRun:test_exit_statuses_pass_through()
 end
 
 function TestRun:test_a_command_killed_by_a_signal_gives_128_plus_n()
-  -- PID 1 ignores signals from inside its namespace; kill it from the host.
+  -- Kill the sandbox's first process (hako's init) from the host.
   local script = table.concat({
     process.quote(sandbox.bin("hako-run")) .. " " .. self.sb.root .. " /bin/sleep 100 & hp=$!",
     "while [ -z \"$(cat /proc/$hp/task/$hp/children 2>/dev/null)\" ]; do sleep 0.01; done",

@@ -127,6 +127,38 @@ function TestSpec.test_bad_input()
   fails({ root = "/sb", proc = "yes" }, "proc: must be true or false")
 end
 
+function TestSpec.test_as_pid_1_is_off_except_for_an_init()
+  lu.assertFalse(spec.build({ root = "/sb", command = { "sh" } }, CONTEXT).as_pid_1)
+  lu.assertTrue(spec.build({ root = "/sb", command = { "sh" }, as_pid_1 = true }, CONTEXT).as_pid_1)
+  lu.assertTrue(spec.build({ root = "/sb" }, CONTEXT).as_pid_1)
+  lu.assertTrue(spec.build({ root = "/sb", command = { "/sbin/init", "3" } }, CONTEXT).as_pid_1)
+  fails({ root = "/sb", as_pid_1 = "yes" }, "as_pid_1: must be true or false")
+end
+
+function TestSpec.test_json_status_fd()
+  lu.assertNil(spec.build({ root = "/sb" }, CONTEXT).json_status_fd)
+  lu.assertEquals(spec.build({ root = "/sb", json_status_fd = "3" }, CONTEXT).json_status_fd, 3)
+  lu.assertEquals(spec.build({ root = "/sb", json_status_fd = 0 }, CONTEXT).json_status_fd, 0)
+  for _, bad in ipairs({ "x", "-1", "3.0", "", " 3", 2.5, "99999999999" }) do
+    fails({ root = "/sb", json_status_fd = bad }, "not a file descriptor number")
+  end
+end
+
+function TestSpec.test_timeout()
+  local s = spec.build({ root = "/sb" }, CONTEXT)
+  lu.assertNil(s.timeout)
+  lu.assertEquals(s.timeout_grace, spec.DEFAULT_TIMEOUT_GRACE)
+  s = spec.build({ root = "/sb", timeout = "1.5", timeout_grace = 0.25 }, CONTEXT)
+  lu.assertEquals(s.timeout, 1.5)
+  lu.assertEquals(s.timeout_grace, 0.25)
+  for _, bad in ipairs({ "0", "-1", 0, "nan", "inf", "1e400" }) do
+    fails({ root = "/sb", timeout = bad }, "--timeout " .. tostring(bad))
+  end
+  fails({ root = "/sb", timeout = "soon" }, "--timeout soon: not a number of seconds")
+  fails({ root = "/sb", timeout = {} }, "not a number of seconds")
+  fails({ root = "/sb", timeout_grace = 0 }, "timeout_grace 0: must be more than 0")
+end
+
 function TestSpec.test_longest_hostname_is_accepted()
   lu.assertEquals(spec.build({ root = "/sb", hostname = string.rep("h", 64) }, CONTEXT).hostname,
     string.rep("h", 64))

@@ -19,7 +19,7 @@ function TestStaticBuild:test_musl_static_build()
     "hako " .. require("hako.version") .. "\n")
   lu.skipIf(not process.is_root(), "needs root to run a sandbox")
   local sb = sandbox.new()
-  r = process.run({ OUT .. "/hako-run", sb.root, "/bin/sh", "-c", "echo static $$" })
+  r = process.run({ OUT .. "/hako-run", "--as-pid-1", sb.root, "/bin/sh", "-c", "echo static $$" })
   sb:remove()
   lu.assertEquals(r.stdout, "static 1\n", r.stderr)
 end

@@ -45,6 +45,13 @@ M.run_options = {
     help = "working directory inside the sandbox (default: /)" },
   { short = "p", long = "pid-file", key = "pid_file", value = "FILE",
     help = "write the sandbox's pid to FILE once it is up; removed at the end" },
+  { long = "as-pid-1", key = "as_pid_1",
+    help = "exec the command as PID 1, not under hako's init (implied by /sbin/init)" },
+  { long = "timeout", key = "timeout", value = "SECONDS",
+    help = "TERM the command after SECONDS, KILL " .. spec.DEFAULT_TIMEOUT_GRACE
+      .. " s later; exit 124" },
+  { long = "json-status-fd", key = "json_status_fd", value = "FD",
+    help = "write the sandbox's pid and namespaces, then its end, as JSON lines to FD" },
   { short = "n", long = "dry-run", key = "dry_run",
     help = "print the plan, every step in order, and exit without running it" },
   { short = "h", long = "help", key = "help", help = "show this help and exit" },
@@ -58,15 +65,18 @@ Run command in the directory <target>, turned into a sandbox: new mount, PID, IP
 and network namespaces, with <target> as the root, no setuid or device files from it,
 a clean environment and no_new_privs. <target>/.hako must be an empty directory (the
 host's old root is put there, then detached). The command defaults to /sbin/init; a
-name without "/" is looked up in PATH inside the sandbox.
+name without "/" is looked up in PATH inside the sandbox. It runs under hako's own
+PID 1, which reaps orphans and passes signals on, unless --as-pid-1 (or /sbin/init).
 
 Options (they end at <target> or "--"):
 ]]
 
 local RUN_EXIT = [[
 
-Exit status: the command's, or 128+N if signal N killed it; 125 if hako-run itself
-failed, 126 if the command cannot be executed, 127 if it is not found.
+Exit status: the command's, or 128+N if signal N killed it; 124 if --timeout expired;
+125 if hako-run itself failed, 126 if the command cannot be executed, 127 if it is not
+found. SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH sent to hako-run
+are passed on to the command; if hako-run dies, even of SIGKILL, the sandbox dies too.
 ]]
 
 -- Run f, turning a failure into one line on stderr and its exit status.

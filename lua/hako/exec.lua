@@ -11,20 +11,23 @@ local host_steps = require "hako.host_steps"
 local mount_steps = require "hako.mount_steps"
 local privilege_steps = require "hako.privilege_steps"
 local sandbox_steps = require "hako.sandbox_steps"
+local supervise_steps = require "hako.supervise_steps"
+local userns_steps = require "hako.userns_steps"
 
 local check = failure.check
 
 local M = {}
 
-local sandbox_handlers = {}
-for _, handlers in ipairs({ sandbox_steps, mount_steps, privilege_steps }) do
-  for op, handler in pairs(handlers) do sandbox_handlers[op] = handler end
-end
+-- The modules whose functions run the steps of each side, looked up by op name.
+local host_handlers = { host_steps, userns_steps, supervise_steps }
+local sandbox_handlers = { sandbox_steps, mount_steps, privilege_steps }
 
-local function run_step(handlers, step, state)
-  local handler = handlers[step.op]
-  if not handler then failure.raise(step.op, "unknown step") end
-  handler(step, state)
+local function run_step(modules, step, state)
+  for _, module in ipairs(modules) do
+    local handler = rawget(module, step.op)
+    if handler then return handler(step, state) end
+  end
+  failure.raise(step.op, "unknown step")
 end
 
 local function run_sandbox(steps, from, state)
@@ -65,7 +68,7 @@ local function start_sandbox(step, state)
   if not pid then
     core.close(status_r)
     core.close(alive_w)
-    if flags & core.CLONE_NEWUSER ~= 0 then host_steps.explain_userns_failure(core, errno) end
+    if flags & core.CLONE_NEWUSER ~= 0 then userns_steps.explain_userns_failure(core, errno) end
     failure.from_core(message, errno)
   end
   state.child, state.status_r, state.alive_w = pid, status_r, alive_w
@@ -95,7 +98,7 @@ function M.run(steps, core)
         if step.op == "clone" then
           if start_sandbox(step, state) then run_sandbox(steps, i + 1, state) end
         else
-          run_step(host_steps, step, state)
+          run_step(host_handlers, step, state)
         end
       end
     end

@@ -16,6 +16,13 @@ local NAMESPACE_FLAG = {
 -- so that neither they nor the sandbox's exit can be lost in between.
 M.FORWARDED_SIGNALS = { "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH" }
 
+-- Signals hako's PID 1 passes on to the command: the same, and SIGCONT.
+M.INIT_FORWARDED_SIGNALS = { "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2",
+  "SIGWINCH", "SIGCONT" }
+
+-- Names of the namespace files in /proc/PID/ns, for the status report.
+local NAMESPACE_FILE = { mount = "mnt", pid = "pid", ipc = "ipc", uts = "uts", net = "net", user = "user" }
+
 local function blocked_signals()
   local list = { "SIGCHLD" }
   table.move(M.FORWARDED_SIGNALS, 1, #M.FORWARDED_SIGNALS, 2, list)
@@ -46,6 +53,7 @@ function M.build(spec)
   local flags = {}
   for i, ns in ipairs(spec.namespaces) do flags[i] = NAMESPACE_FLAG[ns] end
 
+  local status_fd = spec.json_status_fd
   host("check_target", { path = spec.root })
   host("check_old_root", { path = spec.root .. "/.hako" })
   if spec.net.mode == "join" then host("open_netns", { path = spec.net.path }) end
@@ -53,16 +61,30 @@ function M.build(spec)
     host("resolve_identity", { root = spec.root, user = spec.user, group = spec.group })
   end
   if spec.pid_file then host("prepare_pid_file", { path = spec.pid_file }) end
+  if status_fd then host("check_status_fd", { fd = status_fd }) end
   host("block_signals", { signals = blocked_signals() })
+  -- hako's PID 1 tells the host how the command ended (exit code or signal) through it.
+  if not spec.as_pid_1 then host("open_result_pipe") end
   host("clone", { flags = flags })
   if spec.userns then
     host("write_id_maps", { uid = spec.userns.uid, gid = spec.userns.gid,
       map_users = spec.userns.map_users, map_groups = spec.userns.map_groups })
   end
+  if status_fd then
+    -- Read while the sandbox surely lives (an ended process has no /proc/PID/ns).
+    local ns = {}
+    for i, name in ipairs(spec.namespaces) do ns[i] = NAMESPACE_FILE[name] end
+    host("read_namespaces", { namespaces = ns })
+  end
+  -- The sandbox waits until the host has done what must come first: mapped its ids (it
+  -- has no privilege before), read its namespaces.
+  local held = spec.userns or status_fd
+  if held then host("release_sandbox") end
 
   sandbox("die_with_parent")
-  -- Nothing is privileged in a new user namespace until hako-run has mapped the ids.
-  if spec.userns then sandbox("await_id_maps") end
+  if held then sandbox("await_release") end
+  -- The supervisor's status fd is not the sandbox's business (0-2 are the command's own).
+  if status_fd and status_fd > 2 then sandbox("close", { fd = status_fd }) end
   if spec.net.mode == "join" then sandbox("join_netns") end
   -- Nothing done in here may reach the host's mounts: private first, before any mount.
   sandbox("make_private", { path = "/" })
@@ -78,18 +100,28 @@ function M.build(spec)
   sandbox("detach_old_root", { path = "/.hako" })
   sandbox("sethostname", { name = spec.hostname })
   if spec.net.mode == "none" then sandbox("loopback_up") end
-  -- With only one id mapped, the kernel refuses setgroups (user_namespaces(7)).
+  -- Credential changes go here, before the init forks, so that the init and the command
+  -- both run with them. With only one id mapped, the kernel refuses setgroups.
   sandbox("drop_privileges", { keep_caps = spec.caps,
     setgroups = spec.userns == nil or spec.userns.map_groups })
-  -- Changing credentials cleared the parent-death signal: arm it again.
+  -- Changing credentials cleared the parent-death signal: arm it again, after the last.
   sandbox("die_with_parent")
   sandbox("chdir", { path = spec.chdir })
-  sandbox("restore_signals")
-  sandbox("exec", { argv = spec.command, env = spec.env, search_path = spec.path })
+  local command = { argv = spec.command, env = spec.env, search_path = spec.path }
+  if spec.as_pid_1 then
+    sandbox("restore_signals")
+    sandbox("exec", command)
+  else
+    command.forward = M.INIT_FORWARDED_SIGNALS
+    sandbox("init", command)
+  end
 
   host("await_sandbox")
   if spec.pid_file then host("write_pid_file", { path = spec.pid_file }) end
-  host("supervise", { forward = M.FORWARDED_SIGNALS })
+  if status_fd then host("report_up", { fd = status_fd }) end
+  host("supervise", { forward = M.FORWARDED_SIGNALS, timeout = spec.timeout,
+    grace = spec.timeout and spec.timeout_grace })
+  if status_fd then host("report_end", { fd = status_fd }) end
   return steps
 end
 

@@ -1,6 +1,7 @@
 -- hako.sandbox_steps: the steps that run in the sandbox's first process, up to its exec.
 
 local failure = require "hako.failure"
+local pid1 = require "hako.pid1"
 
 local check = failure.check
 
@@ -8,6 +9,7 @@ local M = {}
 
 -- Die when hako-run dies (also of SIGKILL). The parent may already be gone when the
 -- signal is armed, so look at the pipe hako-run holds open: a hang-up means it has died.
+-- A credential change clears the signal (prctl(2)): the plan arms it again after them.
 function M.die_with_parent(_, state)
   local core = state.core
   check(core.prctl(core.PR_SET_PDEATHSIG, core.SIGKILL))
@@ -15,12 +17,16 @@ function M.die_with_parent(_, state)
   if events & core.POLLHUP ~= 0 then core._exit(failure.SETUP) end
 end
 
--- hako-run writes one byte on the pipe it holds once the id maps are written; an end of
--- file instead means it died before.
-function M.await_id_maps(_, state)
-  local core = state.core
-  local byte = check(core.read(state.alive_r, 1))
-  if byte == "" then core._exit(failure.SETUP) end
+-- Wait until hako-run lets the sandbox go on: it writes one byte on the pipe it holds
+-- once it has done what must come first (the id maps, reading the namespaces); the end
+-- of file instead means hako-run has died.
+function M.await_release(_, state)
+  local got = check(state.core.read(state.alive_r, 1))
+  if got == "" then state.core._exit(failure.SETUP) end
+end
+
+function M.close(step, state)
+  check(state.core.close(step.fd))
 end
 
 function M.make_private(step, state)
@@ -108,6 +114,11 @@ function M.exec(step, state)
   end
   if denied then exec_failed(denied[1], denied[2], denied[3], core) end
   failure.raise(name, "command not found", failure.NOT_FOUND)
+end
+
+-- Become the sandbox's PID 1 (hako.pid1) and run the command as its child.
+function M.init(step, state)
+  pid1.run(step, state, M.exec)
 end
 
 return M

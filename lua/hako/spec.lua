@@ -15,6 +15,8 @@ M.DEFAULT_COMMAND = { "/sbin/init" }
 M.DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 M.DEFAULT_HOSTNAME = "hako"
 M.HOST_NAME_MAX = 64
+-- After --timeout's TERM, how long the command has to end before KILL (seconds).
+M.DEFAULT_TIMEOUT_GRACE = 10
 
 -- Every option a recipe may give; anything else is a typo worth an error.
 local KNOWN = {
@@ -22,6 +24,7 @@ local KNOWN = {
   pid_file = true, user = true, group = true, env = true, keep_env = true, chdir = true,
   proc = true, dev = true, net = true, cap_add = true, userns = true,
   map_users = true, map_groups = true,
+  as_pid_1 = true, json_status_fd = true, timeout = true, timeout_grace = true,
 }
 
 local function bad(what, why)
@@ -60,6 +63,26 @@ local function hostname(value)
     bad("hostname " .. value, "longer than " .. M.HOST_NAME_MAX .. " bytes")
   end
   return value
+end
+
+-- A number of seconds, from a recipe (number) or the command line (string).
+local function seconds(what, value)
+  if value == nil then return nil end
+  local n = tonumber(value)
+  if type(value) ~= "number" and type(value) ~= "string" or not n then
+    bad(what .. " " .. tostring(value), "not a number of seconds")
+  end
+  if not (n > 0 and n < 2 ^ 31) then bad(what .. " " .. tostring(value), "must be more than 0") end
+  return n
+end
+
+local function fd_number(what, value)
+  if value == nil then return nil end
+  local n = math.tointeger(tonumber(value))
+  if not n or n < 0 or n > 2 ^ 31 - 1 or type(value) == "string" and not value:match("^%d+$") then
+    bad(what .. " " .. tostring(value), "not a file descriptor number")
+  end
+  return n
 end
 
 -- NAME=VALUE assignments in order, a later one replacing an earlier one of the same name.
@@ -134,6 +157,10 @@ function M.build(options, context)
   local root = options.root
   if root == nil or root == "" then bad("target", "missing (usage: hako-run [options] <target> [command])") end
   root = paths.absolute(check_string("target", root), context.cwd)
+  local argv = command(options.command)
+  if options.as_pid_1 ~= nil and type(options.as_pid_1) ~= "boolean" then
+    bad("as_pid_1", "must be true or false")
+  end
   local env = environment(options, context)
   local net = network(options.net)
   -- Not root: a user namespace gives the sandbox the privileges to make itself.
@@ -145,7 +172,12 @@ function M.build(options, context)
   local pid_file = optional_string("--pid-file", options.pid_file)
   return {
     root = root,
-    command = command(options.command),
+    command = argv,
+    -- An init expects to be PID 1; anything else gets hako's own PID 1 in front of it.
+    as_pid_1 = options.as_pid_1 or argv[1] == M.DEFAULT_COMMAND[1],
+    json_status_fd = fd_number("--json-status-fd", options.json_status_fd),
+    timeout = seconds("--timeout", options.timeout),
+    timeout_grace = seconds("timeout_grace", options.timeout_grace) or M.DEFAULT_TIMEOUT_GRACE,
     hostname = hostname(options.hostname),
     env = env,
     path = lookup(env, "PATH") or M.DEFAULT_PATH,

@@ -1,0 +1,129 @@
+-- supervise_steps_spec: supervision, timeout and status reports (hako.supervise_steps), fake core.
+local lu = require "luaunit"
+local failure = require "hako.failure"
+local fake = require "support.fake_core"
+local host_steps = require "hako.host_steps"
+local supervise_steps = require "hako.supervise_steps"
+
+local CHILD = 4242
+
+-- A state whose core answers sigtimedwait from `waits` ({results...} in turn).
+local function supervised(waits, answers)
+  answers = answers or {}
+  answers.sigtimedwait = answers.sigtimedwait or function(...)
+    local w = assert(table.remove(waits, 1), "waited once too often")
+    return table.unpack(w, 1, 3)
+  end
+  answers.clock_gettime = answers.clock_gettime or 100
+  local core, calls = fake.new(answers)
+  return { core = core, child = CHILD, cleanups = {} }, core, calls
+end
+
+local FORWARD = { forward = { "SIGTERM", "SIGINT", "SIGWINCH" } }
+
+TestSuperviseSteps = {}
+
+function TestSuperviseSteps.test_terminal_signals_are_not_forwarded_again()
+  local waits = {}
+  local state, core, calls = supervised(waits, { waitpid = fake.sequence({ CHILD, "exited", 0 }) })
+  waits[1] = { core.SIGINT, 0, core.SI_KERNEL }   -- ^C: the sandbox got it too
+  waits[2] = { core.SIGWINCH, 0, core.SI_KERNEL }
+  waits[3] = { core.SIGINT, 77, core.SI_USER }    -- kill -INT from someone
+  waits[4] = { core.SIGCHLD, CHILD, 1 }
+  supervise_steps.supervise(FORWARD, state)
+  lu.assertEquals(fake.calls_named(calls, "kill"), { { "kill", CHILD, core.SIGINT } })
+  lu.assertEquals(state.status, 0)
+end
+
+function TestSuperviseSteps.test_a_hang_up_is_passed_on_when_hako_run_leads_the_session()
+  for _, case in ipairs({ { sid = 10, forwarded = 1 }, { sid = 3, forwarded = 0 } }) do
+    local waits = {}
+    local state, core, calls = supervised(waits, {
+      waitpid = fake.sequence({ CHILD, "exited", 0 }), getsid = case.sid, getpid = 10 })
+    waits[1] = { core.SIGHUP, 0, core.SI_KERNEL } -- the terminal hung up
+    waits[2] = { core.SIGCHLD, CHILD, 1 }
+    supervise_steps.supervise(FORWARD, state)
+    lu.assertEquals(#fake.calls_named(calls, "kill"), case.forwarded)
+  end
+end
+
+function TestSuperviseSteps.test_timeout_sends_term_then_kill_after_the_grace_and_gives_124()
+  local waits = {}
+  local state, core, calls = supervised(waits, { waitpid = fake.sequence({ CHILD, "killed", 9 }) })
+  local again = { nil, "sigtimedwait: Resource temporarily unavailable", core.EAGAIN }
+  waits[1], waits[2], waits[3] = again, again, { core.SIGCHLD, CHILD, 1 }
+  supervise_steps.supervise({ forward = {}, timeout = 2.5, grace = 0.5 }, state)
+  lu.assertEquals(fake.calls_named(calls, "kill"),
+    { { "kill", CHILD, core.SIGTERM }, { "kill", CHILD, core.SIGKILL } })
+  local timeouts = {}
+  for i, call in ipairs(fake.calls_named(calls, "sigtimedwait")) do timeouts[i] = call[3] or "none" end
+  lu.assertEquals(timeouts, { 2.5, 0.5, "none" })
+  lu.assertEquals(state.status, supervise_steps.TIMED_OUT)
+  lu.assertEquals(state.status, 124)
+  lu.assertEquals(state.ended, { how = "killed", code = 9 })
+end
+
+function TestSuperviseSteps.test_a_command_that_ends_on_term_still_gives_124()
+  local waits = {}
+  local state, core, calls = supervised(waits, { waitpid = fake.sequence({ CHILD, "exited", 0 }) })
+  waits[1] = { nil, "sigtimedwait: Resource temporarily unavailable", core.EAGAIN }
+  waits[2] = { core.SIGCHLD, CHILD, 1 }
+  supervise_steps.supervise({ forward = {}, timeout = 1, grace = 10 }, state)
+  lu.assertEquals(#fake.calls_named(calls, "kill"), 1)
+  lu.assertEquals(state.status, 124)
+  lu.assertEquals(state.ended, { how = "exited", code = 0 })
+end
+
+function TestSuperviseSteps.test_the_init_tells_how_the_command_ended()
+  local waits = {}
+  local state, core = supervised(waits, {
+    waitpid = fake.sequence({ CHILD, "exited", 137 }), poll = 1 << 30, read = "killed 9\n" })
+  waits[1] = { core.SIGCHLD, CHILD, 1 }
+  state.result_r = 3
+  core.POLLIN = 1 << 30
+  supervise_steps.supervise(FORWARD, state)
+  lu.assertEquals(state.ended, { how = "killed", code = 9 })
+  lu.assertEquals(state.status, 137)
+  lu.assertNil(state.child)
+end
+
+function TestSuperviseSteps.test_an_init_killed_before_it_could_tell()
+  local waits = {}
+  local state, core = supervised(waits, { waitpid = fake.sequence({ CHILD, "killed", 9 }), poll = 0 })
+  waits[1] = { core.SIGCHLD, CHILD, 1 }
+  state.result_r = 3
+  supervise_steps.supervise(FORWARD, state)
+  lu.assertEquals(state.ended, { how = "killed", code = 9 })
+  lu.assertEquals(state.status, 137)
+end
+
+function TestSuperviseSteps.test_namespaces_are_read_then_the_sandbox_released()
+  local core, calls = fake.new({ statx = function(_, path)
+    return { ino = #path * 1000 }
+  end })
+  local state = { core = core, child = 42, alive_w = 9 }
+  supervise_steps.read_namespaces({ namespaces = { "mnt", "pid" } }, state)
+  lu.assertEquals(fake.calls_named(calls, "statx")[1], { "statx", core.AT_FDCWD, "/proc/42/ns/mnt", 0 })
+  host_steps.release_sandbox({}, state)
+  lu.assertEquals(calls[#calls], { "write", 9, "!" })
+  supervise_steps.report_up({ fd = 5 }, state)
+  lu.assertEquals(calls[#calls], { "write", 5, '{"pid": 42, "ns": {"mnt": 15000, "pid": 15000}}\n' })
+end
+
+function TestSuperviseSteps.test_end_reports()
+  local core, calls = fake.new({})
+  supervise_steps.report_end({ fd = 5 }, { core = core, ended = { how = "exited", code = 3 } })
+  supervise_steps.report_end({ fd = 5 }, { core = core, ended = { how = "killed", code = 15 } })
+  lu.assertEquals(fake.calls_named(calls, "write"),
+    { { "write", 5, '{"exit": 3}\n' }, { "write", 5, '{"signal": 15}\n' } })
+end
+
+function TestSuperviseSteps.test_a_closed_status_fd_is_refused()
+  local core = fake.new({ statx = function() return nil, "statx : Bad file descriptor", 9 end })
+  local ok, err = pcall(supervise_steps.check_status_fd, { fd = 7 }, { core = core })
+  lu.assertFalse(ok)
+  lu.assertTrue(failure.is(err))
+  lu.assertEquals(tostring(err), "--json-status-fd 7: Bad file descriptor")
+end
+
+os.exit(lu.LuaUnit.run("-o", "tap"))

@@ -1,0 +1,72 @@
+-- terminal_spec: ^C and ^Z at a real terminal (a pty driven by support/pty_job.py, which
+-- plays an interactive shell running hako-run as a foreground job). Needs root and python3.
+local lu = require "luaunit"
+local process = require "support.process"
+local sandbox = require "support.sandbox"
+
+local ROOT = process.is_root()
+local PYTHON = os.execute("command -v python3 >/dev/null 2>&1")
+local DRIVER = "spec/support/pty_job.py"
+
+TestTerminal = {}
+
+function TestTerminal:setUp()
+  lu.skipIf(not ROOT, "needs root (rootless hako-run is a later feature)")
+  lu.skipIf(not PYTHON, "needs python3 to drive a pseudo-terminal")
+  self.sb = sandbox.new()
+end
+
+function TestTerminal:tearDown()
+  if self.sb then self.sb:remove() end
+end
+
+-- job(actions, options, script) -> what the terminal showed, ending in "status=N"
+function TestTerminal:job(actions, options, script)
+  local argv = { "python3", DRIVER }
+  table.move(actions, 1, #actions, #argv + 1, argv)
+  argv[#argv + 1] = "--"
+  argv[#argv + 1] = sandbox.bin("hako-run")
+  table.move(options, 1, #options, #argv + 1, argv)
+  table.move({ self.sb.root, "/bin/sh", "-c", script }, 1, 4, #argv + 1, argv)
+  local r = process.run(argv)
+  lu.assertEquals(r.stderr, "")
+  return r.stdout
+end
+
+function TestTerminal:test_ctrl_c_reaches_the_command_once()
+  -- After ^C, a USR1 sent to hako-run (forwarded) makes the command say how many INTs
+  -- it got: a second, forwarded copy of the terminal's INT would have come before it.
+  local out = self:job({ "expect=ready", "type=\\x03", "expect=INT1", "kill=USR1" }, {},
+    'n=0; trap \'n=$((n+1)); echo INT$n\' INT; trap \'echo USR1 after $n; exit 5\' USR1; '
+    .. "echo ready; while :; do sleep 0.01; done")
+  lu.assertStrContains(out, "INT1\n")
+  lu.assertStrContains(out, "USR1 after 1\n")
+  lu.assertStrContains(out, "\nstatus=5\n")
+end
+
+function TestTerminal:test_ctrl_c_ends_a_command_that_does_not_catch_it()
+  local out = self:job({ "expect=ready", "type=\\x03" }, {}, "echo ready; exec sleep 100")
+  lu.assertStrContains(out, "\nstatus=130\n")
+end
+
+function TestTerminal:test_ctrl_z_stops_the_job_and_fg_resumes_it()
+  local out = self:job({ "expect=ready", "type=\\x1a", "stopped", "halted=2",
+    "touch=" .. self.sb:path("tmp/go"), "fg", "expect=resumed" },
+    {}, "echo ready; while [ ! -e /tmp/go ]; do sleep 0.01; done; echo resumed; exit 6")
+  -- The shell saw hako-run stop; the command and its child stopped with it (the init,
+  -- a PID 1, cannot be stopped and need not be).
+  -- (A third may be the command's child: sleep, or sh just forked to exec it.)
+  lu.assertStrContains(out, "halted: hako-run sh")
+  lu.assertStrContains(out, "\nstatus=6\n")
+end
+
+-- hako-run as the session leader (a login shell or sshd's shell exec'd it): a hang-up
+-- reaches only the leader, so hako-run must pass that one on even though the kernel sent it.
+function TestTerminal:test_a_hang_up_reaches_the_command_when_hako_run_leads_the_session()
+  local out = self:job({ "--leader", "expect=ready", "hangup" }, {},
+    'trap \'echo hup >/tmp/hup; exit 7\' HUP; echo ready; while :; do sleep 0.01; done')
+  lu.assertStrContains(out, "\nstatus=7\n")
+  lu.assertEquals(io.open(self.sb:path("tmp/hup")):read("a"), "hup\n")
+end
+
+os.exit(lu.LuaUnit.run("-o", "tap"))
