@@ -30,7 +30,7 @@ PIC = -fPIC
 CORE_SO = $(B)/lib/hako/core.so
 endif
 
-CORE_SRC = c/core.c c/process.c c/signal.c c/namespace.c c/mount.c c/file.c c/cred.c
+CORE_SRC = c/core.c c/process.c c/signal.c c/namespace.c c/mount.c c/file.c c/fd.c c/cred.c
 CORE_OBJ = $(CORE_SRC:c/%.c=$(B)/obj/%.o)
 MODULES = $(wildcard lua/hako/*.lua)
 COMMANDS = bin/hako bin/hako-run

@@ -69,5 +69,6 @@ int luaopen_hako_core(lua_State *L)
 	hako_open_mount(L);
 	hako_open_file(L);
 	hako_open_cred(L);
+	hako_open_fd(L);
 	return 1;
 }

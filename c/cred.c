@@ -1,7 +1,9 @@
-/* cred.c: credentials: user and group ids, supplementary groups. */
+/* cred.c: credentials: user and group ids, supplementary groups, capability sets. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <grp.h>
+#include <stdint.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -74,6 +76,48 @@ static int core_setgroups(lua_State *L)
 	return hako_result(L, setgroups((size_t)n, list), "setgroups", NULL);
 }
 
+/* The kernel's capget/capset structures (linux/capability.h, version 3: 64 bits in two words). */
+#define HAKO_CAP_V3 0x20080522
+struct hako_cap_header {
+	uint32_t version;
+	int pid;
+};
+struct hako_cap_data {
+	uint32_t effective, permitted, inheritable;
+};
+
+/* capget() -> effective, permitted, inheritable: this thread's sets as 64-bit masks. */
+static int core_capget(lua_State *L)
+{
+	struct hako_cap_header h = {HAKO_CAP_V3, 0};
+	struct hako_cap_data d[2];
+
+	if (syscall(SYS_capget, &h, d) == -1)
+		return hako_fail(L, errno, "capget", NULL);
+	lua_pushinteger(L, (lua_Integer)(d[0].effective | (uint64_t)d[1].effective << 32));
+	lua_pushinteger(L, (lua_Integer)(d[0].permitted | (uint64_t)d[1].permitted << 32));
+	lua_pushinteger(L, (lua_Integer)(d[0].inheritable | (uint64_t)d[1].inheritable << 32));
+	return 3;
+}
+
+/* capset(effective, permitted, inheritable): 64-bit masks, for this thread. */
+static int core_capset(lua_State *L)
+{
+	struct hako_cap_header h = {HAKO_CAP_V3, 0};
+	struct hako_cap_data d[2];
+	uint64_t e = (uint64_t)luaL_checkinteger(L, 1);
+	uint64_t p = (uint64_t)luaL_checkinteger(L, 2);
+	uint64_t i = (uint64_t)luaL_checkinteger(L, 3);
+
+	d[0].effective = (uint32_t)e;
+	d[1].effective = (uint32_t)(e >> 32);
+	d[0].permitted = (uint32_t)p;
+	d[1].permitted = (uint32_t)(p >> 32);
+	d[0].inheritable = (uint32_t)i;
+	d[1].inheritable = (uint32_t)(i >> 32);
+	return hako_result(L, (int)syscall(SYS_capset, &h, d), "capset", NULL);
+}
+
 static const luaL_Reg funcs[] = {
 	{"getuid", core_getuid},
 	{"geteuid", core_geteuid},
@@ -82,6 +126,8 @@ static const luaL_Reg funcs[] = {
 	{"setresuid", core_setresuid},
 	{"setresgid", core_setresgid},
 	{"setgroups", core_setgroups},
+	{"capget", core_capget},
+	{"capset", core_capset},
 	{NULL, NULL}
 };
 
