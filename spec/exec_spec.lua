@@ -23,6 +23,7 @@ local function host_answers(extra)
     pipe2 = fake.sequence({ 3, 4 }, { 5, 6 }),
     clone = CHILD,
     read = "",
+    open = function(path) return nil, "open " .. path .. ": No such file or directory", 2 end,
   }
   for k, v in pairs(extra or {}) do answers[k] = v end
   return answers

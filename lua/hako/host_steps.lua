@@ -1,6 +1,7 @@
 -- hako.host_steps: the steps that run in hako-run's own process, on the host side.
 
 local failure = require "hako.failure"
+local record = require "hako.record"
 
 local check = failure.check
 
@@ -60,6 +61,27 @@ function M.await_sandbox(_, state)
     local status, what, why = text:match("^(%d+)\n(.-)\n(.*)$")
     failure.raise(what or "sandbox", why or text, tonumber(status))
   end
+end
+
+-- Right after the clone, before the sandbox runs anything of its own: its start time
+-- and namespaces, which is what the record will say the sandbox is.
+function M.identify_sandbox(_, state)
+  state.identity = record.identity(state.core, state.child)
+end
+
+-- The host-side record hako-enter trusts (see hako.record); removed when hako-run ends.
+function M.write_record(step, state)
+  local core = state.core
+  local id = state.identity
+  if not id or not id.start_time or next(id.ns) == nil then return end
+  local euid = core.geteuid()
+  local dirfd = check(record.open_directory(core, step.dir, euid, true))
+  table.insert(state.cleanups, function() core.close(dirfd) end)
+  local rec = { pid = state.child, start_time = id.start_time, ns = id.ns,
+    supervisor = core.getpid(), owner = euid }
+  for k, v in pairs(step.policy) do rec[k] = v end
+  record.write(core, dirfd, rec)
+  table.insert(state.cleanups, function() record.remove(core, dirfd, rec.pid, rec.start_time) end)
 end
 
 local function exit_status(how, code)

@@ -21,7 +21,8 @@ local hako = {
 
 -- What the pure modules need to know about the calling process.
 local function context()
-  return { cwd = failure.check(core.getcwd()), term = os.getenv("TERM") }
+  return { cwd = failure.check(core.getcwd()), term = os.getenv("TERM"),
+    euid = core.geteuid(), xdg_runtime_dir = os.getenv("XDG_RUNTIME_DIR") }
 end
 
 -- spec(options) -> the validated spec, defaults filled in.

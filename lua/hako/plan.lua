@@ -5,6 +5,8 @@
 -- process runs the sandbox steps. Kernel flags are named, not numbered, so a plan reads
 -- the same in a test, in --dry-run and in a debugger.
 
+local record = require "hako.record"
+
 local M = {}
 
 local NAMESPACE_FLAG = {
@@ -39,6 +41,7 @@ function M.build(spec)
   host("check_old_root", { path = spec.root .. "/.hako" })
   host("block_signals", { signals = blocked_signals() })
   host("clone", { flags = flags })
+  host("identify_sandbox")
 
   sandbox("die_with_parent")
   -- Nothing done in here may reach the host's mounts: private first, before any mount.
@@ -53,12 +56,19 @@ function M.build(spec)
   sandbox("exec", { argv = spec.command, env = spec.env, search_path = spec.path })
 
   host("await_sandbox")
+  host("write_record", { dir = spec.record_dir, policy = record.policy(spec) })
   host("supervise", { forward = M.FORWARDED_SIGNALS })
   return steps
 end
 
 local function show(value)
-  if type(value) == "table" then
+  if type(value) == "table" and #value == 0 and next(value) ~= nil then
+    local keys, parts = {}, {}
+    for k in pairs(value) do keys[#keys + 1] = tostring(k) end
+    table.sort(keys)
+    for i, k in ipairs(keys) do parts[i] = k .. "=" .. show(value[k]) end
+    return "{" .. table.concat(parts, " ") .. "}"
+  elseif type(value) == "table" then
     local parts = {}
     for i, v in ipairs(value) do parts[i] = show(v) end
     return "[" .. table.concat(parts, " ") .. "]"

@@ -1,9 +1,10 @@
 -- hako.spec: options -> a validated sandbox spec with every default filled in. Pure.
 --
 -- The options are what hako-run's command line or a recipe's hako.run{...} gives; the
--- context is what the caller's process knows (cwd, TERM), passed in so this stays pure.
+-- context is what the caller's process knows (cwd, TERM, euid, XDG_RUNTIME_DIR), passed in so this stays pure.
 
 local failure = require "hako.failure"
+local record = require "hako.record"
 
 local M = {}
 
@@ -73,6 +74,7 @@ function M.build(options, context)
     env = environment(context),
     path = M.DEFAULT_PATH,
     namespaces = { "mount", "pid", "ipc", "uts" },
+    record_dir = record.directories(context.euid, context.xdg_runtime_dir)[1],
   }
 end
 
