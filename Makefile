@@ -33,14 +33,14 @@ endif
 CORE_SRC = c/core.c c/process.c c/signal.c c/namespace.c c/mount.c c/file.c c/fd.c c/cred.c
 CORE_OBJ = $(CORE_SRC:c/%.c=$(B)/obj/%.o)
 MODULES = $(wildcard lua/hako/*.lua)
-COMMANDS = bin/hako bin/hako-run
-LINKS = $(B)/hako-run
+COMMANDS = bin/hako bin/hako-run bin/hako-enter
+LINKS = $(B)/hako-run $(B)/hako-enter
 
 .PHONY: all check demo deps install uninstall clean help
 all: $(B)/hako $(LINKS) $(CORE_SO)
 
 help:
-	@echo 'make [all]    build build/hako, its hako-run link and build/lib/hako/core.so'
+	@echo 'make [all]    build build/hako, its hako-run and hako-enter links and build/lib/hako/core.so'
 	@echo 'make check    install test dependencies if root, build, run every test'
 	@echo 'make demo     install dependencies if root, build, run a busybox sandbox'
 	@echo 'make install  PREFIX=$(PREFIX) DESTDIR= LUA_LMOD=$(LUA_LMOD) LUA_CMOD=$(LUA_CMOD)'
@@ -96,6 +96,9 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LUA_LMOD)/hako
 	install -m 755 $(B)/hako $(DESTDIR)$(BINDIR)/hako
 	ln -sf hako $(DESTDIR)$(BINDIR)/hako-run
+	ln -sf hako $(DESTDIR)$(BINDIR)/hako-enter
+	install -d $(DESTDIR)$(MANDIR)/man1
+	install -m 644 bin/hako-enter.1 $(DESTDIR)$(MANDIR)/man1/hako-enter.1
 	install -m 644 $(MODULES) $(DESTDIR)$(LUA_LMOD)/hako/
 ifneq (,$(CORE_SO))
 	install -d $(DESTDIR)$(LUA_CMOD)/hako
@@ -103,7 +106,8 @@ ifneq (,$(CORE_SO))
 endif
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/hako $(DESTDIR)$(BINDIR)/hako-run
+	rm -f $(DESTDIR)$(BINDIR)/hako $(DESTDIR)$(BINDIR)/hako-run $(DESTDIR)$(BINDIR)/hako-enter
+	rm -f $(DESTDIR)$(MANDIR)/man1/hako-enter.1
 	rm -rf $(DESTDIR)$(LUA_LMOD)/hako $(DESTDIR)$(LUA_CMOD)/hako
 
 clean:

@@ -23,7 +23,7 @@ end
 local function run_sandbox(steps, from, state)
   local ok, err = pcall(function()
     for i = from, #steps do
-      if steps[i].side == "sandbox" then run_step(sandbox_steps, steps[i], state) end
+      if steps[i].side == "sandbox" then run_step(state.handlers.sandbox, steps[i], state) end
     end
     failure.raise("plan", "has no exec step")
   end)
@@ -78,16 +78,24 @@ local function clean_up(state)
   end
 end
 
--- run(steps, core) -> the command's exit status (128+N if a signal N killed it).
-function M.run(steps, core)
-  local state = { core = core, side = "host", cleanups = {} }
+-- run(steps, core[, handlers]) -> the command's exit status (128+N if a signal N killed
+-- it). handlers = { host = {op = function(step, state)}, sandbox = {...} } adds steps of
+-- another command (hako-enter's) to those of hako-run.
+function M.run(steps, core, handlers)
+  local function with(base, extra)
+    return setmetatable({}, { __index = function(_, op) return (extra or {})[op] or base[op] end })
+  end
+  local state = { core = core, side = "host", cleanups = {}, handlers = {
+    host = with(host_steps, handlers and handlers.host),
+    sandbox = with(sandbox_steps, handlers and handlers.sandbox),
+  } }
   local ok, err = pcall(function()
     for i, step in ipairs(steps) do
       if step.side == "host" then
         if step.op == "clone" then
           if start_sandbox(step, state) then run_sandbox(steps, i + 1, state) end
         else
-          run_step(host_steps, step, state)
+          run_step(state.handlers.host, step, state)
         end
       end
     end

@@ -1,0 +1,99 @@
+-- hako.enter: what the hako-enter command does with its arguments: join a running
+-- sandbox, under the rules the sandbox's own processes got. See hako.enter_plan for the
+-- steps, hako.enter_steps for what each does, hako.record for how a sandbox is known.
+
+local cli = require "hako.cli"
+local core = require "hako.core"
+local enter_plan = require "hako.enter_plan"
+local enter_steps = require "hako.enter_steps"
+local exec = require "hako.exec"
+local failure = require "hako.failure"
+local plan = require "hako.plan"
+local version = require "hako.version"
+
+local M = {}
+
+M.options = {
+  { short = "c", long = "chdir", key = "chdir", value = "DIR",
+    help = "working directory inside the sandbox (default: /)" },
+  { short = "u", long = "user", key = "user", value = "UID",
+    help = "run as this user id instead of the sandbox's (clears the groups)" },
+  { short = "g", long = "group", key = "groups", value = "GID[,GID...]", list = true,
+    help = "primary group, then supplementary groups (repeatable)" },
+  { short = "e", long = "env", key = "env", value = "NAME[=VALUE]", list = true,
+    help = "set NAME in the environment; NAME alone copies it from the caller's" },
+  { long = "keep-env", key = "keep_env",
+    help = "start from the caller's environment instead of the sandbox's" },
+  { short = "f", long = "fork", key = "fork",
+    help = "fork after joining, so the command is in the sandbox's PID namespace (default)" },
+  { long = "no-fork", key = "fork", set = false,
+    help = "exec in place instead: see the note below" },
+  { short = "n", long = "dry-run", key = "dry_run",
+    help = "print the plan, every step in order, and exit without running it" },
+  { short = "h", long = "help", key = "help", help = "show this help and exit" },
+  { short = "V", long = "version", key = "version", help = "show the version and exit" },
+}
+
+local USAGE = [[
+Usage: hako-enter [options] <pid> [--] [command] [args]
+
+Run command (default /bin/sh) inside the running hako sandbox whose first process is
+<pid> (what hako-run --pid-file writes): in all its namespaces, with its root, and with
+the user, groups, capabilities, no_new_privs and environment its own processes got.
+Only a pid that hako-run recorded as a live sandbox is accepted; a name without "/" is
+looked up in the PATH of the command's environment, inside the sandbox.
+
+Options (they end at <pid> or "--"):
+]]
+
+local NOTES = [[
+
+--no-fork: hako-enter execs the command itself after joining. The command is then in
+every namespace of the sandbox except its PID namespace, which a process cannot change:
+it keeps a host pid, ps inside does not list it, and kill -1 from it is not confined
+to the sandbox. Use it only for a command you trust.
+
+Without root, only the owner of a (rootless) sandbox may enter it, and -u/-g can then
+only choose what the sandbox's processes already have; root may choose any ids.
+
+Exit status: the command's, or 128+N if signal N killed it; 125 if hako-enter itself
+failed, 126 if the command cannot be executed, 127 if it is not found.
+]]
+
+local function run(argv)
+  local options, operands = cli.parse(M.options, argv)
+  if options.help then
+    io.stdout:write(USAGE, cli.help(M.options), NOTES)
+    return 0
+  end
+  if options.version then
+    io.stdout:write("hako-enter ", version, "\n")
+    return 0
+  end
+  options.pid = operands[1]
+  options.command = { table.unpack(operands, 2) }
+  local s = enter_plan.build_spec(options, {
+    argv0 = arg and arg[0], args = argv, euid = core.geteuid(),
+    xdg_runtime_dir = os.getenv("XDG_RUNTIME_DIR"),
+  })
+  local steps = enter_plan.build(s)
+  if options.dry_run then
+    io.stdout:write(plan.describe(steps))
+    return 0
+  end
+  return exec.run(steps, core, { host = enter_steps, sandbox = enter_steps })
+end
+
+-- main(argv) -> exit status; a failure is one line on stderr.
+function M.main(argv)
+  local ok, result = pcall(run, argv)
+  if ok then return result end
+  if failure.is(result) then
+    io.stderr:write("hako-enter: ", tostring(result), "\n")
+    return result.status
+  end
+  io.stderr:write("hako-enter: internal error: ", tostring(result), "\n")
+  return failure.SETUP
+end
+
+return M

@@ -1,0 +1,212 @@
+-- hako.enter_steps: the steps of hako-enter (see hako.enter_plan), run by hako.exec.
+-- Host steps run in the hako-enter process; the others in its child, after the fork.
+
+local enter_plan = require "hako.enter_plan"
+local failure = require "hako.failure"
+local record = require "hako.record"
+local sandbox_steps = require "hako.sandbox_steps"
+
+local check = failure.check
+
+local M = {}
+
+local FLAG = {
+  cgroup = "CLONE_NEWCGROUP", ipc = "CLONE_NEWIPC", mnt = "CLONE_NEWNS", net = "CLONE_NEWNET",
+  pid = "CLONE_NEWPID", time = "CLONE_NEWTIME", user = "CLONE_NEWUSER", uts = "CLONE_NEWUTS",
+}
+-- Without pidfd setns: the user namespace first (it gives the rights for the others),
+-- the mount namespace last (it changes root and cwd).
+local JOIN_ORDER = { "user", "cgroup", "ipc", "uts", "net", "pid", "time", "mnt" }
+
+local function why(message)
+  return message:match(": ([^:]*)$") or message
+end
+
+function M.set_nondumpable(_, state)
+  check(state.core.prctl(state.core.PR_SET_DUMPABLE, 0))
+end
+
+-- A sandbox's /bin/sh may start with "#!/proc/self/exe": exec'ing it runs this process's
+-- own binary inside the sandbox, which could then write it (runc CVE-2019-5736). So this
+-- process must run from a file nobody can write: a read-only mount is fine as it is;
+-- otherwise copy the binary into a sealed memfd and exec that, once, before anything else.
+function M.seal_self(step, state)
+  local core = state.core
+  local exe = check(core.open("/proc/self/exe", core.O_RDONLY | core.O_CLOEXEC))
+  local seals = core.fcntl(exe, core.F_GET_SEALS)
+  if seals and seals & core.F_SEAL_WRITE ~= 0 then return core.close(exe) end
+  local _, _, errno = core.faccessat(core.AT_FDCWD, "/proc/self/exe", core.W_OK)
+  if errno == core.EROFS then return core.close(exe) end
+  local memfd = check(core.memfd_create("hako-enter", core.MFD_CLOEXEC | core.MFD_ALLOW_SEALING))
+  repeat
+    local n = check(core.sendfile(memfd, exe, 1 << 20))
+  until n == 0
+  core.close(exe)
+  check(core.fcntl(memfd, core.F_ADD_SEALS,
+    core.F_SEAL_SEAL | core.F_SEAL_SHRINK | core.F_SEAL_GROW | core.F_SEAL_WRITE))
+  io.stdout:flush()
+  io.stderr:flush()
+  check(core.execveat(memfd, "", step.argv, core.environ(), core.AT_EMPTY_PATH))
+end
+
+-- A pidfd pins the process: from here on its pid cannot be reused under us.
+function M.open_target(step, state)
+  local core = state.core
+  local pidfd, message, errno = core.pidfd_open(step.pid)
+  if not pidfd then
+    if errno == core.ESRCH then failure.raise(tostring(step.pid), "no such process") end
+    failure.raise(tostring(step.pid), why(message))
+  end
+  state.pidfd = pidfd
+  table.insert(state.cleanups, function() if state.pidfd then core.close(state.pidfd) end end)
+  -- The sandbox's root, opened now, from the host's /proc: the sandbox's own /proc
+  -- could lie once this process is inside.
+  local root = core.open("/proc/" .. step.pid .. "/root", core.O_PATH | core.O_DIRECTORY | core.O_CLOEXEC)
+  state.rootfd = root
+  table.insert(state.cleanups, function() if state.rootfd then core.close(state.rootfd) end end)
+end
+
+function M.find_record(step, state)
+  local core = state.core
+  local euid = core.geteuid()
+  local denied
+  for _, dir in ipairs(step.directories) do
+    local dirfd, message, errno = record.open_directory(core, dir, euid, false)
+    if dirfd then
+      local rec
+      rec, message, errno = record.read(core, dirfd, step.pid, euid)
+      core.close(dirfd)
+      if rec then
+        state.record = rec
+        return
+      end
+    end
+    if errno == core.EACCES then
+      denied = true
+    elseif errno ~= core.ENOENT then
+      failure.raise(tostring(step.pid), "not a hako sandbox (" .. message .. ")")
+    end
+  end
+  if denied then
+    failure.raise(tostring(step.pid), "permission denied (only root or the sandbox's owner can enter it)")
+  end
+  failure.raise(tostring(step.pid), "not a hako sandbox (no record in " .. table.concat(step.directories, " or ") .. ")")
+end
+
+-- The live process must be the recorded one: same start time (else the pid was reused
+-- and the record is stale) and same namespaces. The pidfd still alive afterwards proves
+-- that what /proc said was about the process the pidfd holds.
+function M.check_identity(step, state)
+  local core = state.core
+  local pid = tostring(step.pid)
+  local id = record.identity(core, step.pid)
+  local what, stale = "process", false
+  if id then what, stale = record.mismatch(state.record, id) end
+  if not core.pidfd_send_signal(state.pidfd, 0) then failure.raise(pid, "no such process") end
+  if stale then
+    failure.raise(pid, "not a hako sandbox (stale record: the recorded process has ended and its pid was reused)")
+  elseif what then
+    failure.raise(pid, "record mismatch: " .. what .. " is not the recorded one")
+  end
+  if not state.rootfd then failure.raise(pid, "cannot open its root directory") end
+  state.self_ns = (record.identity(core, "self") or { ns = {} }).ns
+end
+
+local function same(a, b)
+  return a and b and a.dev == b.dev and a.ino == b.ino
+end
+
+-- Join every namespace of the sandbox that is not already ours, all at once through the
+-- pidfd (Linux 5.8); on older kernels, open them all first, check them, then join.
+function M.join(step, state)
+  local core = state.core
+  local want, flags, kinds = state.record.ns, 0, {}
+  for _, ns in ipairs(JOIN_ORDER) do
+    if want[ns] and not same(want[ns], state.self_ns[ns]) then
+      flags = flags | core[FLAG[ns]]
+      kinds[#kinds + 1] = ns
+    end
+  end
+  if flags == 0 then return end
+  local what = "join the namespaces of " .. step.pid
+  local ok, message, errno = core.setns(state.pidfd, flags)
+  if ok then return end
+  if errno ~= core.EINVAL then failure.raise(what, why(message), nil, errno) end
+  local fds = {}
+  for i, ns in ipairs(kinds) do
+    local fd = core.open("/proc/" .. step.pid .. "/ns/" .. ns, core.O_RDONLY | core.O_CLOEXEC)
+    local st = fd and core.statx(fd, "", core.AT_EMPTY_PATH)
+    fds[i] = fd
+    if not st or not same(want[ns], { dev = st.dev_major .. ":" .. st.dev_minor, ino = st.ino }) then
+      for _, f in pairs(fds) do core.close(f) end
+      failure.raise(what, ns .. " namespace changed")
+    end
+  end
+  for i, fd in ipairs(fds) do
+    ok, message, errno = core.setns(fd, core[FLAG[kinds[i]]])
+    core.close(fd)
+    if not ok then failure.raise(what, kinds[i] .. ": " .. why(message), nil, errno) end
+  end
+end
+
+-- The sandbox's root as root directory, then the working directory inside it.
+function M.set_root(step, state)
+  local core = state.core
+  check(core.fchdir(state.rootfd))
+  check(core.chroot("."))
+  check(core.chdir(step.chdir))
+  core.close(state.rootfd)
+  core.close(state.pidfd)
+  state.rootfd, state.pidfd = nil, nil
+end
+
+function M.resolve_policy(step, state)
+  local core = state.core
+  state.policy = enter_plan.policy(state.record, step.overrides,
+    { euid = core.geteuid(), environ = core.environ() })
+end
+
+local function last_cap(core)
+  local n = 0
+  while n < 63 and core.prctl(core.PR_CAPBSET_READ, n + 1) do n = n + 1 end
+  return n
+end
+
+-- The recorded user, groups, capabilities and no_new_privs, in the order the kernel
+-- needs: the bounding set while CAP_SETPCAP is there, groups and gid while setgid is.
+function M.apply_policy(_, state)
+  local core, p = state.core, state.policy
+  local keep
+  if p.caps ~= "all" then
+    keep = math.tointeger(tonumber(p.caps, 16)) or 0
+    for cap = 0, last_cap(core) do
+      if keep & (1 << cap) == 0 then check(core.prctl(core.PR_CAPBSET_DROP, cap)) end
+    end
+  end
+  check(core.setgroups(p.groups))
+  check(core.setresgid(p.gid))
+  if p.uid ~= 0 and keep and keep ~= 0 then check(core.prctl(core.PR_SET_KEEPCAPS, 1)) end
+  check(core.setresuid(p.uid))
+  if keep then
+    check(core.capset(keep, keep, keep))
+    check(core.prctl(core.PR_CAP_AMBIENT, core.PR_CAP_AMBIENT_CLEAR_ALL))
+    if p.uid ~= 0 then
+      for cap = 0, 63 do
+        if keep & (1 << cap) ~= 0 then check(core.prctl(core.PR_CAP_AMBIENT, core.PR_CAP_AMBIENT_RAISE, cap)) end
+      end
+    end
+  end
+  if p.no_new_privs == 1 then check(core.prctl(core.PR_SET_NO_NEW_PRIVS, 1)) end
+end
+
+-- No descriptor of the host reaches the command: everything above 2 closes on exec.
+function M.close_fds(_, state)
+  check(state.core.close_range(3, 0xffffffff, state.core.CLOSE_RANGE_CLOEXEC))
+end
+
+function M.exec_command(step, state)
+  local p = state.policy
+  sandbox_steps.exec({ argv = step.argv, env = p.env, search_path = p.path }, state)
+end
+
+return M
