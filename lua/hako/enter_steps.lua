@@ -102,7 +102,9 @@ function M.check_identity(step, state)
   local id = record.identity(core, step.pid)
   local what, stale = "process", false
   if id then what, stale = record.mismatch(state.record, id) end
-  if not core.pidfd_send_signal(state.pidfd, 0) then failure.raise(pid, "no such process") end
+  if not core.pidfd_send_signal(state.pidfd, 0) or (id and id.ended) then
+    failure.raise(pid, "no such process")
+  end
   if stale then
     failure.raise(pid, "not a hako sandbox (stale record: the recorded process has ended and its pid was reused)")
   elseif what then

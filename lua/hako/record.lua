@@ -192,7 +192,8 @@ function M.identity(core, pid)
   text, message, errno = read_all(core, fd)
   core.close(fd)
   if not text then return nil, message, errno end
-  local id = { pid = pid, start_time = M.start_time(text), ns = {} }
+  local id = { pid = pid, start_time = M.start_time(text), ns = {},
+    ended = text:match("^.*%)%s+([ZX])%s") ~= nil }
   for _, ns in ipairs(M.NAMESPACES) do
     local st = core.statx(core.AT_FDCWD, base .. "/ns/" .. ns, 0)
     if st then id.ns[ns] = { dev = st.dev_major .. ":" .. st.dev_minor, ino = st.ino } end

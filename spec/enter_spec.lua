@@ -1,0 +1,296 @@
+-- enter_spec: hako-enter joins real running sandboxes (needs root; skipped with the reason
+-- otherwise). Each test starts a sandbox in the background and kills it in tearDown.
+local lu = require "luaunit"
+local process = require "support.process"
+local sandbox = require "support.sandbox"
+
+local ROOT = process.is_root()
+local RECORDS = "/run/hako"
+local ENTER = sandbox.bin("hako-enter")
+local q = process.quote
+
+-- Run check() until it returns a value, at most `tries` times, 20 ms apart.
+local function poll(check, tries)
+  for _ = 1, tries or 500 do
+    local value = check()
+    if value then return value end
+    process.sh("sleep 0.02")
+  end
+end
+
+local function read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+local function alive(pid)
+  local stat = read("/proc/" .. pid .. "/stat")
+  return stat ~= nil and not stat:match("^%d+ %b() Z")
+end
+
+local function enter(argv, input)
+  return process.run({ ENTER, table.unpack(argv) }, input)
+end
+
+-- hako-enter with argv fails with status and exactly one line "hako-enter: message".
+local function fails(argv, status, message)
+  local r = enter(argv)
+  lu.assertEquals(r.stderr, "hako-enter: " .. message .. "\n")
+  lu.assertEquals(r.status, status)
+  lu.assertEquals(r.stdout, "")
+end
+
+local function lines(text)
+  local list = {}
+  for line in text:gmatch("[^\n]+") do list[#list + 1] = line end
+  return list
+end
+
+TestEnter = {}
+
+-- A sandbox whose PID 1 mounts /proc and sleeps; self.pid is its host pid, with a record.
+function TestEnter:start(options)
+  local argv = { sandbox.bin("hako-run"), table.unpack(options or {}) }
+  argv[#argv + 1] = self.sb.root
+  for _, w in ipairs({ "/bin/sh", "-c", "mount -t proc proc /proc && exec /bin/sleep 1000" }) do
+    argv[#argv + 1] = w
+  end
+  for i, w in ipairs(argv) do argv[i] = q(w) end
+  local supervisor = process.sh(table.concat(argv, " ") .. " >/dev/null 2>&1 & echo $!"):match("%d+")
+  self.supervisors[#self.supervisors + 1] = supervisor
+  local pid = poll(function()
+    return (read("/proc/" .. supervisor .. "/task/" .. supervisor .. "/children") or ""):match("%d+")
+  end)
+  assert(pid, "the sandbox did not start")
+  -- Up once its PID 1 sleeps (so /proc is mounted) and hako-run has written the record.
+  assert(poll(function()
+    return read(RECORDS .. "/" .. pid) and (read("/proc/" .. pid .. "/comm") or ""):match("^sleep")
+  end), "no record for the sandbox")
+  return pid, supervisor
+end
+
+function TestEnter:setUp()
+  lu.skipIf(not ROOT, "needs root to make sandboxes (rootless hako-run is a later feature)")
+  self.sb = sandbox.new()
+  self.supervisors, self.files = {}, {}
+  self.pid = self:start()
+end
+
+function TestEnter:tearDown()
+  for _, path in ipairs(self.files or {}) do os.remove(path) end
+  for _, supervisor in ipairs(self.supervisors or {}) do
+    local child = (read("/proc/" .. supervisor .. "/task/" .. supervisor .. "/children") or ""):match("%d+")
+    -- Killing PID 1 ends the sandbox; hako-run then removes the record and exits.
+    if child then os.execute("kill -KILL " .. child .. " 2>/dev/null") end
+    if not poll(function() return not alive(supervisor) end, 250) then
+      os.execute("kill -KILL " .. supervisor .. " 2>/dev/null")
+    end
+  end
+  if self.sb then self.sb:remove() end
+end
+
+function TestEnter:test_the_seed_example()
+  local help = process.run({ sandbox.bin("hako-run"), "--help" }).stdout
+  lu.skipIf(not help:find("--pid-file", 1, true), "hako-run --pid-file comes with issue 3")
+  local pidfile = self.sb.root .. ".pid"
+  self.files[#self.files + 1] = pidfile
+  self:start({ "--pid-file", pidfile })
+  local pid = assert(poll(function() return (read(pidfile) or ""):match("%d+") end))
+  local r = process.run({ "sh", "-c", q(ENTER) .. " --fork $(cat " .. q(pidfile) .. ") /bin/sh" }, "echo $$\n")
+  lu.assertEquals(r.status, 0, r.stderr)
+  lu.assertTrue(tonumber(r.stdout) < 10, r.stdout)
+  lu.assertNotEquals(pid, "")
+end
+
+function TestEnter:test_the_shell_is_in_the_sandbox_pid_namespace()
+  local r = enter({ "--fork", self.pid, "/bin/sh" }, "echo $$\n")
+  lu.assertEquals(r.status, 0, r.stderr)
+  local pid = tonumber(r.stdout)
+  lu.assertTrue(pid ~= nil and pid > 1 and pid < 10, r.stdout)
+end
+
+function TestEnter:test_ps_sees_the_sandbox_processes_and_not_hako_enter()
+  local r = enter({ self.pid, "ps", "-o", "pid,comm" })
+  lu.assertEquals(r.status, 0, r.stderr)
+  local seen = lines(r.stdout)
+  table.remove(seen, 1)
+  lu.assertEquals(#seen, 2, r.stdout)
+  lu.assertStrMatches(seen[1], "%s*1 sleep")
+  lu.assertStrMatches(seen[2], "%s*%d+ ps")
+end
+
+function TestEnter:test_hostname_mounts_root_and_uid_are_the_sandbox_own()
+  local r = enter({ self.pid, "/bin/sh", "-c",
+    "hostname; id -u; ls /; cmp /proc/1/mountinfo /proc/self/mountinfo && echo same-mounts; pwd" })
+  lu.assertEquals(r.status, 0, r.stderr)
+  lu.assertEquals(r.stdout, "hako\n0\nbin\ndev\netc\nmnt\nproc\ntmp\nsame-mounts\n/\n")
+end
+
+function TestEnter:test_capabilities_and_no_new_privs_are_the_sandbox_own()
+  local r = enter({ self.pid, "/bin/sh", "-c",
+    "grep -E '^(CapBnd|CapEff|CapPrm|NoNewPrivs)' /proc/1/status; echo --;"
+      .. " grep -E '^(CapBnd|CapEff|CapPrm|NoNewPrivs)' /proc/self/status" })
+  lu.assertEquals(r.status, 0, r.stderr)
+  local sandbox_own, entered = r.stdout:match("^(.*)%-%-\n(.*)$")
+  lu.assertEquals(entered, sandbox_own)
+  lu.assertStrContains(entered, "NoNewPrivs:\t0")
+end
+
+function TestEnter:test_the_environment_is_the_sandbox_own_unless_overridden()
+  local r = process.run({ "env", "SECRET=1", ENTER, self.pid, "/bin/env" })
+  lu.assertEquals(r.status, 0, r.stderr)
+  lu.assertNotStrContains(r.stdout, "SECRET")
+  lu.assertStrContains(r.stdout, "HOME=/\n")
+  r = process.run({ "env", "SECRET=1", ENTER, "-e", "SECRET", "-e", "HOME=/tmp", self.pid, "/bin/env" })
+  lu.assertStrContains(r.stdout, "SECRET=1\n")
+  lu.assertStrContains(r.stdout, "HOME=/tmp\n")
+  r = process.run({ "env", "SECRET=2", ENTER, "--keep-env", self.pid, "/bin/env" })
+  lu.assertStrContains(r.stdout, "SECRET=2\n")
+end
+
+function TestEnter:test_user_and_groups_can_be_overridden()
+  process.sh("chmod 755 " .. self.sb.root)
+  local r = enter({ "-u", "1000", "-g", "1000,20", self.pid, "/bin/sh", "-c",
+    "id -u; id -g; id -G; grep -E '^CapEff' /proc/self/status" })
+  lu.assertEquals(r.status, 0, r.stderr)
+  lu.assertEquals(r.stdout, "1000\n1000\n1000 20\nCapEff:\t0000000000000000\n")
+end
+
+function TestEnter:test_chdir()
+  lu.assertEquals(enter({ "-c", "/etc", self.pid, "pwd" }).stdout, "/etc\n")
+end
+
+function TestEnter:test_no_host_file_descriptor_reaches_the_command()
+  local r = process.run({ "sh", "-c", q(ENTER) .. " " .. self.pid
+    .. " /bin/sh -c 'ls /proc/$$/fd; :' 7</etc/hostname 9>/dev/null" })
+  lu.assertEquals(r.status, 0, r.stderr)
+  lu.assertEquals(lines(r.stdout), { "0", "1", "2" })
+end
+
+function TestEnter:test_exit_status_and_forwarded_signals()
+  lu.assertEquals(enter({ self.pid, "sh", "-c", "exit 42" }).status, 42)
+  lu.assertEquals(enter({ self.pid, "sh", "-c", "kill -KILL $$" }).status, 137)
+  local script = table.concat({
+    q(ENTER) .. " " .. self.pid .. " /bin/sleep 1000 & e=$!",
+    "i=0; until grep -q '^sleep' /proc/$(cat /proc/$e/task/$e/children 2>/dev/null)/comm 2>/dev/null;"
+      .. " do i=$((i+1)); [ $i -gt 500 ] && break; sleep 0.02; done",
+    "kill -TERM $e; wait $e; echo $?",
+  }, "\n")
+  lu.assertEquals(process.sh(script), "143\n")
+end
+
+function TestEnter:test_no_fork_execs_in_place_outside_the_pid_namespace()
+  local r = enter({ "--no-fork", self.pid, "/bin/sh", "-c", "echo $$; hostname" })
+  lu.assertEquals(r.status, 0, r.stderr)
+  local pid, host = r.stdout:match("^(%d+)\n(.*)$")
+  lu.assertTrue(tonumber(pid) > 1)
+  lu.assertEquals(host, "hako\n")
+end
+
+function TestEnter:test_errors()
+  fails({ "abc" }, 125, "pid abc: not a number")
+  fails({}, 125, "pid: missing (usage: hako-enter [options] <pid> [command])")
+  fails({ "-c", "/nope", self.pid, "true" }, 125, "chdir /nope: No such file or directory")
+  fails({ self.pid, "nosuch" }, 127, "nosuch: command not found")
+  fails({ self.pid, "/etc" }, 126, "/etc: Permission denied")
+  fails({ "--bogus", self.pid }, 125, "--bogus: unknown option (try --help)")
+end
+
+function TestEnter:test_a_host_process_is_not_a_sandbox()
+  local host = process.sh("sleep 1000 >/dev/null 2>&1 & echo $!"):match("%d+")
+  fails({ host, "true" }, 125, host .. ": not a hako sandbox (no record in /run/hako)")
+  os.execute("kill " .. host)
+end
+
+function TestEnter:test_a_dead_sandbox_is_refused_and_its_record_gone()
+  os.execute("kill -KILL " .. self.pid)
+  assert(poll(function() return not read(RECORDS .. "/" .. self.pid) end), "record left behind")
+  fails({ self.pid, "true" }, 125, self.pid .. ": no such process")
+end
+
+-- hako-run SIGKILLed: the sandbox dies with it and the record stays; hako-enter sees
+-- through it, and through the same record put on a live process (a reused pid).
+function TestEnter:test_a_stale_record_and_a_reused_pid_are_refused()
+  local supervisor = self.supervisors[1]
+  os.execute("kill -KILL " .. supervisor)
+  assert(poll(function() return not alive(self.pid) end), "the sandbox outlived hako-run")
+  local stale = assert(read(RECORDS .. "/" .. self.pid), "the record should stay after SIGKILL")
+  self.files[#self.files + 1] = RECORDS .. "/" .. self.pid
+  fails({ self.pid, "true" }, 125, self.pid .. ": no such process")
+  local reused = process.sh("sleep 1000 >/dev/null 2>&1 & echo $!"):match("%d+")
+  local f = assert(io.open(RECORDS .. "/" .. reused, "w"))
+  f:write((stale:gsub("\npid %d+\n", "\npid " .. reused .. "\n")))
+  f:close()
+  self.files[#self.files + 1] = RECORDS .. "/" .. reused
+  fails({ reused, "true" }, 125, reused .. ": not a hako sandbox (stale record: the recorded process"
+    .. " has ended and its pid was reused)")
+  os.execute("kill " .. reused)
+end
+
+function TestEnter:test_a_record_that_does_not_match_is_refused()
+  local path = RECORDS .. "/" .. self.pid
+  local text = assert(read(path))
+  local f = assert(io.open(path, "w"))
+  f:write((text:gsub("\nns%.mnt (%d+:%d+) %d+\n", "\nns.mnt %1 1\n")))
+  f:close()
+  fails({ self.pid, "true" }, 125, self.pid .. ": record mismatch: mnt namespace is not the recorded one")
+end
+
+function TestEnter:test_permission_denied_for_another_user()
+  local r = process.run({ "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+    "env", "-u", "XDG_RUNTIME_DIR", ENTER, self.pid, "true" })
+  lu.assertEquals(r.stderr, "hako-enter: " .. self.pid
+    .. ": permission denied (only root or the sandbox's owner can enter it)\n")
+  lu.assertEquals(r.status, 125)
+end
+
+function TestEnter:test_a_namespace_that_cannot_be_joined()
+  -- Root without CAP_SYS_ADMIN may read the record but not join a mount namespace.
+  local r = process.run({ "setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin",
+    ENTER, self.pid, "true" })
+  lu.assertEquals(r.stderr, "hako-enter: join the namespaces of " .. self.pid .. ": Operation not permitted\n")
+  lu.assertEquals(r.status, 125)
+end
+
+-- THREATS.md 18 (runc CVE-2019-5736): the sandbox's /bin/sh starts with #!/proc/self/exe,
+-- so entering runs hako's own binary in the sandbox, as a recipe the sandbox wrote. It
+-- keeps a descriptor of that binary in a child, waits until hako-enter has exited (when
+-- nothing runs the binary any more), then writes through it.
+local ATTACK = [[#!/proc/self/exe
+local core = require "hako.core"
+local fd = core.open("/proc/self/exe", core.O_RDONLY)
+if core.clone(0) == 0 then
+  core.execve("/bin/busybox", { "busybox", "sh", "-c",
+    "i=0; until [ -e /tmp/go ] || [ $i -gt 500 ]; do i=$((i+1)); sleep 0.02; done;"
+    .. " if echo pwned 2>/dev/null >/proc/self/fd/" .. fd .. "; then r=written; else r=blocked; fi;"
+    .. " echo $r >/tmp/result.tmp; mv /tmp/result.tmp /tmp/result" }, {})
+  core._exit(1)
+end
+]]
+
+function TestEnter:test_the_host_binary_cannot_be_overwritten_from_inside()
+  local dir = process.sh("mktemp -d /tmp/hako-installed.XXXXXX"):gsub("\n$", "")
+  self.files[#self.files + 1] = dir .. "/hako-enter"
+  self.files[#self.files + 1] = dir .. "/hako"
+  self.files[#self.files + 1] = dir
+  process.sh("cp " .. q(sandbox.bin("hako")) .. " " .. dir .. "/hako && ln -s hako " .. dir .. "/hako-enter")
+  -- What the binary needs to run inside (its loader and libraries), as in a real distro tree.
+  for lib in process.sh("ldd " .. dir .. "/hako 2>/dev/null || true"):gmatch("(/[^%s]+)") do
+    process.sh("mkdir -p " .. q(self.sb:path(lib:match("^/(.*)/"))) .. " && cp -L " .. q(lib) .. " " .. q(self.sb:path(lib:sub(2))))
+  end
+  local hash = process.sh("sha256sum < " .. dir .. "/hako")
+  os.remove(self.sb:path("bin/sh"))
+  self.sb:write("bin/sh", ATTACK)
+  process.sh("chmod 755 " .. self.sb:path("bin/sh"))
+  local r = process.run({ dir .. "/hako-enter", self.pid })
+  lu.assertEquals(r.status, 0, r.stderr)
+  self.sb:write("tmp/go", "")
+  local result = poll(function() return read(self.sb:path("tmp/result")) end)
+  lu.assertEquals(result, "blocked\n")
+  lu.assertEquals(process.sh("sha256sum < " .. dir .. "/hako"), hash)
+end
+
+os.exit(lu.LuaUnit.run("-o", "tap"))
