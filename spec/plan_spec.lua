@@ -73,6 +73,15 @@ function TestPlan.test_host_waits_for_the_sandbox_then_supervises()
   lu.assertEquals(steps[#steps].op, "supervise")
 end
 
+function TestPlan.test_the_record_is_identified_at_the_clone_and_written_once_up()
+  local steps = steps_for({ root = "/sb", hostname = "box" })
+  lu.assertEquals(index_of(steps, "identify_sandbox"), index_of(steps, "clone") + 1)
+  lu.assertEquals(index_of(steps, "write_record"), index_of(steps, "await_sandbox") + 1)
+  local write = find(steps, "write_record")
+  lu.assertEquals(write.dir, "/run/hako")
+  lu.assertEquals({ write.policy.uid, write.policy.caps, write.policy.hostname }, { 0, "all", "box" })
+end
+
 function TestPlan.test_describe_shows_one_line_per_step()
   local steps = steps_for({ root = "/my sb", hostname = "box" })
   local text = plan.describe(steps)
