@@ -31,6 +31,11 @@ function TestLauncher:test_version()
   lu.assertEquals(r.stdout, "hako " .. VERSION .. "\n")
   r = process.run({ sandbox.bin("hako-run"), "--version" })
   lu.assertEquals(r.stdout, "hako-run " .. VERSION .. "\n")
+  r = process.run({ sandbox.bin("hako-enter"), "-V" })
+  lu.assertEquals(r.stdout, "hako-enter " .. VERSION .. "\n")
+  r = process.run({ sandbox.bin("hako-enter"), "--help" })
+  lu.assertStrContains(r.stdout, "Usage: hako-enter [options] <pid> [--] [command] [args]")
+  lu.assertStrContains(r.stdout, "--no-fork: hako-enter execs the command itself")
 end
 
 function TestLauncher:test_multi_call_by_name_through_any_link()
