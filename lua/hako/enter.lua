@@ -8,7 +8,6 @@ local enter_plan = require "hako.enter_plan"
 local enter_steps = require "hako.enter_steps"
 local exec = require "hako.exec"
 local failure = require "hako.failure"
-local plan = require "hako.plan"
 local version = require "hako.version"
 
 local M = {}
@@ -78,7 +77,7 @@ local function run(argv)
   })
   local steps = enter_plan.build(s)
   if options.dry_run then
-    io.stdout:write(plan.describe(steps))
+    io.stdout:write(require("hako.plan").describe(steps))
     return 0
   end
   return exec.run(steps, core, { host = enter_steps, sandbox = enter_steps })

@@ -111,20 +111,22 @@ function M.check_identity(step, state)
     failure.raise(pid, "record mismatch: " .. what .. " is not the recorded one")
   end
   if not state.rootfd then failure.raise(pid, "cannot open its root directory") end
-  state.self_ns = (record.identity(core, "self") or { ns = {} }).ns
 end
 
 local function same(a, b)
   return a and b and a.dev == b.dev and a.ino == b.ino
 end
 
--- Join every namespace of the sandbox that is not already ours, all at once through the
--- pidfd (Linux 5.8); on older kernels, open them all first, check them, then join.
+-- Join every namespace of the sandbox, all at once through the pidfd (Linux 5.8); on
+-- older kernels, open them all first, check them, then join. Joining a namespace we are
+-- already in changes nothing, except for the user namespace, where the kernel refuses it.
 function M.join(step, state)
   local core = state.core
   local want, flags, kinds = state.record.ns, 0, {}
+  local st = core.statx(core.AT_FDCWD, "/proc/self/ns/user", 0)
+  local own_user = st and { dev = st.dev_major .. ":" .. st.dev_minor, ino = st.ino }
   for _, ns in ipairs(JOIN_ORDER) do
-    if want[ns] and not same(want[ns], state.self_ns[ns]) then
+    if want[ns] and not (ns == "user" and same(want[ns], own_user)) then
       flags = flags | core[FLAG[ns]]
       kinds[#kinds + 1] = ns
     end

@@ -80,8 +80,8 @@ function M.write_record(step, state)
   local rec = { pid = state.child, start_time = id.start_time, ns = id.ns,
     supervisor = core.getpid(), owner = euid }
   for k, v in pairs(step.policy) do rec[k] = v end
-  record.write(core, dirfd, rec)
-  table.insert(state.cleanups, function() record.remove(core, dirfd, rec.pid, rec.start_time) end)
+  local ino = record.write(core, dirfd, rec)
+  table.insert(state.cleanups, function() record.remove(core, dirfd, rec.pid, ino) end)
 end
 
 local function exit_status(how, code)

@@ -27,7 +27,6 @@
 --   no_new_privs 0
 --   env PATH=/usr/bin:/bin      one line per variable
 
-local caps = require "hako.caps"
 local failure = require "hako.failure"
 
 local check = failure.check
@@ -128,7 +127,7 @@ function M.policy(spec)
     uid = spec.uid or user.uid or 0,
     gid = spec.gid or user.gid or 0,
     groups = spec.groups or user.groups or {},
-    caps = cap_list and caps.hex(caps.mask(cap_list)) or "all",
+    caps = cap_list and require("hako.caps").hex(require("hako.caps").mask(cap_list)) or "all",
     no_new_privs = spec.no_new_privs and 1 or 0,
     env = spec.env or {},
     hostname = spec.hostname,
@@ -205,12 +204,13 @@ end
 -- It must be a real directory (not a symlink), owned by euid (or root, for reading),
 -- and writable by nobody else; hako-run also wants no access at all for others.
 function M.open_directory(core, path, euid, create)
-  if create then
-    local ok, message, errno = core.mkdir(path, 448) -- 0700
-    if not ok and errno ~= core.EEXIST then return nil, message, errno end
-  end
   local flags = core.O_PATH | core.O_DIRECTORY | core.O_NOFOLLOW | core.O_CLOEXEC
   local fd, message, errno = core.open(path, flags)
+  if not fd and create and errno == core.ENOENT then
+    local ok
+    ok, message, errno = core.mkdir(path, 448) -- 0700
+    if ok or errno == core.EEXIST then fd, message, errno = core.open(path, flags) end
+  end
   if not fd then return nil, message, errno end
   local st
   st, message, errno = core.statx(fd, "", core.AT_EMPTY_PATH)
@@ -230,23 +230,32 @@ local function open_in(core, dirfd, name, flags, mode)
     core.RESOLVE_BENEATH | core.RESOLVE_NO_SYMLINKS)
 end
 
--- write(core, dirfd, record): all of it appears at once, under the name of its pid.
+-- write(core, dirfd, record) -> the record file's inode number. All of it appears at
+-- once, under the name of its pid.
 function M.write(core, dirfd, record)
   local name = tostring(record.pid)
   local tmp = name .. ".tmp"
-  core.unlinkat(dirfd, tmp)
-  local fd = check(open_in(core, dirfd, tmp, core.O_WRONLY | core.O_CREAT | core.O_EXCL, 384))
+  local flags = core.O_WRONLY | core.O_CREAT | core.O_EXCL
+  local fd, message, errno = open_in(core, dirfd, tmp, flags, 384)
+  if not fd and errno == core.EEXIST then -- left by a hako-run killed right here
+    core.unlinkat(dirfd, tmp)
+    fd, message, errno = open_in(core, dirfd, tmp, flags, 384)
+  end
+  check(fd, message, errno)
   local text = M.format(record)
   local ok, err = pcall(function()
     local done = 0
     while done < #text do done = done + check(core.write(fd, text:sub(done + 1))) end
+    return check(core.statx(fd, "", core.AT_EMPTY_PATH)).ino
   end)
   core.close(fd)
+  local ino = err
   if ok then ok, err = pcall(check, core.renameat(dirfd, tmp, dirfd, name)) end
   if not ok then
     core.unlinkat(dirfd, tmp)
     error(err, 0)
   end
+  return ino
 end
 
 -- read(core, dirfd, pid, euid) -> record | nil, message, errno (ENOENT: no record).
@@ -267,10 +276,11 @@ function M.read(core, dirfd, pid, euid)
   return record
 end
 
--- remove(core, dirfd, pid, start_time): only if the record is still that process's.
-function M.remove(core, dirfd, pid, start_time)
-  local record = M.read(core, dirfd, pid, core.geteuid())
-  if record and record.start_time == start_time then core.unlinkat(dirfd, tostring(pid)) end
+-- remove(core, dirfd, pid, ino): only if the file is still the one write() made (a new
+-- sandbox may have reused the pid and replaced it).
+function M.remove(core, dirfd, pid, ino)
+  local st = core.statx(dirfd, tostring(pid), core.AT_SYMLINK_NOFOLLOW)
+  if st and st.ino == ino then core.unlinkat(dirfd, tostring(pid)) end
 end
 
 return M
