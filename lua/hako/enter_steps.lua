@@ -5,6 +5,7 @@ local enter_plan = require "hako.enter_plan"
 local failure = require "hako.failure"
 local record = require "hako.record"
 local sandbox_steps = require "hako.sandbox_steps"
+local seal = require "hako.seal"
 
 local check = failure.check
 
@@ -26,27 +27,10 @@ function M.set_nondumpable(_, state)
   check(state.core.prctl(state.core.PR_SET_DUMPABLE, 0))
 end
 
--- A sandbox's /bin/sh may start with "#!/proc/self/exe": exec'ing it runs this process's
--- own binary inside the sandbox, which could then write it (runc CVE-2019-5736). So this
--- process must run from a file nobody can write: a read-only mount is fine as it is;
--- otherwise copy the binary into a sealed memfd and exec that, once, before anything else.
+-- Run from a binary nothing can write (see hako.seal); bin/hako-enter already did this
+-- before loading the rest, so here it is a check that costs a few system calls.
 function M.seal_self(step, state)
-  local core = state.core
-  local exe = check(core.open("/proc/self/exe", core.O_RDONLY | core.O_CLOEXEC))
-  local seals = core.fcntl(exe, core.F_GET_SEALS)
-  if seals and seals & core.F_SEAL_WRITE ~= 0 then return core.close(exe) end
-  local _, _, errno = core.faccessat(core.AT_FDCWD, "/proc/self/exe", core.W_OK)
-  if errno == core.EROFS then return core.close(exe) end
-  local memfd = check(core.memfd_create("hako-enter", core.MFD_CLOEXEC | core.MFD_ALLOW_SEALING))
-  repeat
-    local n = check(core.sendfile(memfd, exe, 1 << 20))
-  until n == 0
-  core.close(exe)
-  check(core.fcntl(memfd, core.F_ADD_SEALS,
-    core.F_SEAL_SEAL | core.F_SEAL_SHRINK | core.F_SEAL_GROW | core.F_SEAL_WRITE))
-  io.stdout:flush()
-  io.stderr:flush()
-  check(core.execveat(memfd, "", step.argv, core.environ(), core.AT_EMPTY_PATH))
+  seal.ensure(state.core, step.argv)
 end
 
 -- A pidfd pins the process: from here on its pid cannot be reused under us.
