@@ -31,6 +31,17 @@ local function alive(pid)
   return stat ~= nil and not stat:match("^%d+ %b() Z")
 end
 
+-- Shell lines that start `hako-enter PID /bin/sleep 1000` in the background as $e and
+-- wait (bounded) until its child, $c, has become that sleep.
+local function entered_sleep(pid)
+  return table.concat({
+    q(ENTER) .. " " .. pid .. " /bin/sleep 1000 & e=$!",
+    "i=0; while :; do c=; read -r c _ </proc/$e/task/$e/children 2>/dev/null;"
+      .. " [ -n \"$c\" ] && grep -q '^sleep' /proc/$c/comm 2>/dev/null && break;"
+      .. " i=$((i+1)); [ $i -gt 500 ] && break; sleep 0.02; done",
+  }, "\n")
+end
+
 local function enter(argv, input)
   return process.run({ ENTER, table.unpack(argv) }, input)
 end
@@ -105,6 +116,44 @@ function TestEnter:test_the_seed_example()
   lu.assertNotEquals(pid, "")
 end
 
+function TestEnter:test_hako_run_pid_leads_to_its_sandbox()
+  -- A pid file may hold hako-run's own pid: its record names it as the supervisor.
+  local r = enter({ self.supervisors[1], "hostname" })
+  lu.assertEquals(r.stdout, "hako\n", r.stderr)
+end
+
+-- The command gets what the record says, not what hako-enter has: rewrite the record
+-- the way a sandbox with fewer rights would have it.
+function TestEnter:test_the_recorded_policy_is_applied()
+  process.sh("chmod 755 " .. self.sb.root)
+  local path = RECORDS .. "/" .. self.pid
+  local text = assert(read(path))
+  local f = assert(io.open(path, "w"))
+  f:write((text:gsub("\nuid 0\n", "\nuid 1000\n"):gsub("\ngid 0\n", "\ngid 100\n")
+    :gsub("\ngroups \n", "\ngroups 5 6\n"):gsub("\ncaps all\n", "\ncaps 0000000000000400\n")
+    :gsub("\nno_new_privs 0\n", "\nno_new_privs 1\n"):gsub("\nenv [^\n]*", "") .. "env ONLY=this\n"))
+  f:close()
+  lu.assertEquals(enter({ self.pid, "/bin/env" }).stdout, "ONLY=this\n")
+  local r = enter({ self.pid, "/bin/sh", "-c", "id -u; id -g; id -G;"
+    .. " grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs)' /proc/self/status" })
+  lu.assertEquals(r.status, 0, r.stderr)
+  lu.assertEquals(r.stdout, table.concat({ "1000", "100", "100 5 6",
+    "CapInh:\t0000000000000400", "CapPrm:\t0000000000000400", "CapEff:\t0000000000000400",
+    "CapBnd:\t0000000000000400", "CapAmb:\t0000000000000400", "NoNewPrivs:\t1", "" }, "\n"))
+end
+
+-- THREATS.md 17: the sandbox cannot even name the hako-enter process that waits for the
+-- command: it stays in the host's PID namespace. (Between fork and exec the child is in
+-- the sandbox's and is protected by being non-dumpable, from its first step on.)
+function TestEnter:test_the_waiting_hako_enter_is_outside_the_sandbox()
+  local script = entered_sleep(self.pid)
+    .. "\ngrep NSpid /proc/$e/status; grep NSpid /proc/$c/status | cut -f3; kill $c; wait $e || :"
+  local out = process.sh(script)
+  local outer, inner = out:match("^NSpid:\t(%S+)\n(%d+)\n$")
+  lu.assertNotNil(outer, out)
+  lu.assertTrue(tonumber(inner) > 1 and tonumber(inner) < 10, out)
+end
+
 function TestEnter:test_the_shell_is_in_the_sandbox_pid_namespace()
   local r = enter({ "--fork", self.pid, "/bin/sh" }, "echo $$\n")
   lu.assertEquals(r.status, 0, r.stderr)
@@ -173,12 +222,7 @@ end
 function TestEnter:test_exit_status_and_forwarded_signals()
   lu.assertEquals(enter({ self.pid, "sh", "-c", "exit 42" }).status, 42)
   lu.assertEquals(enter({ self.pid, "sh", "-c", "kill -KILL $$" }).status, 137)
-  local script = table.concat({
-    q(ENTER) .. " " .. self.pid .. " /bin/sleep 1000 & e=$!",
-    "i=0; until grep -q '^sleep' /proc/$(cat /proc/$e/task/$e/children 2>/dev/null)/comm 2>/dev/null;"
-      .. " do i=$((i+1)); [ $i -gt 500 ] && break; sleep 0.02; done",
-    "kill -TERM $e; wait $e; echo $?",
-  }, "\n")
+  local script = entered_sleep(self.pid) .. "\nkill -TERM $e; wait $e; echo $?"
   lu.assertEquals(process.sh(script), "143\n")
 end
 

@@ -33,57 +33,90 @@ function M.seal_self(step, state)
   seal.ensure(state.core, step.argv)
 end
 
--- A pidfd pins the process: from here on its pid cannot be reused under us.
+local function close(core, state, key)
+  if state[key] then core.close(state[key]) end
+  state[key] = nil
+end
+
+-- A pidfd pins the process: from here on its pid cannot be reused under us. Its root is
+-- opened now, from the host's /proc: the sandbox's own /proc could lie once we are inside.
+local function open_pid(core, state, pid)
+  close(core, state, "pidfd")
+  close(core, state, "rootfd")
+  local pidfd, message, errno = core.pidfd_open(pid)
+  if not pidfd then
+    if errno == core.ESRCH then failure.raise(tostring(pid), "no such process") end
+    failure.raise(tostring(pid), why(message))
+  end
+  state.pid, state.pidfd = pid, pidfd
+  state.rootfd = core.open("/proc/" .. pid .. "/root", core.O_PATH | core.O_DIRECTORY | core.O_CLOEXEC)
+end
+
 function M.open_target(step, state)
   local core = state.core
-  local pidfd, message, errno = core.pidfd_open(step.pid)
-  if not pidfd then
-    if errno == core.ESRCH then failure.raise(tostring(step.pid), "no such process") end
-    failure.raise(tostring(step.pid), why(message))
+  table.insert(state.cleanups, function()
+    close(core, state, "pidfd")
+    close(core, state, "rootfd")
+  end)
+  open_pid(core, state, step.pid)
+end
+
+-- lookup(core, directories, pid, euid) -> record | nil, denied, why
+local function lookup(core, directories, pid, euid)
+  local denied
+  for _, dir in ipairs(directories) do
+    local dirfd, message, errno = record.open_directory(core, dir, euid, false)
+    if dirfd then
+      local rec
+      rec, message, errno = record.read(core, dirfd, pid, euid)
+      core.close(dirfd)
+      if rec then return rec end
+    end
+    if errno == core.EACCES then
+      denied = true
+    elseif errno ~= core.ENOENT then
+      return nil, false, message
+    end
   end
-  state.pidfd = pidfd
-  table.insert(state.cleanups, function() if state.pidfd then core.close(state.pidfd) end end)
-  -- The sandbox's root, opened now, from the host's /proc: the sandbox's own /proc
-  -- could lie once this process is inside.
-  local root = core.open("/proc/" .. step.pid .. "/root", core.O_PATH | core.O_DIRECTORY | core.O_CLOEXEC)
-  state.rootfd = root
-  table.insert(state.cleanups, function() if state.rootfd then core.close(state.rootfd) end end)
+  return nil, denied
+end
+
+-- hako-run's own pid (what a pid file may hold) leads to the sandbox it supervises.
+local function supervised(core, directories, pid, euid)
+  local fd = core.open("/proc/" .. pid .. "/task/" .. pid .. "/children", core.O_RDONLY | core.O_CLOEXEC)
+  if not fd then return nil end
+  local children = core.read(fd, 4096) or ""
+  core.close(fd)
+  for child in children:gmatch("%d+") do
+    local rec = lookup(core, directories, math.tointeger(tonumber(child)), euid)
+    if rec and rec.supervisor == pid then return rec end
+  end
 end
 
 function M.find_record(step, state)
   local core = state.core
   local euid = core.geteuid()
-  local denied
-  for _, dir in ipairs(step.directories) do
-    local dirfd, message, errno = record.open_directory(core, dir, euid, false)
-    if dirfd then
-      local rec
-      rec, message, errno = record.read(core, dirfd, step.pid, euid)
-      core.close(dirfd)
-      if rec then
-        state.record = rec
-        return
-      end
+  local pid = tostring(step.pid)
+  local rec, denied, message = lookup(core, step.directories, step.pid, euid)
+  if message then failure.raise(pid, "not a hako sandbox (" .. message .. ")") end
+  if denied then failure.raise(pid, "permission denied (only root or the sandbox's owner can enter it)") end
+  if not rec then
+    rec = supervised(core, step.directories, step.pid, euid)
+    if not rec then
+      failure.raise(pid, "not a hako sandbox (no record in " .. table.concat(step.directories, " or ") .. ")")
     end
-    if errno == core.EACCES then
-      denied = true
-    elseif errno ~= core.ENOENT then
-      failure.raise(tostring(step.pid), "not a hako sandbox (" .. message .. ")")
-    end
+    open_pid(core, state, rec.pid)
   end
-  if denied then
-    failure.raise(tostring(step.pid), "permission denied (only root or the sandbox's owner can enter it)")
-  end
-  failure.raise(tostring(step.pid), "not a hako sandbox (no record in " .. table.concat(step.directories, " or ") .. ")")
+  state.record = rec
 end
 
 -- The live process must be the recorded one: same start time (else the pid was reused
 -- and the record is stale) and same namespaces. The pidfd still alive afterwards proves
 -- that what /proc said was about the process the pidfd holds.
-function M.check_identity(step, state)
+function M.check_identity(_, state)
   local core = state.core
-  local pid = tostring(step.pid)
-  local id = record.identity(core, step.pid)
+  local pid = tostring(state.pid)
+  local id = record.identity(core, state.pid)
   local what, stale = "process", false
   if id then what, stale = record.mismatch(state.record, id) end
   if not core.pidfd_send_signal(state.pidfd, 0) or (id and id.ended) then
@@ -104,7 +137,7 @@ end
 -- Join every namespace of the sandbox, all at once through the pidfd (Linux 5.8); on
 -- older kernels, open them all first, check them, then join. Joining a namespace we are
 -- already in changes nothing, except for the user namespace, where the kernel refuses it.
-function M.join(step, state)
+function M.join(_, state)
   local core = state.core
   local want, flags, kinds = state.record.ns, 0, {}
   local st = core.statx(core.AT_FDCWD, "/proc/self/ns/user", 0)
@@ -116,13 +149,13 @@ function M.join(step, state)
     end
   end
   if flags == 0 then return end
-  local what = "join the namespaces of " .. step.pid
+  local what = "join the namespaces of " .. state.pid
   local ok, message, errno = core.setns(state.pidfd, flags)
   if ok then return end
   if errno ~= core.EINVAL then failure.raise(what, why(message), nil, errno) end
   local fds = {}
   for i, ns in ipairs(kinds) do
-    local fd = core.open("/proc/" .. step.pid .. "/ns/" .. ns, core.O_RDONLY | core.O_CLOEXEC)
+    local fd = core.open("/proc/" .. state.pid .. "/ns/" .. ns, core.O_RDONLY | core.O_CLOEXEC)
     local st = fd and core.statx(fd, "", core.AT_EMPTY_PATH)
     fds[i] = fd
     if not st or not same(want[ns], { dev = st.dev_major .. ":" .. st.dev_minor, ino = st.ino }) then
