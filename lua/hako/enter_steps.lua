@@ -156,9 +156,9 @@ function M.join(_, state)
   local fds = {}
   for i, ns in ipairs(kinds) do
     local fd = core.open("/proc/" .. state.pid .. "/ns/" .. ns, core.O_RDONLY | core.O_CLOEXEC)
-    local st = fd and core.statx(fd, "", core.AT_EMPTY_PATH)
+    local id = fd and core.statx(fd, "", core.AT_EMPTY_PATH)
     fds[i] = fd
-    if not st or not same(want[ns], { dev = st.dev_major .. ":" .. st.dev_minor, ino = st.ino }) then
+    if not id or not same(want[ns], { dev = id.dev_major .. ":" .. id.dev_minor, ino = id.ino }) then
       for _, f in pairs(fds) do core.close(f) end
       failure.raise(what, ns .. " namespace changed")
     end
