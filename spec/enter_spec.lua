@@ -208,6 +208,11 @@ function TestEnter:test_user_and_groups_can_be_overridden()
   lu.assertEquals(r.stdout, "1000\n1000\n1000 20\nCapEff:\t0000000000000000\n")
 end
 
+function TestEnter:test_a_double_dash_may_come_before_or_after_the_pid()
+  lu.assertEquals(enter({ "--", self.pid, "echo", "-n", "a" }).stdout, "a")
+  lu.assertEquals(enter({ self.pid, "--", "echo", "-n", "b" }).stdout, "b")
+end
+
 function TestEnter:test_chdir()
   lu.assertEquals(enter({ "-c", "/etc", self.pid, "pwd" }).stdout, "/etc\n")
 end

@@ -70,7 +70,8 @@ local function run(argv)
     return 0
   end
   options.pid = operands[1]
-  options.command = { table.unpack(operands, 2) }
+  -- "<pid> -- command": the "--" after the pid only marks where the command starts.
+  options.command = { table.unpack(operands, operands[2] == "--" and 3 or 2) }
   local s = enter_plan.build_spec(options, {
     argv0 = arg and arg[0], args = argv, euid = core.geteuid(),
     xdg_runtime_dir = os.getenv("XDG_RUNTIME_DIR"),
