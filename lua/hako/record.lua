@@ -174,7 +174,7 @@ end
 local function read_all(core, fd)
   local parts = {}
   repeat
-    local chunk, message, errno = core.read(fd, 65536)
+    local chunk, message, errno = core.read(fd, 4096)
     if not chunk then return nil, message, errno end
     parts[#parts + 1] = chunk
   until chunk == ""
