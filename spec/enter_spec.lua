@@ -36,7 +36,7 @@ end
 local function entered_sleep(pid)
   return table.concat({
     q(ENTER) .. " " .. pid .. " /bin/sleep 1000 & e=$!",
-    "i=0; while :; do c=; read -r c _ </proc/$e/task/$e/children 2>/dev/null;"
+    "i=0; while :; do c=; read -r c _ 2>/dev/null </proc/$e/task/$e/children;"
       .. " [ -n \"$c\" ] && grep -q '^sleep' /proc/$c/comm 2>/dev/null && break;"
       .. " i=$((i+1)); [ $i -gt 500 ] && break; sleep 0.02; done",
   }, "\n")
@@ -63,14 +63,15 @@ end
 TestEnter = {}
 
 -- A sandbox whose PID 1 mounts /proc and sleeps; self.pid is its host pid, with a record.
-function TestEnter:start(options)
+function TestEnter:start(options, prefix)
   local argv = { sandbox.bin("hako-run"), table.unpack(options or {}) }
   argv[#argv + 1] = self.sb.root
   for _, w in ipairs({ "/bin/sh", "-c", "mount -t proc proc /proc && exec /bin/sleep 1000" }) do
     argv[#argv + 1] = w
   end
   for i, w in ipairs(argv) do argv[i] = q(w) end
-  local supervisor = process.sh(table.concat(argv, " ") .. " >/dev/null 2>&1 & echo $!"):match("%d+")
+  local line = (prefix or "") .. table.concat(argv, " ")
+  local supervisor = process.sh(line .. " >/dev/null 2>&1 & echo $!"):match("%d+")
   self.supervisors[#self.supervisors + 1] = supervisor
   local pid = poll(function()
     return (read("/proc/" .. supervisor .. "/task/" .. supervisor .. "/children") or ""):match("%d+")
@@ -152,6 +153,23 @@ function TestEnter:test_the_waiting_hako_enter_is_outside_the_sandbox()
   local outer, inner = out:match("^NSpid:\t(%S+)\n(%d+)\n$")
   lu.assertNotNil(outer, out)
   lu.assertTrue(tonumber(inner) > 1 and tonumber(inner) < 10, out)
+end
+
+-- THREATS.md 17: in a sandbox without CAP_SYS_PTRACE (everything below runs without it,
+-- as uid 0), a process with the same uid and capabilities as hako-enter cannot open its
+-- memory, while it can open that of an ordinary process: hako-enter is non-dumpable, from
+-- its first step; its child inherits that up to the exec.
+function TestEnter:test_hako_enter_memory_is_closed_to_its_peers()
+  local peer = "setpriv --bounding-set=-sys_ptrace "
+  local pid = self:start({}, peer)
+  local probe = peer .. "sh -c 'if true </proc/$1/mem; then echo open; else echo denied; fi' probe "
+  local script = table.concat({
+    peer .. entered_sleep(pid),
+    peer .. "sleep 1000 & s=$!",
+    probe .. "$e 2>/dev/null; " .. probe .. "$s 2>/dev/null",
+    "kill $c $s; wait $e $s || :",
+  }, "\n")
+  lu.assertEquals(process.sh(script), "denied\nopen\n")
 end
 
 function TestEnter:test_the_shell_is_in_the_sandbox_pid_namespace()

@@ -117,6 +117,9 @@ function M.check_identity(_, state)
   local core = state.core
   local pid = tostring(state.pid)
   local id = record.identity(core, state.pid)
+  if id and id.ns_error and not id.ended then
+    failure.raise(pid, "cannot check its namespaces (" .. why(id.ns_error) .. ")")
+  end
   local what, stale = "process", false
   if id then what, stale = record.mismatch(state.record, id) end
   if not core.pidfd_send_signal(state.pidfd, 0) or (id and id.ended) then

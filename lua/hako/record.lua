@@ -194,8 +194,12 @@ function M.identity(core, pid)
   local id = { pid = pid, start_time = M.start_time(text), ns = {},
     ended = text:match("^.*%)%s+([ZX])%s") ~= nil }
   for _, ns in ipairs(M.NAMESPACES) do
-    local st = core.statx(core.AT_FDCWD, base .. "/ns/" .. ns, 0)
-    if st then id.ns[ns] = { dev = st.dev_major .. ":" .. st.dev_minor, ino = st.ino } end
+    local st, why, err = core.statx(core.AT_FDCWD, base .. "/ns/" .. ns, 0)
+    if st then
+      id.ns[ns] = { dev = st.dev_major .. ":" .. st.dev_minor, ino = st.ino }
+    elseif err ~= core.ENOENT then
+      id.ns_error = id.ns_error or why -- e.g. EACCES: not allowed to inspect that process
+    end
   end
   return id
 end
