@@ -249,6 +249,16 @@ function TestEnter:test_exit_status_and_forwarded_signals()
   lu.assertEquals(process.sh(script), "143\n")
 end
 
+function TestEnter:test_the_command_dies_with_hako_enter()
+  local script = entered_sleep(self.pid) .. "\n" .. table.concat({
+    "kill -KILL $e; wait $e",
+    "i=0; while [ -e /proc/$c ] && ! grep -q '^State:.Z' /proc/$c/status 2>/dev/null; do",
+    "  i=$((i+1)); [ $i -gt 500 ] && break; sleep 0.02; done",
+    "[ -e /proc/$c ] && grep -q '^State:.Z' /proc/$c/status 2>/dev/null || [ ! -e /proc/$c ] && echo gone",
+  }, "\n")
+  lu.assertEquals(process.sh(script), "gone\n")
+end
+
 function TestEnter:test_no_fork_execs_in_place_outside_the_pid_namespace()
   local r = enter({ "--no-fork", self.pid, "/bin/sh", "-c", "echo $$; hostname" })
   lu.assertEquals(r.status, 0, r.stderr)
