@@ -14,7 +14,7 @@ LUA_CMOD ?= $(PREFIX)/lib/lua/5.4
 CFLAGS ?= -O2 -g
 WARNINGS = -std=c99 -Wall -Wextra -pedantic
 LUA ?= lua5.4
-B = build
+B ?= build
 
 ifneq (,$(findstring musl,$(CC)))
 include c/static.mk
@@ -30,10 +30,11 @@ PIC = -fPIC
 CORE_SO = $(B)/lib/hako/core.so
 endif
 
-CORE_SRC = c/core.c c/process.c c/signal.c c/namespace.c c/mount.c c/file.c c/fd.c c/cred.c
+CORE_SRC = c/core.c c/process.c c/signal.c c/namespace.c c/mount.c c/file.c c/dir.c c/fd.c c/cred.c c/net.c
 CORE_OBJ = $(CORE_SRC:c/%.c=$(B)/obj/%.o)
 MODULES = $(wildcard lua/hako/*.lua)
 COMMANDS = bin/hako bin/hako-run bin/hako-enter
+MANPAGES = $(wildcard bin/*.1)
 LINKS = $(B)/hako-run $(B)/hako-enter
 
 .PHONY: all check demo deps install uninstall clean help
@@ -45,8 +46,14 @@ help:
 	@echo 'make demo     install dependencies if root, build, run a busybox sandbox'
 	@echo 'make install  PREFIX=$(PREFIX) DESTDIR= LUA_LMOD=$(LUA_LMOD) LUA_CMOD=$(LUA_CMOD)'
 
-$(B)/obj/%.o: c/%.c c/core.h $(LUA_DEPS) | $(B)/obj
-	$(CC) $(WARNINGS) $(CFLAGS) $(PIC) $(LUA_CFLAGS) -c -o $@ $<
+# Objects are rebuilt when the compiler or its flags change (say, to CC=musl-gcc).
+COMPILE = $(CC) $(WARNINGS) $(CFLAGS) $(PIC) $(LUA_CFLAGS)
+$(B)/obj/.compiler: FORCE | $(B)/obj
+	@echo '$(COMPILE)' | cmp -s - $@ || echo '$(COMPILE)' > $@
+.PHONY: FORCE
+
+$(B)/obj/%.o: c/%.c c/core.h $(B)/obj/.compiler $(LUA_DEPS) | $(B)/obj
+	$(COMPILE) -c -o $@ $<
 
 $(B)/obj/launcher.o: c/embedded.h
 
@@ -64,7 +71,7 @@ $(B)/embedded.c: $(BYTECODE) c/embed.lua
 	  $(foreach m,$(MODULES:lua/hako/%.lua=%),module:$(call module_name,$(m))=$(B)/bytecode/$(m).luac) \
 	  $(foreach c,$(COMMANDS:bin/%=%),command:$(c)=$(B)/bytecode/bin-$(c).luac)
 
-$(B)/obj/embedded.o: $(B)/embedded.c c/embedded.h
+$(B)/obj/embedded.o: $(B)/embedded.c c/embedded.h $(B)/obj/.compiler
 	$(CC) $(CFLAGS) -Ic -c -o $@ $<
 
 $(B)/hako: $(CORE_OBJ) $(B)/obj/launcher.o $(B)/obj/embedded.o
@@ -97,9 +104,9 @@ install: all
 	install -m 755 $(B)/hako $(DESTDIR)$(BINDIR)/hako
 	ln -sf hako $(DESTDIR)$(BINDIR)/hako-run
 	ln -sf hako $(DESTDIR)$(BINDIR)/hako-enter
-	install -d $(DESTDIR)$(MANDIR)/man1
-	install -m 644 bin/hako-enter.1 $(DESTDIR)$(MANDIR)/man1/hako-enter.1
 	install -m 644 $(MODULES) $(DESTDIR)$(LUA_LMOD)/hako/
+	install -d $(DESTDIR)$(MANDIR)/man1
+	install -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
 ifneq (,$(CORE_SO))
 	install -d $(DESTDIR)$(LUA_CMOD)/hako
 	install -m 755 $(CORE_SO) $(DESTDIR)$(LUA_CMOD)/hako/core.so
@@ -107,7 +114,7 @@ endif
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/hako $(DESTDIR)$(BINDIR)/hako-run $(DESTDIR)$(BINDIR)/hako-enter
-	rm -f $(DESTDIR)$(MANDIR)/man1/hako-enter.1
+	rm -f $(MANPAGES:bin/%=$(DESTDIR)$(MANDIR)/man1/%)
 	rm -rf $(DESTDIR)$(LUA_LMOD)/hako $(DESTDIR)$(LUA_CMOD)/hako
 
 clean:

@@ -1,4 +1,4 @@
-/* cred.c: credentials: user and group ids, supplementary groups, capability sets. */
+/* cred.c: credentials: user and group ids, supplementary groups. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <grp.h>
@@ -10,6 +10,16 @@
 #include "core.h"
 
 #define MAX_GROUPS 65536
+
+/* <linux/capability.h>, which glibc and musl do not wrap: version 3, two 32-bit words. */
+#define HAKO_CAPABILITY_VERSION_3 0x20080522
+struct hako_cap_header {
+	uint32_t version;
+	int pid;
+};
+struct hako_cap_data {
+	uint32_t effective, permitted, inheritable;
+};
 
 static int core_getuid(lua_State *L)
 {
@@ -76,34 +86,24 @@ static int core_setgroups(lua_State *L)
 	return hako_result(L, setgroups((size_t)n, list), "setgroups", NULL);
 }
 
-/* The kernel's capget/capset structures (linux/capability.h, version 3: 64 bits in two words). */
-#define HAKO_CAP_V3 0x20080522
-struct hako_cap_header {
-	uint32_t version;
-	int pid;
-};
-struct hako_cap_data {
-	uint32_t effective, permitted, inheritable;
-};
-
-/* capget() -> effective, permitted, inheritable: this thread's sets as 64-bit masks. */
+/* capget() -> effective, permitted, inheritable, each a 64-bit mask of this thread */
 static int core_capget(lua_State *L)
 {
-	struct hako_cap_header h = {HAKO_CAP_V3, 0};
+	struct hako_cap_header h = {HAKO_CAPABILITY_VERSION_3, 0};
 	struct hako_cap_data d[2];
 
 	if (syscall(SYS_capget, &h, d) == -1)
 		return hako_fail(L, errno, "capget", NULL);
-	lua_pushinteger(L, (lua_Integer)(d[0].effective | (uint64_t)d[1].effective << 32));
-	lua_pushinteger(L, (lua_Integer)(d[0].permitted | (uint64_t)d[1].permitted << 32));
-	lua_pushinteger(L, (lua_Integer)(d[0].inheritable | (uint64_t)d[1].inheritable << 32));
+	lua_pushinteger(L, (lua_Integer)((uint64_t)d[1].effective << 32 | d[0].effective));
+	lua_pushinteger(L, (lua_Integer)((uint64_t)d[1].permitted << 32 | d[0].permitted));
+	lua_pushinteger(L, (lua_Integer)((uint64_t)d[1].inheritable << 32 | d[0].inheritable));
 	return 3;
 }
 
-/* capset(effective, permitted, inheritable): 64-bit masks, for this thread. */
+/* capset(effective, permitted, inheritable): 64-bit masks, for this thread */
 static int core_capset(lua_State *L)
 {
-	struct hako_cap_header h = {HAKO_CAP_V3, 0};
+	struct hako_cap_header h = {HAKO_CAPABILITY_VERSION_3, 0};
 	struct hako_cap_data d[2];
 	uint64_t e = (uint64_t)luaL_checkinteger(L, 1);
 	uint64_t p = (uint64_t)luaL_checkinteger(L, 2);

@@ -1,13 +1,15 @@
 #!/bin/sh
-# fetch-lua-source.sh DESTDIR: put Debian's Lua 5.4 upstream sources at DESTDIR/src/*.c.
+# fetch-lua-source.sh DESTDIR: put Debian's Lua 5.4 sources at DESTDIR/src/*.c
+# (upstream layout: lapi.c ... lua.c luac.c).
 #
 # Used by c/static.mk for the static (musl) build. The source comes from the
-# Debian archive this machine already uses: the deb entries of the system's own
-# apt sources are rewritten as deb-src into a private apt config, state and
-# cache directory next to DESTDIR (DESTDIR.apt), so the system's apt setup is
-# neither read for writing nor changed. apt checks the download against the
-# archive's signed Sources index. Only the upstream tarball
-# (lua5.4_*.orig.tar.gz) is extracted, so dpkg-dev is not needed.
+# Debian archive this machine already uses: the "deb" entries of the system's
+# apt sources are rewritten as "deb-src" into a private apt config, state and
+# cache directory next to DESTDIR (DESTDIR.apt); the system's apt configuration
+# and state are only read, never changed. apt checks the download against the
+# archive's signed Sources index. The upstream tarball (lua5.4_*.orig.tar.gz) is
+# unpacked with tar, plus Debian's fixes to Lua's C code (see below), so neither
+# dpkg-source nor dpkg-dev is needed. Works unprivileged as well as root.
 # Does nothing when DESTDIR/src already holds the sources.
 set -eu
 
@@ -36,8 +38,9 @@ mkdir -p "$work/sources.list.d" "$work/lists/partial" "$work/cache/archives/part
   die "cannot create $work"
 
 # The system's source lists, wherever apt is configured to read them.
-SL= SP=
+SL='' SP=''
 eval "$(apt-config shell SL Dir::Etc::sourcelist/f SP Dir::Etc::sourceparts/d)"
+SP=${SP%/}
 
 # One-line format: "deb [opts] uri suite comp..." -> "deb-src [opts] uri suite comp...".
 oneline() {
@@ -92,17 +95,17 @@ fi
 
 apt() { apt-get -q -c "$work/apt.conf" "$@"; }
 
-hint() {
+# One-line failure: apt's first error or warning, and what to do when not root.
+apt_die() {
+  why=$(grep -E '^(E|W): ' "$log" | head -n 1 || true)
   if [ "$(id -u)" -ne 0 ]; then
-    echo "$me: (not root) if apt cannot work unprivileged here, run once as root: sh $0 $dest" >&2
+    why="$why; if that is a permission problem, run once as root: sh $0 $dest"
   fi
+  die "$1 failed: ${why#; } (full log: $log)"
 }
 
 echo "$me: fetching $pkg source index (private apt state in $work)" >&2
-if ! apt update >"$log" 2>&1; then
-  tail -n 5 "$log" >&2; hint
-  die "apt-get update failed (full log: $log)"
-fi
+apt update >"$log" 2>&1 || apt_die "apt-get update"
 
 # Prefer the source of the installed Lua 5.4 (same release as the system headers);
 # fall back to apt's candidate when that version is no longer in the archive.
@@ -110,8 +113,7 @@ ver=$(dpkg-query -W -f '${Version}' liblua5.4-dev 2>/dev/null || true)
 cd "$work/dl"
 if ! { [ -n "$ver" ] && apt source --download-only "$pkg=$ver" >>"$log" 2>&1; } &&
    ! apt source --download-only "$pkg" >>"$log" 2>&1; then
-  tail -n 5 "$log" >&2; hint
-  die "apt-get source --download-only $pkg failed (full log: $log)"
+  apt_die "apt-get source --download-only $pkg"
 fi
 
 set -- "$work"/dl/"${pkg}"_*.orig.tar.*
@@ -125,6 +127,34 @@ for d in "$work"/x/*; do
   if have_src "$d"; then top=$d; break; fi
 done
 [ -n "$top" ] || die "$orig has no src/lapi.c, src/lua.c, src/luac.c under its top directory"
+
+# Debian's own fixes to Lua's C code (upstream bug/CVE fixes) are applied on top:
+# from debian/patches/series, those patches that change nothing but src/*.c.
+# Packaging changes (build system, luaconf.h paths, C++ wrapper) are left out.
+# Needs only tar, xz and patch; without them the pristine upstream code is used.
+applied=
+set -- "$work"/dl/"${pkg}"_*.debian.tar.*
+if [ $# -eq 1 ] && [ -f "$1" ] && command -v patch >/dev/null 2>&1 &&
+   mkdir "$work/x/deb" && tar -xf "$1" -C "$work/x/deb" 2>/dev/null &&
+   [ -f "$work/x/deb/debian/patches/series" ]; then
+  pdir=$work/x/deb/debian/patches
+  for p in $(sed -e 's/#.*//' -e 's/[[:space:]].*//' "$pdir/series"); do
+    [ -f "$pdir/$p" ] || die "debian/patches/series names a missing patch: $p"
+    other=$(sed -n 's/^+++ [^/]*\/\([^[:space:]]*\).*/\1/p' "$pdir/$p" | grep -v '^src/[^/]*\.c$' || true)
+    [ -z "$other" ] || continue
+    patch -s -p1 -N -F0 --no-backup-if-mismatch -d "$top" -i "$pdir/$p" >>"$log" 2>&1 ||
+      die "debian patch $p does not apply to $(basename "$orig") (log: $log)"
+    applied="$applied $p"
+  done
+else
+  echo "$me: warning: Debian's fixes not applied (need ${pkg}_*.debian.tar.*, xz and patch); using pristine upstream" >&2
+fi
+{
+  echo "upstream: $(basename "$orig")"
+  echo "debian patches applied:${applied:- none}"
+} >"$top/HAKO-SOURCE"
+
 mv "$top" "$dest" || die "cannot move the sources to $dest"
-rm -rf "$work/x"
-echo "$me: $(basename "$orig") -> $dest" >&2
+# Keep the downloaded source package and the log; drop the ~20 MB of indexes.
+rm -rf "$work/x" "$work/lists" "$work/cache"
+echo "$me: $(basename "$orig")${applied:+ +$applied} -> $dest" >&2

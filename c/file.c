@@ -1,6 +1,5 @@
-/* file.c: files and directories: open/openat2, read/write, pipes, stat, cwd and root. */
+/* file.c: files: open/openat2, read/write, pipes, poll, stat. */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -215,84 +214,6 @@ static int core_statx(lua_State *L)
 	return 1;
 }
 
-/* readdir(path) -> array of entry names, without "." and ".." */
-static int core_readdir(lua_State *L)
-{
-	const char *path = luaL_checkstring(L, 1);
-	struct dirent *e;
-	DIR *d;
-	int n = 0, err;
-
-	lua_newtable(L);
-	d = opendir(path);
-	if (!d)
-		return hako_fail(L, errno, "opendir", path);
-	errno = 0;
-	while ((e = readdir(d))) {
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-			lua_pushstring(L, e->d_name);
-			lua_rawseti(L, -2, ++n);
-		}
-		errno = 0;
-	}
-	err = errno;
-	closedir(d);
-	if (err)
-		return hako_fail(L, err, "readdir", path);
-	return 1;
-}
-
-static int core_chdir(lua_State *L)
-{
-	const char *path = luaL_checkstring(L, 1);
-
-	return hako_result(L, chdir(path), "chdir", path);
-}
-
-static int core_fchdir(lua_State *L)
-{
-	return hako_result(L, fchdir((int)luaL_checkinteger(L, 1)), "fchdir", NULL);
-}
-
-static int core_chroot(lua_State *L)
-{
-	const char *path = luaL_checkstring(L, 1);
-
-	return hako_result(L, chroot(path), "chroot", path);
-}
-
-static int core_getcwd(lua_State *L)
-{
-	char buf[PATH_MAX];
-
-	if (!getcwd(buf, sizeof buf))
-		return hako_fail(L, errno, "getcwd", NULL);
-	lua_pushstring(L, buf);
-	return 1;
-}
-
-static int core_mkdir(lua_State *L)
-{
-	const char *path = luaL_checkstring(L, 1);
-
-	return hako_result(L, mkdir(path, (mode_t)luaL_optinteger(L, 2, 0755)), "mkdir", path);
-}
-
-static int core_unlink(lua_State *L)
-{
-	const char *path = luaL_checkstring(L, 1);
-
-	return hako_result(L, unlink(path), "unlink", path);
-}
-
-static int core_rename(lua_State *L)
-{
-	const char *from = luaL_checkstring(L, 1);
-	const char *to = luaL_checkstring(L, 2);
-
-	return hako_result(L, rename(from, to), "rename", to);
-}
-
 static const luaL_Reg funcs[] = {
 	{"open", core_open},
 	{"openat2", core_openat2},
@@ -303,14 +224,6 @@ static const luaL_Reg funcs[] = {
 	{"pipe2", core_pipe2},
 	{"poll", core_poll},
 	{"statx", core_statx},
-	{"readdir", core_readdir},
-	{"chdir", core_chdir},
-	{"fchdir", core_fchdir},
-	{"chroot", core_chroot},
-	{"getcwd", core_getcwd},
-	{"mkdir", core_mkdir},
-	{"unlink", core_unlink},
-	{"rename", core_rename},
 	{NULL, NULL}
 };
 
@@ -346,6 +259,7 @@ static const struct hako_const consts[] = {
 	HAKO_CONST(EPERM),
 	HAKO_CONST(ELOOP),
 	HAKO_CONST(EEXIST),
+	HAKO_CONST(ENOSPC),
 	{NULL, 0}
 };
 

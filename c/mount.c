@@ -20,8 +20,30 @@
 #ifndef SYS_move_mount
 #define SYS_move_mount 429
 #endif
+#ifndef SYS_fsopen
+#define SYS_fsopen 430
+#endif
+#ifndef SYS_fsconfig
+#define SYS_fsconfig 431
+#endif
+#ifndef SYS_fsmount
+#define SYS_fsmount 432
+#endif
 #ifndef SYS_mount_setattr
 #define SYS_mount_setattr 442
+#endif
+#ifndef FSOPEN_CLOEXEC
+#define FSOPEN_CLOEXEC 0x00000001
+#define FSMOUNT_CLOEXEC 0x00000001
+#define FSCONFIG_SET_FLAG 0
+#define FSCONFIG_SET_STRING 1
+#define FSCONFIG_CMD_CREATE 6
+#endif
+#ifndef OPEN_TREE_CLOEXEC
+#define OPEN_TREE_CLOEXEC O_CLOEXEC
+#endif
+#ifndef MOVE_MOUNT_T_EMPTY_PATH
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
 #endif
 #ifndef OPEN_TREE_CLONE
 #define OPEN_TREE_CLONE 1
@@ -121,6 +143,45 @@ static int core_move_mount(lua_State *L)
 			   "move_mount", to);
 }
 
+/* fsopen(fstype, flags) -> fd of a new file system context */
+static int core_fsopen(lua_State *L)
+{
+	const char *type = luaL_checkstring(L, 1);
+	unsigned int flags = (unsigned int)luaL_optinteger(L, 2, 0);
+	int fd = (int)syscall(SYS_fsopen, type, flags);
+
+	if (fd == -1)
+		return hako_fail(L, errno, "fsopen", type);
+	lua_pushinteger(L, fd);
+	return 1;
+}
+
+/* fsconfig(fd, cmd, key, value): value a string or nil, as the command needs. */
+static int core_fsconfig(lua_State *L)
+{
+	int fd = (int)luaL_checkinteger(L, 1);
+	unsigned int cmd = (unsigned int)luaL_checkinteger(L, 2);
+	const char *key = luaL_optstring(L, 3, NULL);
+	const char *value = luaL_optstring(L, 4, NULL);
+
+	return hako_result(L, (int)syscall(SYS_fsconfig, fd, cmd, key, value, 0),
+			   "fsconfig", key);
+}
+
+/* fsmount(fd, flags, attr_flags) -> fd of a detached mount */
+static int core_fsmount(lua_State *L)
+{
+	int fsfd = (int)luaL_checkinteger(L, 1);
+	unsigned int flags = (unsigned int)luaL_optinteger(L, 2, 0);
+	unsigned int attrs = (unsigned int)luaL_optinteger(L, 3, 0);
+	int fd = (int)syscall(SYS_fsmount, fsfd, flags, attrs);
+
+	if (fd == -1)
+		return hako_fail(L, errno, "fsmount", NULL);
+	lua_pushinteger(L, fd);
+	return 1;
+}
+
 static const luaL_Reg funcs[] = {
 	{"mount", core_mount},
 	{"umount2", core_umount2},
@@ -128,6 +189,9 @@ static const luaL_Reg funcs[] = {
 	{"mount_setattr", core_mount_setattr},
 	{"open_tree", core_open_tree},
 	{"move_mount", core_move_mount},
+	{"fsopen", core_fsopen},
+	{"fsconfig", core_fsconfig},
+	{"fsmount", core_fsmount},
 	{NULL, NULL}
 };
 
@@ -152,6 +216,13 @@ static const struct hako_const consts[] = {
 	HAKO_CONST(AT_RECURSIVE),
 	HAKO_CONST(OPEN_TREE_CLONE),
 	HAKO_CONST(MOVE_MOUNT_F_EMPTY_PATH),
+	HAKO_CONST(MOVE_MOUNT_T_EMPTY_PATH),
+	HAKO_CONST(OPEN_TREE_CLOEXEC),
+	HAKO_CONST(FSOPEN_CLOEXEC),
+	HAKO_CONST(FSMOUNT_CLOEXEC),
+	HAKO_CONST(FSCONFIG_SET_FLAG),
+	HAKO_CONST(FSCONFIG_SET_STRING),
+	HAKO_CONST(FSCONFIG_CMD_CREATE),
 	{NULL, 0}
 };
 

@@ -62,11 +62,11 @@ end
 
 TestEnter = {}
 
--- A sandbox whose PID 1 mounts /proc and sleeps; self.pid is its host pid, with a record.
+-- A sandbox whose PID 1 sleeps; self.pid is its host pid, with a record.
 function TestEnter:start(options, prefix)
   local argv = { sandbox.bin("hako-run"), table.unpack(options or {}) }
   argv[#argv + 1] = self.sb.root
-  for _, w in ipairs({ "/bin/sh", "-c", "mount -t proc proc /proc && exec /bin/sleep 1000" }) do
+  for _, w in ipairs({ "/bin/sleep", "1000" }) do
     argv[#argv + 1] = w
   end
   for i, w in ipairs(argv) do argv[i] = q(w) end
@@ -77,7 +77,7 @@ function TestEnter:start(options, prefix)
     return (read("/proc/" .. supervisor .. "/task/" .. supervisor .. "/children") or ""):match("%d+")
   end)
   assert(pid, "the sandbox did not start")
-  -- Up once its PID 1 sleeps (so /proc is mounted) and hako-run has written the record.
+  -- Up once its PID 1 sleeps and hako-run has written the record.
   assert(poll(function()
     return read(RECORDS .. "/" .. pid) and (read("/proc/" .. pid .. "/comm") or ""):match("^sleep")
   end), "no record for the sandbox")
@@ -131,8 +131,8 @@ function TestEnter:test_the_recorded_policy_is_applied()
   local text = assert(read(path))
   local f = assert(io.open(path, "w"))
   f:write((text:gsub("\nuid 0\n", "\nuid 1000\n"):gsub("\ngid 0\n", "\ngid 100\n")
-    :gsub("\ngroups \n", "\ngroups 5 6\n"):gsub("\ncaps all\n", "\ncaps 0000000000000400\n")
-    :gsub("\nno_new_privs 0\n", "\nno_new_privs 1\n"):gsub("\nenv [^\n]*", "") .. "env ONLY=this\n"))
+    :gsub("\ngroups [^\n]*\n", "\ngroups 100 5 6\n"):gsub("\ncaps [^\n]*\n", "\ncaps 0000000000000400\n")
+    :gsub("\nno_new_privs %d\n", "\nno_new_privs 1\n"):gsub("\nenv [^\n]*", "") .. "env ONLY=this\n"))
   f:close()
   lu.assertEquals(enter({ self.pid, "/bin/env" }).stdout, "ONLY=this\n")
   local r = enter({ self.pid, "/bin/sh", "-c", "id -u; id -g; id -G;"
@@ -166,6 +166,8 @@ function TestEnter:test_hako_enter_memory_is_closed_to_its_peers()
   local script = table.concat({
     peer .. entered_sleep(pid),
     peer .. "sleep 1000 & s=$!",
+    -- Probe the sleep, not setpriv before its exec (it still has every capability).
+    "i=0; until grep -q '^sleep' /proc/$s/comm; do i=$((i+1)); [ $i -gt 500 ] && break; sleep 0.02; done",
     probe .. "$e 2>/dev/null; " .. probe .. "$s 2>/dev/null",
     "kill $c $s; wait $e $s || :",
   }, "\n")
@@ -203,7 +205,7 @@ function TestEnter:test_capabilities_and_no_new_privs_are_the_sandbox_own()
   lu.assertEquals(r.status, 0, r.stderr)
   local sandbox_own, entered = r.stdout:match("^(.*)%-%-\n(.*)$")
   lu.assertEquals(entered, sandbox_own)
-  lu.assertStrContains(entered, "NoNewPrivs:\t0")
+  lu.assertStrContains(entered, "NoNewPrivs:\t1")
 end
 
 function TestEnter:test_the_environment_is_the_sandbox_own_unless_overridden()
@@ -211,8 +213,8 @@ function TestEnter:test_the_environment_is_the_sandbox_own_unless_overridden()
   lu.assertEquals(r.status, 0, r.stderr)
   lu.assertNotStrContains(r.stdout, "SECRET")
   lu.assertStrContains(r.stdout, "HOME=/\n")
-  r = process.run({ "env", "SECRET=1", ENTER, "-e", "SECRET", "-e", "HOME=/tmp", self.pid, "/bin/env" })
-  lu.assertStrContains(r.stdout, "SECRET=1\n")
+  r = process.run({ "env", "SECRET=1", ENTER, "-e", "SECRET=3", "-e", "HOME=/tmp", self.pid, "/bin/env" })
+  lu.assertStrContains(r.stdout, "SECRET=3\n")
   lu.assertStrContains(r.stdout, "HOME=/tmp\n")
   r = process.run({ "env", "SECRET=2", ENTER, "--keep-env", self.pid, "/bin/env" })
   lu.assertStrContains(r.stdout, "SECRET=2\n")
@@ -220,10 +222,16 @@ end
 
 function TestEnter:test_user_and_groups_can_be_overridden()
   process.sh("chmod 755 " .. self.sb.root)
-  local r = enter({ "-u", "1000", "-g", "1000,20", self.pid, "/bin/sh", "-c",
-    "id -u; id -g; id -G; grep -E '^CapEff' /proc/self/status" })
+  self.sb:write("etc/passwd", "root:x:0:0::/root:/bin/sh\njoe:x:1000:100::/home/joe:/bin/sh\n")
+  self.sb:write("etc/group", "root:x:0:\nusers:x:100:\nwheel:x:10:joe\n")
+  local r = enter({ "-u", "joe", self.pid, "/bin/sh", "-c",
+    "id -u; id -g; id -G; echo $HOME; grep -E '^CapEff' /proc/self/status" })
   lu.assertEquals(r.status, 0, r.stderr)
-  lu.assertEquals(r.stdout, "1000\n1000\n1000 20\nCapEff:\t0000000000000000\n")
+  lu.assertEquals(r.stdout, "1000\n100\n100 10\n/home/joe\nCapEff:\t0000000000000000\n")
+  r = enter({ "-u", "1000", "-g", "wheel", self.pid, "/bin/sh", "-c", "id -u; id -G" })
+  lu.assertEquals(r.stdout, "1000\n10\n", r.stderr)
+  lu.assertEquals(enter({ "-u", "nobody", self.pid, "true" }).stderr,
+    "hako-enter: --user nobody: no such user in the sandbox's /etc/passwd\n")
 end
 
 function TestEnter:test_a_double_dash_may_come_before_or_after_the_pid()

@@ -72,7 +72,8 @@ function TestEnterSteps.test_apply_policy_in_the_order_the_kernel_needs()
     return 0
   end })
   local state = state_for(core)
-  state.policy = { uid = 1000, gid = 100, groups = { 5 }, caps = "0000000000000420", no_new_privs = 1 }
+  state.policy = { uid = 1000, gid = 100, groups = { 5 }, caps = "0000000000000420", no_new_privs = 1,
+    setgroups = true }
   enter_steps.apply_policy({}, state)
   for _, call in ipairs(calls) do
     if call[1] ~= "prctl" or call[2] ~= core.PR_CAPBSET_READ then seen[#seen + 1] = call end
@@ -99,7 +100,7 @@ end
 function TestEnterSteps.test_all_capabilities_and_root_change_nothing_but_ids()
   local core, calls = fake.new({})
   local state = state_for(core)
-  state.policy = { uid = 0, gid = 0, groups = {}, caps = "all", no_new_privs = 0 }
+  state.policy = { uid = 0, gid = 0, groups = {}, caps = "all", no_new_privs = 0, setgroups = true }
   enter_steps.apply_policy({}, state)
   lu.assertEquals(calls, { { "setgroups", {} }, { "setresgid", 0 }, { "setresuid", 0 } })
 end

@@ -9,21 +9,26 @@ local spec = require "hako.spec"
 local CHILD = 4242
 
 local function steps()
-  return plan.build(spec.build({ root = "/sb", command = { "/bin/true" } }, { cwd = "/" }))
+  return plan.build(spec.build({ root = "/sb", command = { "/bin/true" }, net = "host",
+    proc = false, dev = false }, { cwd = "/" }))
 end
 
 -- Answers for a healthy host side: checks pass, the sandbox starts.
 local function host_answers(extra)
   local answers = {
     statx = function(_, path)
-      return { type = "directory", mount_root = false, path = path }
+      return { type = "directory", mount_root = false, path = path, dev_major = 0, dev_minor = 4, ino = 1 }
     end,
     readdir = {},
     sigprocmask = { 13 },
     pipe2 = fake.sequence({ 3, 4 }, { 5, 6 }),
     clone = CHILD,
     read = "",
-    open = function(path) return nil, "open " .. path .. ": No such file or directory", 2 end,
+    -- No /proc here: the sandbox gets no record (see host_steps.write_record).
+    open = function(path)
+      if path:match("^/proc/") then return nil, "open " .. path .. ": No such file or directory", 2 end
+      return true
+    end,
   }
   for k, v in pairs(extra or {}) do answers[k] = v end
   return answers
@@ -100,6 +105,9 @@ function TestExec.test_the_sandbox_side_reports_its_failure_and_exits()
   lu.assertEquals(mounts[1][3], "/")
   lu.assertEquals(mounts[2][2], "/sb")
   lu.assertEquals(#fake.calls_named(calls, "pivot_root"), 1)
+  -- Privileges went before the exec: no_new_privs is the last prctl before it.
+  local prctls = fake.calls_named(calls, "prctl")
+  lu.assertEquals(prctls[#prctls - 1][2], core.PR_SET_NO_NEW_PRIVS)
 end
 
 os.exit(lu.LuaUnit.run("-o", "tap"))

@@ -111,4 +111,19 @@ function TestLauncher:test_a_stock_lua_requires_hako_from_the_build_folder()
   lu.assertEquals(r.status, 7)
 end
 
+-- make install puts the modules where a stock lua5.4 looks under its PREFIX.
+function TestLauncher:test_make_install_gives_a_requirable_module()
+  local r = process.run({ "make", "-s", "install", "DESTDIR=" .. self.dir, "PREFIX=/usr/local" })
+  lu.assertEquals(r.status, 0, r.stderr)
+  local root = self.dir .. "/usr/local"
+  local probe = 'local hako = require "hako"; print(hako.version, type(hako.core.clone), '
+    .. 'package.searchpath("hako.core", package.cpath))'
+  r = process.run({ "env", "LUA_PATH=" .. root .. "/share/lua/5.4/?.lua;" .. root .. "/share/lua/5.4/?/init.lua",
+    "LUA_CPATH=" .. root .. "/lib/lua/5.4/?.so", "lua5.4", "-e", probe })
+  lu.assertEquals(r.stdout, VERSION .. "\tfunction\t" .. root .. "/lib/lua/5.4/hako/core.so\n", r.stderr)
+  lu.assertEquals(process.sh("readlink " .. root .. "/bin/hako-run"), "hako\n")
+  lu.assertEquals(process.sh("readlink " .. root .. "/bin/hako-enter"), "hako\n")
+  lu.assertEquals(process.sh("ls " .. root .. "/share/man/man1"), "hako-enter.1\nhako-run.1\n")
+end
+
 os.exit(lu.LuaUnit.run("-o", "tap"))

@@ -42,7 +42,7 @@ end
 
 function TestPlan.test_clone_makes_the_namespaces()
   lu.assertEquals(find(steps_for({ root = "/sb" }), "clone").flags,
-    { "CLONE_NEWNS", "CLONE_NEWPID", "CLONE_NEWIPC", "CLONE_NEWUTS" })
+    { "CLONE_NEWNS", "CLONE_NEWPID", "CLONE_NEWIPC", "CLONE_NEWUTS", "CLONE_NEWNET" })
 end
 
 function TestPlan.test_sandbox_order()
@@ -50,12 +50,107 @@ function TestPlan.test_sandbox_order()
   for _, step in ipairs(steps_for({ root = "/sb" })) do
     if step.side == "sandbox" then ops[#ops + 1] = step.op end
   end
-  lu.assertEquals(ops, { "die_with_parent", "make_private", "bind_root", "chdir", "pivot_root",
-    "detach_old_root", "chdir", "sethostname", "restore_signals", "exec" })
+  lu.assertEquals(ops, { "die_with_parent", "make_private", "bind_root", "protect_root",
+    "mount_proc", "mount_dev", "pivot_root", "detach_old_root", "sethostname", "loopback_up",
+    "drop_privileges", "die_with_parent", "chdir", "restore_signals", "exec" })
+end
+
+local function ops_of(steps, side)
+  local ops = {}
+  for _, step in ipairs(steps) do
+    if step.side == side then ops[#ops + 1] = step.op end
+  end
+  return ops
+end
+
+function TestPlan.test_mounts_in_the_order_given_between_dev_and_pivot()
+  local steps = steps_for({ root = "/sb", read_only = true, mounts = {
+    "/a:/a", { tmpfs = "/tmp:1m" }, "/b:/b:rw", "/c:/c:ro", { dev_bind = "/dev/kvm:/dev/kvm" } } })
+  local binds = {}
+  for _, step in ipairs(steps) do
+    if step.op == "bind" or step.op == "tmpfs" then binds[#binds + 1] = step end
+  end
+  lu.assertEquals(#binds, 5)
+  lu.assertEquals({ binds[1].op, binds[1].src, binds[1].read_only }, { "bind", "/a", true })
+  lu.assertEquals({ binds[2].op, binds[2].dst, binds[2].size }, { "tmpfs", "/tmp", "1m" })
+  lu.assertEquals({ binds[3].src, binds[3].read_only }, { "/b", false })
+  lu.assertEquals({ binds[4].src, binds[4].read_only }, { "/c", true })
+  lu.assertTrue(binds[5].devices)
+  lu.assertTrue(index_of(steps, "mount_dev") < index_of(steps, "bind"))
+  lu.assertTrue(index_of(steps, "tmpfs") < index_of(steps, "pivot_root"))
+  lu.assertTrue(find(steps, "protect_root").read_only)
+end
+
+function TestPlan.test_binds_are_read_write_unless_asked()
+  local bind = find(steps_for({ root = "/sb", mounts = { "/a:/a" } }), "bind")
+  lu.assertFalse(bind.read_only)
+  lu.assertFalse(bind.devices)
+end
+
+function TestPlan.test_proc_and_dev_switches()
+  local steps = steps_for({ root = "/sb", proc = false, dev = true })
+  lu.assertNil(index_of(steps, "mount_proc"))
+  lu.assertTrue(find(steps, "mount_dev").required)
+  lu.assertFalse(find(steps_for({ root = "/sb" }), "mount_proc").required)
+end
+
+function TestPlan.test_network_steps()
+  lu.assertNil(index_of(steps_for({ root = "/sb", net = "host" }), "loopback_up"))
+  local steps = steps_for({ root = "/sb", net = "/run/netns/x" })
+  lu.assertEquals(find(steps, "open_netns").path, "/run/netns/x")
+  lu.assertTrue(index_of(steps, "open_netns") < index_of(steps, "clone"))
+  lu.assertTrue(index_of(steps, "join_netns") < index_of(steps, "make_private"))
+  lu.assertNil(index_of(steps, "loopback_up"))
+end
+
+function TestPlan.test_identity_is_resolved_on_the_host_before_the_clone()
+  lu.assertNil(index_of(steps_for({ root = "/sb" }), "resolve_identity"))
+  local steps = steps_for({ root = "/sb", user = "alice", group = "wheel", cap_add = { "net_raw" } })
+  local resolve = find(steps, "resolve_identity")
+  lu.assertEquals({ resolve.root, resolve.user, resolve.group }, { "/sb", "alice", "wheel" })
+  lu.assertTrue(index_of(steps, "resolve_identity") < index_of(steps, "clone"))
+  lu.assertEquals(find(steps, "drop_privileges").keep_caps, { 13 })
+end
+
+function TestPlan.test_privileges_are_dropped_after_the_mounts_and_before_exec()
+  local ops = ops_of(steps_for({ root = "/sb", chdir = "/tmp" }), "sandbox")
+  local function at(op)
+    for i, o in ipairs(ops) do if o == op then return i end end
+  end
+  lu.assertTrue(at("detach_old_root") < at("drop_privileges"))
+  lu.assertEquals(ops[at("drop_privileges") + 1], "die_with_parent")
+  lu.assertTrue(at("drop_privileges") < at("chdir"))
+end
+
+function TestPlan.test_rootless_steps()
+  local steps = plan.build(spec.build({ root = "/sb" }, { cwd = "/", uid = 1000, gid = 100 }))
+  lu.assertEquals(find(steps, "clone").flags[1], "CLONE_NEWUSER")
+  lu.assertEquals(index_of(steps, "write_id_maps"), index_of(steps, "clone") + 1)
+  local maps = find(steps, "write_id_maps")
+  lu.assertEquals({ maps.uid, maps.gid, maps.map_users }, { 1000, 100, false })
+  -- The sandbox waits for the maps before its first privileged step.
+  lu.assertEquals(index_of(steps, "await_id_maps"), index_of(steps, "make_private") - 1)
+  lu.assertTrue(find(steps, "mount_dev").bind_devices)
+  lu.assertFalse(find(steps, "drop_privileges").setgroups)
+  steps = plan.build(spec.build({ root = "/sb", map_groups = "auto" }, { cwd = "/", uid = 1000, gid = 100 }))
+  lu.assertTrue(find(steps, "drop_privileges").setgroups)
+  steps = steps_for({ root = "/sb" })
+  lu.assertNil(index_of(steps, "write_id_maps"))
+  lu.assertTrue(find(steps, "drop_privileges").setgroups)
+  lu.assertFalse(find(steps, "mount_dev").bind_devices)
+end
+
+function TestPlan.test_pid_file_is_prepared_before_and_written_after_the_sandbox_is_up()
+  local steps = steps_for({ root = "/sb", pid_file = "/run/sb.pid" })
+  lu.assertTrue(index_of(steps, "prepare_pid_file") < index_of(steps, "clone"))
+  lu.assertTrue(index_of(steps, "await_sandbox") < index_of(steps, "write_pid_file"))
+  lu.assertTrue(index_of(steps, "write_pid_file") < index_of(steps, "supervise"))
+  lu.assertEquals(find(steps, "write_pid_file").path, "/run/sb.pid")
 end
 
 function TestPlan.test_pivot_root_uses_hako_as_the_old_root()
   local steps = steps_for({ root = "/sb" })
+  lu.assertEquals(find(steps, "bind_root").path, "/sb")
   lu.assertEquals(find(steps, "pivot_root").old, ".hako")
   lu.assertEquals(find(steps, "detach_old_root").path, "/.hako")
 end
@@ -79,7 +174,10 @@ function TestPlan.test_the_record_is_identified_at_the_clone_and_written_once_up
   lu.assertEquals(index_of(steps, "write_record"), index_of(steps, "await_sandbox") + 1)
   local write = find(steps, "write_record")
   lu.assertEquals(write.dir, "/run/hako")
-  lu.assertEquals({ write.policy.uid, write.policy.caps, write.policy.hostname }, { 0, "all", "box" })
+  lu.assertEquals({ write.policy.caps, write.policy.no_new_privs, write.policy.setgroups,
+    write.policy.hostname }, { "0000000000000000", 1, 1, "box" })
+  write = find(steps_for({ root = "/sb", cap_add = { "NET_RAW" } }), "write_record")
+  lu.assertEquals(write.policy.caps, "0000000000002000")
 end
 
 function TestPlan.test_describe_shows_one_line_per_step()

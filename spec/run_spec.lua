@@ -31,7 +31,7 @@ function TestRun:test_the_command_is_pid_1_of_a_new_pid_namespace()
 end
 
 function TestRun:test_only_sandbox_processes_are_visible()
-  local r = self.sb:sh("mount -t proc proc /proc && ps -o pid,comm")
+  local r = self.sb:sh("ps -o pid,comm")
   lu.assertEquals(r.status, 0, r.stderr)
   local pids = {}
   for pid in r.stdout:gmatch("\n%s*(%d+)") do pids[#pids + 1] = tonumber(pid) end
@@ -40,8 +40,11 @@ end
 
 function TestRun:test_hostname_is_the_sandbox_own()
   local host = process.sh("hostname")
-  local r = self.sb:sh("hostname; hostname changed; hostname")
+  -- Changing it needs CAP_SYS_ADMIN, dropped by default: keep it for this test.
+  local r = self.sb:sh("hostname; hostname changed; hostname", { "--cap-add", "sys_admin" })
   lu.assertEquals(r.stdout, "hako\nchanged\n")
+  r = self.sb:sh("hostname changed")
+  lu.assertEquals(r.status, 1)
   lu.assertEquals(process.sh("hostname"), host)
   r = self.sb:run({ "--hostname", "box" }, { "hostname" })
   lu.assertEquals(r.stdout, "box\n")
@@ -55,11 +58,9 @@ function TestRun:test_the_host_filesystem_is_not_visible()
 end
 
 function TestRun:test_the_old_root_is_not_mounted_inside()
-  local r = self.sb:sh("mount -t proc proc /proc && cat /proc/self/mountinfo")
+  local r = self.sb:sh("cut -d' ' -f5 /proc/self/mountinfo", { "--no-dev" })
   lu.assertEquals(r.status, 0, r.stderr)
-  lu.assertNotStrContains(r.stdout, ".hako")
-  local _, count = r.stdout:gsub("\n", "")
-  lu.assertEquals(count, 2, r.stdout) -- the root and the /proc just made
+  lu.assertEquals(r.stdout, "/\n/proc\n") -- the root and its /proc, nothing of the host
 end
 
 function TestRun:test_exit_statuses_pass_through()

@@ -20,14 +20,80 @@ function TestSpec.test_defaults()
   lu.assertEquals(s.root, "/home/me/sb")
   lu.assertEquals(s.command, { "/sbin/init" })
   lu.assertEquals(s.hostname, "hako")
-  lu.assertEquals(s.namespaces, { "mount", "pid", "ipc", "uts" })
+  lu.assertEquals(s.namespaces, { "mount", "pid", "ipc", "uts", "net" })
+  lu.assertEquals(s.net, { mode = "none" })
+  lu.assertEquals(s.mounts, {})
+  lu.assertFalse(s.read_only)
+  lu.assertEquals(s.chdir, "/")
+  lu.assertEquals(s.proc, "auto")
+  lu.assertEquals(s.dev, "auto")
+  lu.assertEquals(s.caps, {})
+  lu.assertNil(s.user)
+  lu.assertNil(s.pid_file)
 end
 
 function TestSpec.test_clean_environment_keeps_only_term()
   local s = spec.build({ root = "/sb" }, CONTEXT)
-  lu.assertEquals(s.env, { "PATH=" .. spec.DEFAULT_PATH, "HOME=/", "TERM=xterm" })
+  lu.assertEquals(s.env, { "PATH=" .. spec.DEFAULT_PATH, "TERM=xterm" })
   s = spec.build({ root = "/sb" }, { cwd = "/" })
-  lu.assertEquals(s.env, { "PATH=" .. spec.DEFAULT_PATH, "HOME=/" })
+  lu.assertEquals(s.env, { "PATH=" .. spec.DEFAULT_PATH })
+end
+
+function TestSpec.test_env_adds_and_replaces_in_order()
+  local s = spec.build({ root = "/sb", env = { "A=1", "PATH=/bin", "A=2", "B=x=y", "HOME=/h" } }, CONTEXT)
+  lu.assertEquals(s.env, { "PATH=/bin", "TERM=xterm", "A=2", "B=x=y", "HOME=/h" })
+  lu.assertEquals(s.path, "/bin")
+end
+
+function TestSpec.test_env_as_a_map_for_recipes()
+  local s = spec.build({ root = "/sb", env = { B = "2", A = "1" } }, { cwd = "/" })
+  lu.assertEquals(s.env, { "PATH=" .. spec.DEFAULT_PATH, "A=1", "B=2" })
+end
+
+function TestSpec.test_keep_env_passes_the_callers_environment()
+  local context = { cwd = "/", environ = { "USER=me", "PATH=/usr/bin", "TERM=vt100" } }
+  local s = spec.build({ root = "/sb", keep_env = true, env = { "X=1" } }, context)
+  lu.assertEquals(s.env, { "USER=me", "PATH=/usr/bin", "TERM=vt100", "X=1" })
+  lu.assertEquals(s.path, "/usr/bin")
+end
+
+function TestSpec.test_network_modes()
+  local s = spec.build({ root = "/sb", net = "host" }, CONTEXT)
+  lu.assertEquals(s.net, { mode = "host" })
+  lu.assertEquals(s.namespaces, { "mount", "pid", "ipc", "uts" })
+  s = spec.build({ root = "/sb", net = "/run/netns/x" }, CONTEXT)
+  lu.assertEquals(s.net, { mode = "join", path = "/run/netns/x" })
+  lu.assertEquals(s.namespaces, { "mount", "pid", "ipc", "uts" })
+  lu.assertEquals(spec.build({ root = "/sb", net = "none" }, CONTEXT).net, { mode = "none" })
+end
+
+function TestSpec.test_switches_and_paths()
+  local s = spec.build({ root = "/sb", proc = false, dev = true, read_only = true,
+    pid_file = "sb.pid", chdir = "/tmp", user = "alice", group = "10" }, CONTEXT)
+  lu.assertEquals(s.proc, "off")
+  lu.assertEquals(s.dev, "on")
+  lu.assertTrue(s.read_only)
+  lu.assertEquals(s.pid_file, "/home/me/sb.pid")
+  lu.assertEquals(s.chdir, "/tmp")
+  lu.assertEquals(s.user, "alice")
+  lu.assertEquals(s.group, "10")
+end
+
+function TestSpec.test_user_namespace_when_not_root()
+  lu.assertNil(spec.build({ root = "/sb" }, { cwd = "/", uid = 0, gid = 0 }).userns)
+  local s = spec.build({ root = "/sb" }, { cwd = "/", uid = 1000, gid = 100 })
+  lu.assertEquals(s.userns, { uid = 1000, gid = 100, map_users = false, map_groups = false })
+  lu.assertEquals(s.namespaces[1], "user")
+  s = spec.build({ root = "/sb", userns = true, map_users = "auto" }, { cwd = "/", uid = 0, gid = 0 })
+  lu.assertEquals(s.userns, { uid = 0, gid = 0, map_users = true, map_groups = false })
+  local ok, err = pcall(spec.build, { root = "/sb", map_groups = "all" }, { cwd = "/", uid = 1, gid = 1 })
+  lu.assertFalse(ok)
+  lu.assertEquals(tostring(err), "--map-groups all: expected auto")
+end
+
+function TestSpec.test_capabilities_by_any_name()
+  local s = spec.build({ root = "/sb", cap_add = { "CAP_NET_RAW", "sys_chroot", "net_raw" } }, CONTEXT)
+  lu.assertEquals(s.caps, { 13, 18 })
 end
 
 function TestSpec.test_absolute_root_is_kept()
@@ -51,6 +117,14 @@ function TestSpec.test_bad_input()
   fails({ root = "/sb", hostname = string.rep("h", 65) }, "longer than 64 bytes")
   fails({ root = "/sb", rooot = "/x" }, "rooot: unknown option")
   fails({ root = "/s\0b" }, "NUL")
+  fails({ root = "/sb", env = { "NOVALUE" } }, "--env NOVALUE: expected NAME=VALUE")
+  fails({ root = "/sb", env = { "=x" } }, "--env =x: expected NAME=VALUE")
+  fails({ root = "/sb", net = "bridge" }, "--net bridge: expected none, host or the path")
+  fails({ root = "/sb", user = "" }, "--user: must not be empty")
+  fails({ root = "/sb", group = "" }, "--group: must not be empty")
+  fails({ root = "/sb", pid_file = "" }, "--pid-file: must not be empty")
+  fails({ root = "/sb", cap_add = { "cap_fly" } }, "--cap-add cap_fly: unknown capability")
+  fails({ root = "/sb", proc = "yes" }, "proc: must be true or false")
 end
 
 function TestSpec.test_longest_hostname_is_accepted()

@@ -3,8 +3,9 @@
 -- An option is described once, in a table like
 --   { short = "m", long = "mount", key = "mounts", value = "SRC:DST[:ro|:rw]", list = true,
 --     help = "bind mount SRC onto DST" }
--- A `value` makes it take an argument (kept in a list in order when `list` is set);
--- without one it is a switch that stores `set` (default true) under `key`.
+-- A `value` makes it take an argument (kept in a list in order when `list` is set, after
+-- `wrap(value)` if given, so that several options can share one ordered list); without
+-- one it is a switch that stores `set` (default true) under `key`.
 -- Accepted forms: --long=VAL, --long VAL, -xVAL, -x VAL, bundled switches (-nR).
 -- Options end at the first operand or at "--"; everything after is returned as operands.
 
@@ -30,7 +31,7 @@ local function store(options, def, value)
     if def.set == nil then options[def.key] = true else options[def.key] = def.set end
   elseif def.list then
     options[def.key] = options[def.key] or {}
-    table.insert(options[def.key], value)
+    table.insert(options[def.key], def.wrap and def.wrap(value) or value)
   else
     options[def.key] = value
   end

@@ -8,8 +8,43 @@ local spec = require "hako.spec"
 local M = {}
 
 M.run_options = {
+  { short = "m", long = "mount", key = "mounts", value = "SRC:DST[:ro|:rw]", list = true,
+    help = "bind host SRC onto DST inside (repeatable; read-write unless ro or -R)" },
+  { long = "dev-bind", key = "mounts", value = "SRC:DST", list = true,
+    wrap = function(v) return { dev_bind = v } end,
+    help = "bind that keeps device files usable (repeatable)" },
+  { short = "t", long = "tmpfs", key = "mounts", value = "DST[:SIZE]", list = true,
+    wrap = function(v) return { tmpfs = v } end,
+    help = "a new writable tmpfs at DST, mode 1777 (repeatable)" },
+  { short = "R", long = "read-only", key = "read_only",
+    help = "root and all under it read-only, but for :rw binds and tmpfs" },
+  { long = "proc", key = "proc", help = "mount a new /proc (default: if /proc is a directory)" },
+  { long = "no-proc", key = "proc", set = false, help = "do not mount /proc" },
+  { long = "dev", key = "dev", help = "mount a minimal /dev (default: if /dev is a directory)" },
+  { long = "no-dev", key = "dev", set = false, help = "do not mount /dev" },
+  { short = "N", long = "net", key = "net", value = "MODE",
+    help = "none (default: loopback only), host, or a netns file to join" },
+  { long = "userns", key = "userns",
+    help = "make a user namespace even as root (the default when not root)" },
+  { long = "map-users", key = "map_users", value = "auto",
+    help = "map the caller's /etc/subuid range too (through newuidmap)" },
+  { long = "map-groups", key = "map_groups", value = "auto",
+    help = "map the caller's /etc/subgid range too (through newgidmap)" },
   { short = "H", long = "hostname", key = "hostname", value = "NAME",
     help = "hostname inside the sandbox (default: " .. spec.DEFAULT_HOSTNAME .. ")" },
+  { short = "u", long = "user", key = "user", value = "USER",
+    help = "run as USER, a name in the sandbox's /etc/passwd or a number" },
+  { short = "g", long = "group", key = "group", value = "GROUP",
+    help = "run with GROUP as the only group (name or number)" },
+  { long = "cap-add", key = "cap_add", value = "CAP", list = true,
+    help = "keep capability CAP (CAP_NET_RAW or net_raw); all others are dropped" },
+  { short = "e", long = "env", key = "env", value = "NAME=VALUE", list = true,
+    help = "set a variable in the command's environment (repeatable)" },
+  { long = "keep-env", key = "keep_env", help = "pass on this environment instead of a clean one" },
+  { short = "c", long = "chdir", key = "chdir", value = "DIR",
+    help = "working directory inside the sandbox (default: /)" },
+  { short = "p", long = "pid-file", key = "pid_file", value = "FILE",
+    help = "write the sandbox's pid to FILE once it is up; removed at the end" },
   { short = "n", long = "dry-run", key = "dry_run",
     help = "print the plan, every step in order, and exit without running it" },
   { short = "h", long = "help", key = "help", help = "show this help and exit" },
@@ -19,10 +54,11 @@ M.run_options = {
 local RUN_USAGE = [[
 Usage: hako-run [options] <target> [--] [command] [args]
 
-Run command in the directory <target>, turned into a sandbox: new mount, PID, IPC and
-UTS namespaces, with <target> as the root. <target>/.hako must be an empty directory
-(the host's old root is put there, then detached). The command defaults to /sbin/init;
-a name without "/" is looked up in PATH inside the sandbox.
+Run command in the directory <target>, turned into a sandbox: new mount, PID, IPC, UTS
+and network namespaces, with <target> as the root, no setuid or device files from it,
+a clean environment and no_new_privs. <target>/.hako must be an empty directory (the
+host's old root is put there, then detached). The command defaults to /sbin/init; a
+name without "/" is looked up in PATH inside the sandbox.
 
 Options (they end at <target> or "--"):
 ]]

@@ -15,12 +15,12 @@ local M = {}
 M.options = {
   { short = "c", long = "chdir", key = "chdir", value = "DIR",
     help = "working directory inside the sandbox (default: /)" },
-  { short = "u", long = "user", key = "user", value = "UID",
-    help = "run as this uid, not the sandbox's (clears groups)" },
-  { short = "g", long = "group", key = "groups", value = "GID[,GID...]", list = true,
-    help = "primary group, then supplementary ones" },
-  { short = "e", long = "env", key = "env", value = "NAME[=VALUE]", list = true,
-    help = "set NAME; NAME alone copies the caller's" },
+  { short = "u", long = "user", key = "user", value = "USER",
+    help = "run as USER (name or number), with its groups" },
+  { short = "g", long = "group", key = "group", value = "GROUP",
+    help = "run with GROUP as the only group (name or number)" },
+  { short = "e", long = "env", key = "env", value = "NAME=VALUE", list = true,
+    help = "set a variable in the command's environment" },
   { long = "keep-env", key = "keep_env",
     help = "start from the caller's environment" },
   { short = "f", long = "fork", key = "fork",
@@ -52,8 +52,9 @@ every namespace of the sandbox except its PID namespace, which a process cannot 
 it keeps a host pid, ps inside does not list it, and kill -1 from it is not confined
 to the sandbox. Use it only for a command you trust.
 
-Without root, only the owner of a (rootless) sandbox may enter it, and -u/-g can then
-only choose what the sandbox's processes already have; root may choose any ids.
+USER and GROUP are looked up in the sandbox's own /etc/passwd and /etc/group, as
+hako-run does. Without root, only the owner of a (rootless) sandbox may enter it, and
+-u/-g can then only choose what the sandbox's processes already have.
 
 Exit status: the command's, or 128+N if signal N killed it; 125 if hako-enter itself
 failed, 126 if the command cannot be executed, 127 if it is not found.

@@ -15,13 +15,6 @@ local function bad(what, why)
   failure.raise(what, why)
 end
 
-local function id(what, value)
-  if not value:match("^%d+$") or #value > 10 or tonumber(value) > 0xfffffffe then
-    bad(what .. " " .. value, "not a numeric id (names are not resolved yet)")
-  end
-  return math.tointeger(tonumber(value))
-end
-
 -- build_spec(options, context) -> spec. options come from hako.cli (see hako.enter);
 -- context is { argv0, args, environ, euid, xdg_runtime_dir }: the caller's process.
 function M.build_spec(options, context)
@@ -35,17 +28,15 @@ function M.build_spec(options, context)
   if command[1] == "" then bad("command", "empty command name") end
   local chdir = options.chdir or "/"
   if chdir:sub(1, 1) ~= "/" then bad("chdir " .. chdir, "must be an absolute path inside the sandbox") end
-  local overrides = { env = options.env or {}, keep_env = options.keep_env or false }
-  if options.user then overrides.uid = id("user", options.user) end
-  if options.groups then
-    local gids = {}
-    for _, list in ipairs(options.groups) do
-      for g in (list .. ","):gmatch("([^,]*),") do gids[#gids + 1] = id("group", g) end
-    end
-    overrides.gid, overrides.groups = gids[1], { table.unpack(gids, 2) }
+  -- The same forms as hako-run's: --user and --group by name or number, resolved in the
+  -- sandbox's own /etc/passwd and /etc/group; --env NAME=VALUE; --keep-env.
+  local overrides = { env = options.env or {}, keep_env = options.keep_env or false,
+    user = options.user, group = options.group }
+  for _, key in ipairs({ "user", "group" }) do
+    if overrides[key] == "" then bad("--" .. key, "must not be empty") end
   end
   for _, e in ipairs(overrides.env) do
-    if not e:match("^[^=]+") or e:find("\0", 1, true) then bad("env " .. e, "expected NAME=VALUE or NAME") end
+    if not e:match("^[^=]+=") or e:find("\0", 1, true) then bad("--env " .. e, "expected NAME=VALUE") end
   end
   return {
     pid = math.tointeger(tonumber(pid)),
@@ -58,21 +49,23 @@ function M.build_spec(options, context)
   }
 end
 
--- policy(record, overrides, caller) -> what the command gets: the sandbox's recorded
--- policy, changed by the options. caller = { euid, environ }. Only root on the host may
--- give the command more than the sandbox's own processes have.
-function M.policy(record, overrides, caller)
+-- policy(record, overrides, caller, identity) -> what the command gets: the sandbox's
+-- recorded policy, changed by the options. identity = { uid, gid, groups, home } is what
+-- --user/--group resolved to (nil without them); caller = { euid, environ }. Only root on
+-- the host may give the command more than the sandbox's own processes have.
+function M.policy(record, overrides, caller, identity)
   local p = {
-    uid = overrides.uid or record.uid,
-    gid = overrides.gid or record.gid,
-    groups = overrides.groups or ((overrides.uid or overrides.gid) and {}) or record.groups,
+    uid = identity and identity.uid or record.uid,
+    gid = identity and identity.gid or record.gid,
+    groups = identity and identity.groups or record.groups,
     caps = record.caps,
     no_new_privs = record.no_new_privs,
+    setgroups = record.setgroups ~= 0,
   }
   if caller.euid ~= 0 and record.uid ~= 0 then
     local allowed = { [record.gid] = true }
     for _, g in ipairs(record.groups) do allowed[g] = true end
-    if p.uid ~= record.uid then bad("user " .. p.uid, "not allowed: only root can enter as another user") end
+    if p.uid ~= record.uid then bad("--user " .. overrides.user, "not allowed: only root can enter as another user") end
     for _, g in ipairs({ p.gid, table.unpack(p.groups) }) do
       if not allowed[g] then bad("group " .. g, "not allowed: the sandbox's processes do not have it") end
     end
@@ -83,19 +76,9 @@ function M.policy(record, overrides, caller)
     if index[name] then env[index[name]] = entry else env[#env + 1] = entry; index[name] = #env end
   end
   for _, e in ipairs(overrides.keep_env and caller.environ or record.env) do set(e) end
-  local from_caller = {}
-  for _, e in ipairs(caller.environ or {}) do from_caller[e:match("^([^=]*)=") or e] = e end
-  for _, e in ipairs(overrides.env) do
-    if e:find("=", 1, true) then
-      set(e)
-    elseif from_caller[e] then
-      set(from_caller[e])
-    elseif index[e] then
-      table.remove(env, index[e])
-      index = {}
-      for i, v in ipairs(env) do index[v:match("^([^=]*)=")] = i end
-    end
-  end
+  -- Another user's home, unless the options say otherwise.
+  if identity and not overrides.keep_env then set("HOME=" .. (identity.home or "/")) end
+  for _, e in ipairs(overrides.env) do set(e) end
   p.env = env
   p.path = spec.DEFAULT_PATH
   for _, e in ipairs(env) do p.path = e:match("^PATH=(.*)$") or p.path end
@@ -120,9 +103,10 @@ function M.build(s)
   host("open_target", { pid = s.pid })
   host("find_record", { pid = s.pid, directories = s.directories })
   host("check_identity", { pid = s.pid })
+  -- Still outside: --user and --group are read through the sandbox's root fd.
+  host("resolve_policy", { overrides = s.overrides })
   host("join", { pid = s.pid })
   host("set_root", { chdir = s.chdir })
-  host("resolve_policy", { overrides = s.overrides })
   if s.fork then
     host("block_signals", { signals = { "SIGCHLD", table.unpack(M.FORWARDED_SIGNALS) } })
     host("clone", { flags = {} })

@@ -3,9 +3,11 @@
 
 local enter_plan = require "hako.enter_plan"
 local failure = require "hako.failure"
+local host_steps = require "hako.host_steps"
 local record = require "hako.record"
 local sandbox_steps = require "hako.sandbox_steps"
 local seal = require "hako.seal"
+local users = require "hako.users"
 
 local check = failure.check
 
@@ -184,10 +186,18 @@ function M.set_root(step, state)
   state.rootfd, state.pidfd = nil, nil
 end
 
+-- The policy the command gets; --user and --group are looked up in the sandbox's own
+-- files, read through its root directory fd with hako-run's care (host_steps.read_inside).
 function M.resolve_policy(step, state)
   local core = state.core
-  state.policy = enter_plan.policy(state.record, step.overrides,
-    { euid = core.geteuid(), environ = core.environ() })
+  local o, identity = step.overrides, nil
+  if o.user or o.group then
+    local passwd = host_steps.read_inside(core, state.rootfd, "etc/passwd")
+    local group = host_steps.read_inside(core, state.rootfd, "etc/group")
+    identity = users.resolve(o.user, o.group, passwd, group)
+  end
+  state.policy = enter_plan.policy(state.record, o,
+    { euid = core.geteuid(), environ = core.environ() }, identity)
 end
 
 local function last_cap(core)
@@ -207,7 +217,7 @@ function M.apply_policy(_, state)
       if keep & (1 << cap) == 0 then check(core.prctl(core.PR_CAPBSET_DROP, cap)) end
     end
   end
-  check(core.setgroups(p.groups))
+  if p.setgroups then check(core.setgroups(p.groups)) end
   check(core.setresgid(p.gid))
   if p.uid ~= 0 and keep and keep ~= 0 then check(core.prctl(core.PR_SET_KEEPCAPS, 1)) end
   check(core.setresuid(p.uid))
@@ -230,7 +240,7 @@ end
 
 function M.exec_command(step, state)
   local p = state.policy
-  sandbox_steps.exec({ argv = step.argv, env = p.env, search_path = p.path }, state)
+  sandbox_steps.exec({ argv = step.argv, env = p.env, search_path = p.path, exact_env = true }, state)
 end
 
 return M

@@ -8,11 +8,18 @@
 
 local failure = require "hako.failure"
 local host_steps = require "hako.host_steps"
+local mount_steps = require "hako.mount_steps"
+local privilege_steps = require "hako.privilege_steps"
 local sandbox_steps = require "hako.sandbox_steps"
 
 local check = failure.check
 
 local M = {}
+
+local sandbox_handlers = {}
+for _, handlers in ipairs({ sandbox_steps, mount_steps, privilege_steps }) do
+  for op, handler in pairs(handlers) do sandbox_handlers[op] = handler end
+end
 
 local function run_step(handlers, step, state)
   local handler = handlers[step.op]
@@ -58,6 +65,7 @@ local function start_sandbox(step, state)
   if not pid then
     core.close(status_r)
     core.close(alive_w)
+    if flags & core.CLONE_NEWUSER ~= 0 then host_steps.explain_userns_failure(core, errno) end
     failure.from_core(message, errno)
   end
   state.child, state.status_r, state.alive_w = pid, status_r, alive_w
@@ -87,7 +95,7 @@ function M.run(steps, core, handlers)
   end
   local state = { core = core, side = "host", cleanups = {}, handlers = {
     host = with(host_steps, handlers and handlers.host),
-    sandbox = with(sandbox_steps, handlers and handlers.sandbox),
+    sandbox = with(sandbox_handlers, handlers and handlers.sandbox),
   } }
   local ok, err = pcall(function()
     for i, step in ipairs(steps) do

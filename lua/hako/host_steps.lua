@@ -1,11 +1,16 @@
 -- hako.host_steps: the steps that run in hako-run's own process, on the host side.
 
 local failure = require "hako.failure"
+local idmap = require "hako.idmap"
 local record = require "hako.record"
+local sandbox_steps = require "hako.sandbox_steps"
+local users = require "hako.users"
 
 local check = failure.check
 
 local M = {}
+
+local PID_FILE_MODE = tonumber("644", 8)
 
 local function signal_numbers(core, names)
   local numbers = {}
@@ -37,6 +42,179 @@ function M.check_old_root(step, state)
   if #entries > 0 then failure.raise(step.path, "not empty") end
 end
 
+local function why(message)
+  return message:match(": ([^:]*)$") or message
+end
+
+-- A network namespace to join: open it now, check it is one, join it in the sandbox.
+function M.open_netns(step, state)
+  local core = state.core
+  local fd, message = core.open(step.path, core.O_RDONLY | core.O_CLOEXEC)
+  if not fd then failure.raise("--net " .. step.path, why(message)) end
+  table.insert(state.cleanups, function() core.close(fd) end)
+  if core.ns_get_nstype(fd) ~= core.CLONE_NEWNET then
+    failure.raise("--net " .. step.path, "not a network namespace")
+  end
+  state.netns_fd = fd
+end
+
+local MAX_ID_FILE = 1 << 20
+
+-- A file of the sandbox, read without letting its symlinks lead out of the root, and
+-- only if it is a regular file: the tree is hostile, and a device node or a FIFO there
+-- must not be opened by hako-run, which runs on the host (as root). Reopened through
+-- /proc/self/fd once its type is known; at most MAX_ID_FILE bytes.
+function M.read_inside(core, root_fd, path)
+  local handle = core.openat2(root_fd, path, core.O_PATH | core.O_CLOEXEC, 0,
+    core.RESOLVE_IN_ROOT | core.RESOLVE_NO_MAGICLINKS)
+  if not handle then return nil end
+  local st = core.statx(handle, "", core.AT_EMPTY_PATH)
+  local fd = st and st.type == "file" and core.open("/proc/self/fd/" .. handle, core.O_RDONLY | core.O_CLOEXEC)
+  core.close(handle)
+  if not fd then return nil end
+  local chunks, size = {}, 0
+  repeat
+    local chunk = core.read(fd, 65536)
+    chunks[#chunks + 1] = chunk
+    size = size + (chunk and #chunk or 0)
+  until not chunk or chunk == "" or size >= MAX_ID_FILE
+  core.close(fd)
+  return table.concat(chunks)
+end
+
+-- --user and --group by name or number, from the sandbox's own passwd and group files.
+function M.resolve_identity(step, state)
+  local core = state.core
+  local root = check(core.open(step.root, core.O_PATH | core.O_DIRECTORY | core.O_CLOEXEC))
+  local passwd = M.read_inside(core, root, "etc/passwd")
+  local group = M.read_inside(core, root, "etc/group")
+  core.close(root)
+  state.identity = users.resolve(step.user, step.group, passwd, group)
+end
+
+-- The pid file is written whole or not at all: into a new file beside it (never through
+-- a symlink), renamed over it once the sandbox is up. Errors show before the sandbox.
+function M.prepare_pid_file(step, state)
+  local core = state.core
+  local what = "--pid-file " .. step.path
+  local st = core.statx(core.AT_FDCWD, step.path, core.AT_SYMLINK_NOFOLLOW)
+  if st and st.type == "link" then failure.raise(what, "is a symbolic link, refused") end
+  if st and st.type ~= "file" then failure.raise(what, "exists and is not a regular file") end
+  local temporary = step.path .. ".tmp." .. core.getpid()
+  local fd, message = core.open(temporary,
+    core.O_WRONLY | core.O_CREAT | core.O_EXCL | core.O_NOFOLLOW | core.O_CLOEXEC, PID_FILE_MODE)
+  if not fd then failure.raise(what, why(message)) end
+  state.pid_file = { fd = fd, temporary = temporary }
+  table.insert(state.cleanups, function()
+    if state.pid_file.fd then core.close(state.pid_file.fd) end
+    core.unlink(state.pid_file.temporary)
+  end)
+end
+
+function M.write_pid_file(step, state)
+  local core = state.core
+  local file = state.pid_file
+  check(core.write(file.fd, state.child .. "\n"))
+  core.close(file.fd)
+  file.fd = nil
+  check(core.rename(file.temporary, step.path))
+  table.insert(state.cleanups, function() core.unlink(step.path) end)
+end
+
+local function read_number(core, path)
+  local fd = core.open(path, core.O_RDONLY | core.O_CLOEXEC)
+  if not fd then return nil end
+  local text = core.read(fd, 64)
+  core.close(fd)
+  return tonumber(text and text:match("%d+"))
+end
+
+-- A user namespace could not be made: say which setting forbids it, checked, not guessed.
+function M.explain_userns_failure(core, errno)
+  local why = "user namespaces are not available"
+  if read_number(core, "/proc/sys/user/max_user_namespaces") == 0 then
+    why = why .. ": sysctl user.max_user_namespaces is 0"
+  elseif read_number(core, "/proc/sys/kernel/unprivileged_userns_clone") == 0 then
+    why = why .. ": sysctl kernel.unprivileged_userns_clone is 0"
+  elseif read_number(core, "/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == 1 then
+    why = why .. ": AppArmor restricts them (sysctl kernel.apparmor_restrict_unprivileged_userns is 1)"
+  elseif errno == core.ENOSPC then
+    why = why .. ": the limit user.max_user_namespaces is reached here (in this or a parent namespace)"
+  else
+    why = why .. ": the kernel refused (a container or seccomp policy forbidding them?)"
+  end
+  failure.raise("clone", why, nil, errno)
+end
+
+local function write_file(core, path, text)
+  local fd, message, errno = core.open(path, core.O_WRONLY | core.O_CLOEXEC)
+  if fd then
+    local ok
+    ok, message, errno = core.write(fd, text)
+    core.close(fd)
+    if ok then return end
+  end
+  failure.from_core(message, errno)
+end
+
+local function read_file(core, path)
+  local fd = core.open(path, core.O_RDONLY | core.O_CLOEXEC)
+  if not fd then return nil end
+  local chunks = {}
+  repeat
+    local chunk = core.read(fd, 65536)
+    chunks[#chunks + 1] = chunk
+  until not chunk or chunk == ""
+  core.close(fd)
+  return table.concat(chunks)
+end
+
+local HELPER_DIRS = { "/usr/bin", "/usr/sbin", "/bin", "/sbin" }
+
+-- Run newuidmap or newgidmap (setuid root: only they may map subordinate ids) and wait.
+local function run_helper(core, state, name, args, what)
+  for _, dir in ipairs(HELPER_DIRS) do
+    local path = dir .. "/" .. name
+    if core.statx(core.AT_FDCWD, path, 0) then
+      local argv = { path, tostring(state.child), table.unpack(args) }
+      local pid = check(core.clone(0))
+      if pid == 0 then
+        pcall(core.sigprocmask, core.SIG_SETMASK, state.saved_mask or {})
+        pcall(core.execve, path, argv, {})
+        core._exit(127)
+      end
+      local _, how, code = check(core.waitpid(pid, 0))
+      if how ~= "exited" or code ~= 0 then failure.raise(what .. " auto", name .. " failed") end
+      return
+    end
+  end
+  failure.raise(what .. " auto", name .. " not found (Debian package uidmap)")
+end
+
+-- Map the sandbox's ids (one each, or the caller's subordinate ranges too), then release
+-- the sandbox, which waits for this before it does anything privileged.
+function M.write_id_maps(step, state)
+  local core = state.core
+  local proc = "/proc/" .. state.child
+  local inside = state.identity or { uid = 0, gid = 0 }
+  local name = (step.map_users or step.map_groups) and idmap.name_of(read_file(core, "/etc/passwd"), step.uid)
+  if step.map_users then
+    run_helper(core, state, "newuidmap", idmap.ranges(step.uid, read_file(core, "/etc/subuid"), name,
+      "--map-users"), "--map-users")
+  else
+    write_file(core, proc .. "/uid_map", idmap.single(inside.uid, step.uid))
+  end
+  if step.map_groups then
+    run_helper(core, state, "newgidmap", idmap.ranges(step.gid, read_file(core, "/etc/subgid"), name,
+      "--map-groups"), "--map-groups")
+  else
+    -- An unprivileged gid map needs setgroups denied first (user_namespaces(7)).
+    write_file(core, proc .. "/setgroups", "deny")
+    write_file(core, proc .. "/gid_map", idmap.single(inside.gid, step.gid))
+  end
+  check(core.write(state.alive_w, "!"))
+end
+
 function M.block_signals(step, state)
   local core = state.core
   local saved = check(core.sigprocmask(core.SIG_BLOCK, signal_numbers(core, step.signals)))
@@ -66,20 +244,25 @@ end
 -- Right after the clone, before the sandbox runs anything of its own: its start time
 -- and namespaces, which is what the record will say the sandbox is.
 function M.identify_sandbox(_, state)
-  state.identity = record.identity(state.core, state.child)
+  state.sandbox_id = record.identity(state.core, state.child)
 end
 
 -- The host-side record hako-enter trusts (see hako.record); removed when hako-run ends.
+-- The user, groups and HOME are known only now, from --user/--group and the sandbox's
+-- passwd; the rest of the policy comes from the spec, through the step.
 function M.write_record(step, state)
   local core = state.core
-  local id = state.identity
-  if not id or not id.start_time or next(id.ns) == nil then return end
+  local id = state.sandbox_id
+  if not step.dir or not id or not id.start_time or next(id.ns) == nil then return end
   local euid = core.geteuid()
   local dirfd = check(record.open_directory(core, step.dir, euid, true))
   table.insert(state.cleanups, function() core.close(dirfd) end)
+  local user = state.identity or { uid = 0, gid = 0, groups = { 0 } }
   local rec = { pid = state.child, start_time = id.start_time, ns = id.ns,
-    supervisor = core.getpid(), owner = euid }
-  for k, v in pairs(step.policy) do rec[k] = v end
+    supervisor = core.getpid(), owner = euid, uid = user.uid, gid = user.gid,
+    groups = step.policy.setgroups == 1 and user.groups or {} }
+  for k, v in pairs(step.policy) do rec[k] = rec[k] or v end
+  rec.env = sandbox_steps.with_home(step.policy.env, state.identity)
   local ino = record.write(core, dirfd, rec)
   table.insert(state.cleanups, function() record.remove(core, dirfd, rec.pid, ino) end)
 end

@@ -21,8 +21,11 @@ local hako = {
 
 -- What the pure modules need to know about the calling process.
 local function context()
-  return { cwd = failure.check(core.getcwd()), term = os.getenv("TERM"),
-    euid = core.geteuid(), xdg_runtime_dir = os.getenv("XDG_RUNTIME_DIR") }
+  return {
+    cwd = failure.check(core.getcwd()), term = os.getenv("TERM"), environ = core.environ(),
+    uid = core.getuid(), gid = core.getgid(),
+    euid = core.geteuid(), xdg_runtime_dir = os.getenv("XDG_RUNTIME_DIR"),
+  }
 end
 
 -- spec(options) -> the validated spec, defaults filled in.

@@ -24,6 +24,17 @@ local function blocked_signals()
   return list
 end
 
+local function mount_steps(spec, sandbox)
+  for _, m in ipairs(spec.mounts) do
+    if m.type == "bind" then
+      local read_only = m.mode == "ro" or (m.mode == nil and spec.read_only)
+      sandbox("bind", { src = m.src, dst = m.dst, read_only = read_only, devices = m.devices })
+    else
+      sandbox("tmpfs", { dst = m.dst, size = m.size })
+    end
+  end
+end
+
 function M.build(spec)
   local steps = {}
   local function add(side, op, args)
@@ -39,24 +50,52 @@ function M.build(spec)
 
   host("check_target", { path = spec.root })
   host("check_old_root", { path = spec.root .. "/.hako" })
+  if spec.net.mode == "join" then host("open_netns", { path = spec.net.path }) end
+  if spec.user or spec.group then
+    host("resolve_identity", { root = spec.root, user = spec.user, group = spec.group })
+  end
+  if spec.pid_file then host("prepare_pid_file", { path = spec.pid_file }) end
   host("block_signals", { signals = blocked_signals() })
   host("clone", { flags = flags })
+  if spec.userns then
+    host("write_id_maps", { uid = spec.userns.uid, gid = spec.userns.gid,
+      map_users = spec.userns.map_users, map_groups = spec.userns.map_groups })
+  end
+  -- Before the sandbox runs anything of its own (it waits for the maps, or is busy with
+  -- mounts): what it is, for the record.
   host("identify_sandbox")
 
   sandbox("die_with_parent")
+  -- Nothing is privileged in a new user namespace until hako-run has mapped the ids.
+  if spec.userns then sandbox("await_id_maps") end
+  if spec.net.mode == "join" then sandbox("join_netns") end
   -- Nothing done in here may reach the host's mounts: private first, before any mount.
   sandbox("make_private", { path = "/" })
   sandbox("bind_root", { path = spec.root })
-  sandbox("chdir", { path = spec.root })
-  sandbox("pivot_root", { new = ".", old = ".hako" })
+  sandbox("protect_root", { read_only = spec.read_only })
+  if spec.proc ~= "off" then sandbox("mount_proc", { dst = "/proc", required = spec.proc == "on" }) end
+  if spec.dev ~= "off" then
+    -- In a user namespace device nodes cannot be made: the host's are bound instead.
+    sandbox("mount_dev", { dst = "/dev", required = spec.dev == "on", bind_devices = spec.userns ~= nil })
+  end
+  mount_steps(spec, sandbox)
+  sandbox("pivot_root", { old = ".hako" })
   sandbox("detach_old_root", { path = "/.hako" })
-  sandbox("chdir", { path = "/" })
   sandbox("sethostname", { name = spec.hostname })
+  if spec.net.mode == "none" then sandbox("loopback_up") end
+  -- With only one id mapped, the kernel refuses setgroups (user_namespaces(7)).
+  sandbox("drop_privileges", { keep_caps = spec.caps,
+    setgroups = spec.userns == nil or spec.userns.map_groups })
+  -- Changing credentials cleared the parent-death signal: arm it again.
+  sandbox("die_with_parent")
+  sandbox("chdir", { path = spec.chdir })
   sandbox("restore_signals")
   sandbox("exec", { argv = spec.command, env = spec.env, search_path = spec.path })
 
   host("await_sandbox")
+  -- The record first: once the pid file names the sandbox, hako-enter can be asked in.
   host("write_record", { dir = spec.record_dir, policy = record.policy(spec) })
+  if spec.pid_file then host("write_pid_file", { path = spec.pid_file }) end
   host("supervise", { forward = M.FORWARDED_SIGNALS })
   return steps
 end

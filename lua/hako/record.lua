@@ -22,9 +22,10 @@
 --   ns.mnt 0:4 4026532281       device and inode of /proc/PID/ns/mnt; one per namespace
 --   uid 0                       the policy the sandbox's processes got
 --   gid 0
---   groups 10 20                supplementary groups, space-separated (empty: none)
---   caps all                    "all", or the capability mask in hex (as CapBnd shows it)
---   no_new_privs 0
+--   groups 0 10                 supplementary groups, space-separated (empty: none)
+--   caps 0000000000000000       the capability mask in hex (as CapBnd shows it), or "all"
+--   no_new_privs 1
+--   setgroups 1                 0: setgroups is denied (user namespace, groups unmapped)
 --   env PATH=/usr/bin:/bin      one line per variable
 
 local failure = require "hako.failure"
@@ -42,7 +43,8 @@ local FIELDS = {
   { "pid", "integer" }, { "start_time", "integer" }, { "supervisor", "integer" },
   { "owner", "integer" }, { "root", "string" }, { "hostname", "string" },
   { "uid", "integer" }, { "gid", "integer" }, { "groups", "integers" },
-  { "caps", "string" }, { "no_new_privs", "integer" }, { "env", "list" },
+  { "caps", "string" }, { "no_new_privs", "integer" }, { "setgroups", "integer" },
+  { "env", "list" },
 }
 local KIND = {}
 for _, f in ipairs(FIELDS) do KIND[f[1]] = f[2] end
@@ -118,17 +120,17 @@ function M.parse(text)
   return record
 end
 
--- policy(spec) -> the policy fields of a record, from the spec fields that exist;
--- what a spec does not say is what the sandbox gets by default: uid 0, all capabilities.
+-- policy(spec) -> the policy fields of a record that the spec decides: capabilities
+-- (the bounding, permitted, effective, inheritable and ambient sets are all this mask),
+-- no_new_privs (hako-run always sets it), whether setgroups is allowed (not in a user
+-- namespace without mapped groups), the environment before HOME. uid, gid, groups and
+-- HOME are filled in at run time (host_steps.write_record), once --user is resolved.
 function M.policy(spec)
-  local user = type(spec.user) == "table" and spec.user or {}
-  local cap_list = spec.caps or spec.capabilities
+  local caps = require "hako.caps"
   return {
-    uid = spec.uid or user.uid or 0,
-    gid = spec.gid or user.gid or 0,
-    groups = spec.groups or user.groups or {},
-    caps = cap_list and require("hako.caps").hex(require("hako.caps").mask(cap_list)) or "all",
-    no_new_privs = spec.no_new_privs and 1 or 0,
+    caps = caps.hex(caps.mask(spec.caps or {})),
+    no_new_privs = spec.no_new_privs == false and 0 or 1,
+    setgroups = (spec.userns == nil or spec.userns.map_groups) and 1 or 0,
     env = spec.env or {},
     hostname = spec.hostname,
     root = spec.root,
@@ -143,6 +145,14 @@ function M.directories(euid, xdg_runtime_dir)
   if xdg_runtime_dir and xdg_runtime_dir:sub(1, 1) == "/" then dirs[1] = xdg_runtime_dir .. "/hako" end
   dirs[#dirs + 1] = M.ROOT_DIRECTORY
   return dirs
+end
+
+-- write_directory(euid, xdg_runtime_dir) -> where hako-run keeps its records, or nil
+-- (rootless without XDG_RUNTIME_DIR: such a sandbox runs, but cannot be entered).
+function M.write_directory(euid, xdg_runtime_dir)
+  local dirs = M.directories(euid, xdg_runtime_dir)
+  if #dirs == 1 and euid ~= nil and euid ~= 0 then return nil end
+  return dirs[1]
 end
 
 -- start_time(text of /proc/PID/stat) -> field 22. The name in field 2 may hold spaces

@@ -15,23 +15,31 @@ function M.die_with_parent(_, state)
   if events & core.POLLHUP ~= 0 then core._exit(failure.SETUP) end
 end
 
+-- hako-run writes one byte on the pipe it holds once the id maps are written; an end of
+-- file instead means it died before.
+function M.await_id_maps(_, state)
+  local core = state.core
+  local byte = check(core.read(state.alive_r, 1))
+  if byte == "" then core._exit(failure.SETUP) end
+end
+
 function M.make_private(step, state)
   local core = state.core
   check(core.mount(nil, step.path, nil, core.MS_REC | core.MS_PRIVATE))
 end
 
--- pivot_root needs the new root to be a mount point: bind the target onto itself.
-function M.bind_root(step, state)
-  local core = state.core
-  check(core.mount(step.path, step.path, nil, core.MS_BIND | core.MS_REC))
-end
-
 function M.chdir(step, state)
-  check(state.core.chdir(step.path))
+  local ok, message = state.core.chdir(step.path)
+  if not ok then failure.raise("working directory " .. step.path, message:match(": ([^:]*)$")) end
 end
 
+-- Into the root bound by bind_root; the host's root goes onto step.old (".hako").
 function M.pivot_root(step, state)
-  check(state.core.pivot_root(step.new, step.old))
+  local core = state.core
+  check(core.fchdir(state.root_fd))
+  check(core.pivot_root(".", step.old))
+  core.close(state.root_fd)
+  state.root_fd = nil
 end
 
 -- Detach the host's root: from here on nothing of the host's file system is reachable.
@@ -41,6 +49,19 @@ end
 
 function M.sethostname(step, state)
   check(state.core.sethostname(step.name))
+end
+
+function M.join_netns(_, state)
+  check(state.core.setns(state.netns_fd, state.core.CLONE_NEWNET))
+end
+
+-- A new network namespace has only loopback, and down: bring it up.
+function M.loopback_up(_, state)
+  local core = state.core
+  local fd = check(core.socket(core.AF_INET, core.SOCK_DGRAM | core.SOCK_CLOEXEC))
+  local flags = check(core.get_ifflags(fd, "lo"))
+  check(core.set_ifflags(fd, "lo", flags | core.IFF_UP))
+  core.close(fd)
 end
 
 -- The command starts with the signal mask hako-run was started with.
@@ -55,19 +76,31 @@ local function exec_failed(path, message, errno, core)
   failure.raise(path, why, failure.CANNOT_EXECUTE)
 end
 
+-- HOME, unless the environment sets it, is the user's home from the sandbox's passwd.
+function M.with_home(env, identity)
+  for _, entry in ipairs(env) do
+    if entry:sub(1, 5) == "HOME=" then return env end
+  end
+  local copy = { table.unpack(env) }
+  copy[#copy + 1] = "HOME=" .. (identity and identity.home or "/")
+  return copy
+end
+
 -- Exec the command; a name without "/" is looked up in PATH inside the sandbox, the way
 -- execvp(3) does: go on past missing files, report a found but unusable one.
 function M.exec(step, state)
   local core = state.core
   local name = step.argv[1]
+  -- exact_env: hako-enter's environment is the record's, HOME included, as it is.
+  local env = step.exact_env and step.env or M.with_home(step.env, state.identity)
   if name:find("/", 1, true) then
-    local _, message, errno = core.execve(name, step.argv, step.env)
+    local _, message, errno = core.execve(name, step.argv, env)
     exec_failed(name, message, errno, core)
   end
   local denied
   for dir in (step.search_path .. ":"):gmatch("([^:]*):") do
     local path = (dir == "" and "." or dir) .. "/" .. name
-    local _, message, errno = core.execve(path, step.argv, step.env)
+    local _, message, errno = core.execve(path, step.argv, env)
     if errno == core.EACCES then
       denied = denied or { path, message, errno }
     elseif errno ~= core.ENOENT and errno ~= core.ENOTDIR then

@@ -1,9 +1,14 @@
 -- hako.spec: options -> a validated sandbox spec with every default filled in. Pure.
 --
 -- The options are what hako-run's command line or a recipe's hako.run{...} gives; the
--- context is what the caller's process knows (cwd, TERM, euid, XDG_RUNTIME_DIR), passed in so this stays pure.
+-- context is what the caller's process knows (cwd, environment, ids, XDG_RUNTIME_DIR),
+-- passed in so this stays pure. Checks that need the file system happen later, as steps
+-- of the plan.
 
+local caps = require "hako.caps"
 local failure = require "hako.failure"
+local paths = require "hako.paths"
+local mounts = require "hako.mounts"
 local record = require "hako.record"
 
 local M = {}
@@ -14,7 +19,12 @@ M.DEFAULT_HOSTNAME = "hako"
 M.HOST_NAME_MAX = 64
 
 -- Every option a recipe may give; anything else is a typo worth an error.
-local KNOWN = { root = true, command = true, hostname = true }
+local KNOWN = {
+  root = true, command = true, hostname = true, mounts = true, read_only = true,
+  pid_file = true, user = true, group = true, env = true, keep_env = true, chdir = true,
+  proc = true, dev = true, net = true, cap_add = true, userns = true,
+  map_users = true, map_groups = true,
+}
 
 local function bad(what, why)
   failure.raise(what, why)
@@ -26,9 +36,11 @@ local function check_string(what, value)
   return value
 end
 
-local function absolute(path, cwd)
-  if path:sub(1, 1) == "/" then return path end
-  return (cwd:gsub("/$", "")) .. "/" .. path
+local function optional_string(what, value)
+  if value == nil then return nil end
+  check_string(what, value)
+  if value == "" then bad(what, "must not be empty") end
+  return value
 end
 
 local function command(value)
@@ -52,10 +64,67 @@ local function hostname(value)
   return value
 end
 
-local function environment(context)
-  local env = { "PATH=" .. M.DEFAULT_PATH, "HOME=/" }
-  if context.term then env[#env + 1] = "TERM=" .. context.term end
+-- NAME=VALUE assignments in order, a later one replacing an earlier one of the same name.
+local function assign(env, entry, what)
+  check_string(what, entry)
+  local name = entry:match("^([^=]+)=")
+  if not name then bad(what .. " " .. entry, "expected NAME=VALUE") end
+  for i, old in ipairs(env) do
+    if old:sub(1, #name + 1) == name .. "=" then
+      env[i] = entry
+      return
+    end
+  end
+  env[#env + 1] = entry
+end
+
+-- The command's environment: a clean one (PATH, TERM), or the caller's with --keep-env,
+-- then every --env. HOME, if not set here, is the user's home, known only at run time.
+local function environment(options, context)
+  local env = {}
+  if options.keep_env then
+    for _, entry in ipairs(context.environ or {}) do assign(env, entry, "environment") end
+  else
+    env[1] = "PATH=" .. M.DEFAULT_PATH
+    if context.term then env[2] = "TERM=" .. context.term end
+  end
+  local given = options.env or {}
+  if type(given) ~= "table" then bad("env", "must be a list of NAME=VALUE") end
+  for _, entry in ipairs(given) do assign(env, entry, "--env") end
+  local names = {}
+  for name in pairs(given) do
+    if type(name) == "string" then names[#names + 1] = name end
+  end
+  table.sort(names)
+  for _, name in ipairs(names) do assign(env, name .. "=" .. check_string(name, given[name]), "--env") end
   return env
+end
+
+local function lookup(env, name)
+  for _, entry in ipairs(env) do
+    if entry:sub(1, #name + 1) == name .. "=" then return entry:sub(#name + 2) end
+  end
+end
+
+-- nil -> "auto" (when the sandbox has the directory), true -> "on", false -> "off"
+local function switch(value, what)
+  if value == nil then return "auto" end
+  if type(value) ~= "boolean" then bad(what, "must be true or false") end
+  return value and "on" or "off"
+end
+
+local function network(value)
+  if value == nil or value == "none" then return { mode = "none" } end
+  check_string("--net", value)
+  if value == "host" then return { mode = "host" } end
+  if value:find("/", 1, true) then return { mode = "join", path = value } end
+  bad("--net " .. value, "expected none, host or the path of a network namespace file")
+end
+
+local function map_mode(value, what)
+  if value == nil then return false end
+  if value == "auto" then return true end
+  bad(what .. " " .. tostring(value), "expected auto")
 end
 
 -- build(options, context) -> spec
@@ -66,15 +135,36 @@ function M.build(options, context)
   end
   local root = options.root
   if root == nil or root == "" then bad("target", "missing (usage: hako-run [options] <target> [command])") end
-  root = absolute(check_string("target", root), context.cwd)
+  root = paths.absolute(check_string("target", root), context.cwd)
+  local env = environment(options, context)
+  local net = network(options.net)
+  -- Not root: a user namespace gives the sandbox the privileges to make itself.
+  local userns = options.userns
+  if userns == nil then userns = context.uid ~= nil and context.uid ~= 0 end
+  local namespaces = { "mount", "pid", "ipc", "uts" }
+  if userns then table.insert(namespaces, 1, "user") end
+  if net.mode == "none" then namespaces[#namespaces + 1] = "net" end
+  local pid_file = optional_string("--pid-file", options.pid_file)
   return {
     root = root,
     command = command(options.command),
     hostname = hostname(options.hostname),
-    env = environment(context),
-    path = M.DEFAULT_PATH,
-    namespaces = { "mount", "pid", "ipc", "uts" },
-    record_dir = record.directories(context.euid, context.xdg_runtime_dir)[1],
+    env = env,
+    path = lookup(env, "PATH") or M.DEFAULT_PATH,
+    namespaces = namespaces,
+    net = net,
+    mounts = mounts.parse(options.mounts, context.cwd),
+    read_only = options.read_only == true,
+    pid_file = pid_file and paths.absolute(pid_file, context.cwd),
+    user = optional_string("--user", options.user),
+    group = optional_string("--group", options.group),
+    chdir = optional_string("--chdir", options.chdir) or "/",
+    proc = switch(options.proc, "proc"),
+    dev = switch(options.dev, "dev"),
+    caps = caps.parse(options.cap_add),
+    userns = userns and { uid = context.uid, gid = context.gid, map_users = map_mode(options.map_users,
+      "--map-users"), map_groups = map_mode(options.map_groups, "--map-groups") } or nil,
+    record_dir = record.write_directory(context.euid, context.xdg_runtime_dir),
   }
 end
 

@@ -30,6 +30,7 @@ function M.new()
   local links = {}
   for _, applet in ipairs(APPLETS) do links[#links + 1] = "ln -s busybox " .. dir .. "/bin/" .. applet end
   process.sh(table.concat({
+    "chmod 755 " .. dir,
     "mkdir -p " .. dir .. "/.hako " .. dir .. "/bin " .. dir .. "/proc " .. dir .. "/dev "
       .. dir .. "/etc " .. dir .. "/tmp " .. dir .. "/mnt",
     "cp " .. M.BUSYBOX .. " " .. dir .. "/bin/busybox",

@@ -1,0 +1,45 @@
+-- hako.idmap: the id maps of a rootless sandbox's user namespace. Pure.
+--
+-- One id: the sandbox's user (uid 0 unless --user) is the caller, and nothing else is
+-- mapped. With --map-users auto (--map-groups auto), the caller's subordinate range from
+-- /etc/subuid (/etc/subgid) is mapped too, through the setuid newuidmap (newgidmap) of
+-- Debian's uidmap package: 0 is the caller, 1.. the range, so files can have many owners.
+
+local failure = require "hako.failure"
+
+local M = {}
+
+-- subordinate(text, name, id) -> start, count of the first range for name or id
+function M.subordinate(text, name, id)
+  for line in (text or ""):gmatch("[^\n]+") do
+    local owner, start, count = line:match("^([^:]+):(%d+):(%d+)$")
+    if owner and (owner == name or owner == tostring(id)) and tonumber(count) > 0 then
+      return tonumber(start), tonumber(count)
+    end
+  end
+end
+
+-- name_of(passwd_text, uid) -> the host user's name, for /etc/subuid entries by name
+function M.name_of(passwd_text, uid)
+  for line in (passwd_text or ""):gmatch("[^\n]+") do
+    local name, id = line:match("^([^:]*):[^:]*:(%d+):")
+    if id and tonumber(id) == uid then return name end
+  end
+end
+
+-- single(inside, outside) -> the text of a map of one id
+function M.single(inside, outside)
+  return string.format("%d %d 1\n", inside, outside)
+end
+
+-- ranges(outside, subordinate_text, name, what) -> arguments for newuidmap/newgidmap
+function M.ranges(outside, subordinate_text, name, what)
+  local start, count = M.subordinate(subordinate_text, name, outside)
+  if not start then
+    failure.raise(what .. " auto", "no range for " .. (name or outside) .. " in /etc/sub"
+      .. (what == "--map-users" and "uid" or "gid"))
+  end
+  return { "0", tostring(outside), "1", "1", tostring(start), tostring(count) }
+end
+
+return M

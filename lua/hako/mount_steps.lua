@@ -1,0 +1,198 @@
+-- hako.mount_steps: the sandbox's mounts, made before pivot_root, by file descriptor.
+--
+-- Every destination is opened with openat2(RESOLVE_IN_ROOT) relative to the sandbox
+-- root, so a symlink in the sandbox's tree (which its owner controls) cannot take a
+-- mount outside it, and the mount is attached to that open file: nothing is resolved
+-- twice, so swapping the tree between the check and the mount changes nothing.
+-- New mounts are made detached (open_tree, fsmount), given their flags, then attached.
+
+local failure = require "hako.failure"
+
+local check = failure.check
+
+local M = {}
+
+local DEVICE_MODE = tonumber("666", 8)
+local DIRECTORY_MODE = tonumber("755", 8)
+local STICKY_MODE = tonumber("1777", 8)
+
+local function why(message)
+  return message:match(": ([^:]*)$") or message
+end
+
+-- Open dst inside the root; symlinks are allowed only when they stay inside it.
+local function open_destination(core, state, dst, extra_resolve)
+  local fd, message, errno = core.openat2(state.root_fd, dst:sub(2),
+    core.O_PATH | core.O_CLOEXEC, 0,
+    core.RESOLVE_IN_ROOT | core.RESOLVE_NO_MAGICLINKS | (extra_resolve or 0))
+  return fd, message, errno
+end
+
+local function attach(core, mount_fd, dst_fd, dst)
+  local ok, message, errno = core.move_mount(mount_fd, "", dst_fd, "",
+    core.MOVE_MOUNT_F_EMPTY_PATH | core.MOVE_MOUNT_T_EMPTY_PATH)
+  if ok then return end
+  -- EINVAL here means a file onto a directory or the other way round.
+  if errno == core.EINVAL then
+    local from, to = core.statx(mount_fd, "", core.AT_EMPTY_PATH), core.statx(dst_fd, "", core.AT_EMPTY_PATH)
+    if from and to and (from.type == "directory") ~= (to.type == "directory") then
+      failure.raise("mount destination " .. dst, "is a " .. to.type .. ", the source a " .. from.type)
+    end
+  end
+  failure.raise("mount destination " .. dst, why(message))
+end
+
+local function fs_mount(core, fstype, config, attributes)
+  local fs = check(core.fsopen(fstype, core.FSOPEN_CLOEXEC))
+  for _, kv in ipairs(config) do
+    local ok, message, errno = core.fsconfig(fs, core.FSCONFIG_SET_STRING, kv[1], kv[2])
+    if not ok then
+      core.close(fs)
+      failure.raise(fstype .. " " .. kv[1] .. "=" .. kv[2], why(message), nil, errno)
+    end
+  end
+  check(core.fsconfig(fs, core.FSCONFIG_CMD_CREATE))
+  local mnt = check(core.fsmount(fs, core.FSMOUNT_CLOEXEC, attributes))
+  core.close(fs)
+  return mnt
+end
+
+-- pivot_root needs the new root to be a mount point: bind the target onto itself, and
+-- keep a descriptor of it: every later mount is placed relative to it.
+function M.bind_root(step, state)
+  local core = state.core
+  check(core.mount(step.path, step.path, nil, core.MS_BIND | core.MS_REC))
+  state.root_fd = check(core.open(step.path, core.O_PATH | core.O_DIRECTORY | core.O_CLOEXEC))
+end
+
+-- The sandbox's tree is not trusted: no setuid, no device files, unless bound with
+-- --dev-bind; read-only too with --read-only. Recursive, so submounts are covered.
+function M.protect_root(step, state)
+  local core = state.core
+  local set = core.MOUNT_ATTR_NOSUID | core.MOUNT_ATTR_NODEV
+  if step.read_only then set = set | core.MOUNT_ATTR_RDONLY end
+  check(core.mount_setattr(state.root_fd, "", core.AT_EMPTY_PATH | core.AT_RECURSIVE, set))
+end
+
+function M.bind(step, state)
+  local core = state.core
+  local tree, message = core.open_tree(core.AT_FDCWD, step.src,
+    core.OPEN_TREE_CLONE | core.OPEN_TREE_CLOEXEC | core.AT_RECURSIVE)
+  if not tree then failure.raise("mount source " .. step.src, why(message)) end
+  local set = core.MOUNT_ATTR_NOSUID
+  if not step.devices then set = set | core.MOUNT_ATTR_NODEV end
+  if step.read_only then set = set | core.MOUNT_ATTR_RDONLY end
+  -- Set before attaching, so the mount is never writable in the sandbox, not even briefly.
+  check(core.mount_setattr(tree, "", core.AT_EMPTY_PATH | core.AT_RECURSIVE, set))
+  local dst, dst_message = open_destination(core, state, step.dst)
+  if not dst then
+    core.close(tree)
+    failure.raise("mount destination " .. step.dst, why(dst_message))
+  end
+  attach(core, tree, dst, step.dst)
+  core.close(dst)
+  core.close(tree)
+end
+
+function M.tmpfs(step, state)
+  local core = state.core
+  local config = { { "mode", "1777" } }
+  if step.size then config[2] = { "size", step.size } end
+  local mnt = fs_mount(core, "tmpfs", config, core.MOUNT_ATTR_NOSUID | core.MOUNT_ATTR_NODEV)
+  local dst, message = open_destination(core, state, step.dst)
+  if not dst then failure.raise("tmpfs destination " .. step.dst, why(message)) end
+  attach(core, mnt, dst, step.dst)
+  core.close(dst)
+  core.close(mnt)
+end
+
+-- /proc and /dev go only onto real directories: a symlink or a file there is refused,
+-- since writes and masks meant for them would land elsewhere. Missing: skipped, unless
+-- asked for by --proc or --dev.
+local function special_directory(core, state, step)
+  local fd, message, errno = open_destination(core, state, step.dst, core.RESOLVE_NO_SYMLINKS)
+  if not fd then
+    if errno == core.ENOENT then
+      if not step.required then return nil end
+      failure.raise(step.dst, "no such directory in the sandbox")
+    end
+    if errno == core.ELOOP then failure.raise(step.dst, "is a symbolic link in the sandbox, refused") end
+    failure.raise(step.dst, why(message))
+  end
+  local st = check(core.statx(fd, "", core.AT_EMPTY_PATH))
+  if st.type ~= "directory" then
+    core.close(fd)
+    failure.raise(step.dst, "is not a directory in the sandbox")
+  end
+  return fd
+end
+
+-- A fresh proc for the sandbox's PID namespace (made by its own first process).
+function M.mount_proc(step, state)
+  local core = state.core
+  local dst = special_directory(core, state, step)
+  if not dst then return end
+  local mnt = fs_mount(core, "proc", {},
+    core.MOUNT_ATTR_NOSUID | core.MOUNT_ATTR_NODEV | core.MOUNT_ATTR_NOEXEC)
+  attach(core, mnt, dst, step.dst)
+  core.close(dst)
+  core.close(mnt)
+end
+
+-- The few devices a program expects, on a small tmpfs of their own.
+local DEVICES = {
+  { "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 }, { "random", 1, 8 },
+  { "urandom", 1, 9 }, { "tty", 5, 0 },
+}
+local LINKS = {
+  { "fd", "/proc/self/fd" }, { "stdin", "/proc/self/fd/0" }, { "stdout", "/proc/self/fd/1" },
+  { "stderr", "/proc/self/fd/2" }, { "ptmx", "pts/ptmx" },
+}
+
+local function mount_at(core, mnt, dev, name)
+  local dst = check(core.openat2(dev, name, core.O_PATH | core.O_CLOEXEC, 0,
+    core.RESOLVE_BENEATH | core.RESOLVE_NO_SYMLINKS))
+  attach(core, mnt, dst, "/dev/" .. name)
+  core.close(dst)
+  core.close(mnt)
+end
+
+local function make_devices(core, dev)
+  for _, d in ipairs(DEVICES) do check(core.mknodat(dev, d[1], core.S_IFCHR | DEVICE_MODE, d[2], d[3])) end
+end
+
+-- In a user namespace mknod is refused: bind the host's devices onto empty files.
+local function bind_devices(core, dev)
+  for _, d in ipairs(DEVICES) do
+    check(core.close(check(core.openat2(dev, d[1], core.O_WRONLY | core.O_CREAT | core.O_EXCL
+      | core.O_CLOEXEC, DEVICE_MODE, core.RESOLVE_BENEATH))))
+    local tree = check(core.open_tree(core.AT_FDCWD, "/dev/" .. d[1],
+      core.OPEN_TREE_CLONE | core.OPEN_TREE_CLOEXEC))
+    check(core.mount_setattr(tree, "", core.AT_EMPTY_PATH, core.MOUNT_ATTR_NOSUID | core.MOUNT_ATTR_NOEXEC))
+    mount_at(core, tree, dev, d[1])
+  end
+end
+
+function M.mount_dev(step, state)
+  local core = state.core
+  local dst = special_directory(core, state, step)
+  if not dst then return end
+  local dev = fs_mount(core, "tmpfs", { { "mode", "0755" }, { "size", "64k" } },
+    core.MOUNT_ATTR_NOSUID | core.MOUNT_ATTR_NOEXEC)
+  attach(core, dev, dst, step.dst)
+  core.close(dst)
+  -- The caller's umask would take write access from the devices.
+  local umask = core.umask(0)
+  if step.bind_devices then bind_devices(core, dev) else make_devices(core, dev) end
+  for _, l in ipairs(LINKS) do check(core.symlinkat(l[2], dev, l[1])) end
+  check(core.mkdirat(dev, "pts", DIRECTORY_MODE))
+  check(core.mkdirat(dev, "shm", STICKY_MODE))
+  core.umask(umask)
+  mount_at(core, fs_mount(core, "devpts", { { "ptmxmode", "0666" }, { "mode", "0620" } },
+    core.MOUNT_ATTR_NOSUID | core.MOUNT_ATTR_NOEXEC), dev, "pts")
+  mount_at(core, fs_mount(core, "tmpfs", { { "mode", "1777" } },
+    core.MOUNT_ATTR_NOSUID | core.MOUNT_ATTR_NODEV | core.MOUNT_ATTR_NOEXEC), dev, "shm")
+  core.close(dev)
+end
+
+return M
