@@ -63,7 +63,7 @@ end
 TestEnter = {}
 
 -- A sandbox whose PID 1 sleeps; self.pid is its host pid, with a record.
-function TestEnter:start(options, prefix)
+function TestEnter:start(options, prefix, records)
   local argv = { sandbox.bin("hako-run"), table.unpack(options or {}) }
   argv[#argv + 1] = self.sb.root
   for _, w in ipairs({ "/bin/sleep", "1000" }) do
@@ -79,7 +79,7 @@ function TestEnter:start(options, prefix)
   assert(pid, "the sandbox did not start")
   -- Up once its PID 1 sleeps and hako-run has written the record.
   assert(poll(function()
-    return read(RECORDS .. "/" .. pid) and (read("/proc/" .. pid .. "/comm") or ""):match("^sleep")
+    return read((records or RECORDS) .. "/" .. pid) and (read("/proc/" .. pid .. "/comm") or ""):match("^sleep")
   end), "no record for the sandbox")
   return pid, supervisor
 end
@@ -87,7 +87,7 @@ end
 function TestEnter:setUp()
   lu.skipIf(not ROOT, "needs root to make sandboxes (rootless hako-run is a later feature)")
   self.sb = sandbox.new()
-  self.supervisors, self.files = {}, {}
+  self.supervisors, self.files, self.dirs = {}, {}, {}
   self.pid = self:start()
 end
 
@@ -101,6 +101,7 @@ function TestEnter:tearDown()
       os.execute("kill -KILL " .. supervisor .. " 2>/dev/null")
     end
   end
+  for _, dir in ipairs(self.dirs or {}) do process.sh("rm -rf " .. q(dir)) end
   if self.sb then self.sb:remove() end
 end
 
@@ -172,6 +173,30 @@ function TestEnter:test_hako_enter_memory_is_closed_to_its_peers()
     "kill $c $s; wait $e $s || :",
   }, "\n")
   lu.assertEquals(process.sh(script), "denied\nopen\n")
+end
+
+-- A rootless sandbox (hako-run as nobody, through a user namespace) keeps its record in
+-- its owner's runtime directory: the owner may enter it, root too, another user not.
+function TestEnter:test_a_rootless_sandbox_is_entered_by_its_owner_and_by_root()
+  local nobody = "setpriv --reuid=65534 --regid=65534 --clear-groups "
+  lu.skipIf(not os.execute(nobody .. "unshare -U true 2>/dev/null"), "no user namespaces for nobody here")
+  local run_dir = "/run/user/65534"
+  if not os.execute("test -e " .. run_dir) then self.dirs[#self.dirs + 1] = run_dir end
+  process.sh("mkdir -p " .. run_dir .. " && chown 65534:65534 " .. run_dir .. " && chmod 700 " .. run_dir)
+  process.sh("chmod 755 " .. self.sb.root)
+  local pid = self:start({}, nobody .. "env XDG_RUNTIME_DIR=" .. run_dir .. " ", run_dir .. "/hako")
+  local script = "echo $$; id -u; cat /proc/self/uid_map"
+  local owner = process.run({ "sh", "-c", nobody .. "env XDG_RUNTIME_DIR=" .. run_dir .. " "
+    .. q(ENTER) .. " " .. pid .. " /bin/sh -c " .. q(script) })
+  lu.assertEquals(owner.stderr, "")
+  lu.assertStrMatches(owner.stdout, "%d\n0\n%s*0%s+65534%s+1\n")
+  local root = enter({ pid, "/bin/sh", "-c", script })
+  lu.assertEquals(root.stderr, "")
+  lu.assertStrMatches(root.stdout, "%d\n0\n%s*0%s+65534%s+1\n")
+  local other = process.run({ "setpriv", "--reuid=65533", "--regid=65533", "--clear-groups",
+    "env", "-u", "XDG_RUNTIME_DIR", ENTER, pid, "true" })
+  lu.assertEquals(other.stderr, "hako-enter: " .. pid
+    .. ": permission denied (only root or the sandbox's owner can enter it)\n")
 end
 
 function TestEnter:test_the_shell_is_in_the_sandbox_pid_namespace()

@@ -63,15 +63,31 @@ function M.open_target(step, state)
   open_pid(core, state, step.pid)
 end
 
+-- Root may enter a rootless sandbox too: its record is in its owner's runtime directory,
+-- /run/user/UID/hako by the XDG convention, UID being who the host sees run the process.
+local function owner_directory(core, pid)
+  local st = core.statx(core.AT_FDCWD, "/proc/" .. pid, 0)
+  if st and st.uid ~= 0 then return "/run/user/" .. st.uid .. "/hako", st.uid end
+end
+
 -- lookup(core, directories, pid, euid) -> record | nil, denied, why
 local function lookup(core, directories, pid, euid)
   local denied
-  for _, dir in ipairs(directories) do
-    local dirfd, message, errno = record.open_directory(core, dir, euid, false)
+  local places = {}
+  for i, dir in ipairs(directories) do places[i] = { dir, euid } end
+  local dir, owner = nil, nil
+  if euid == 0 then dir, owner = owner_directory(core, pid) end
+  if dir then places[#places + 1] = { dir, owner } end
+  for _, place in ipairs(places) do
+    dir, owner = place[1], place[2]
+    local dirfd, message, errno = record.open_directory(core, dir, owner, false)
     if dirfd then
       local rec
-      rec, message, errno = record.read(core, dirfd, pid, euid)
+      rec, message, errno = record.read(core, dirfd, pid, owner)
       core.close(dirfd)
+      if rec and rec.owner ~= nil and rec.owner ~= owner and rec.owner ~= 0 then
+        rec, message, errno = nil, "record " .. pid .. ": written by uid " .. rec.owner, core.EPERM
+      end
       if rec then return rec end
     end
     if errno == core.EACCES then
@@ -139,16 +155,25 @@ local function same(a, b)
   return a and b and a.dev == b.dev and a.ino == b.ino
 end
 
+local function own_namespace(core, ns)
+  local st = core.statx(core.AT_FDCWD, "/proc/self/ns/" .. ns, 0)
+  return st and { dev = st.dev_major .. ":" .. st.dev_minor, ino = st.ino }
+end
+
 -- Join every namespace of the sandbox, all at once through the pidfd (Linux 5.8); on
--- older kernels, open them all first, check them, then join. Joining a namespace we are
--- already in changes nothing, except for the user namespace, where the kernel refuses it.
+-- older kernels, open them all first, check them, then join. A namespace we are already
+-- in is left out: joining it again would change nothing, but the kernel refuses it for
+-- the user namespace, and, once inside another user namespace, for any namespace that
+-- user namespace does not own (the host's cgroup or time namespace, say). Root in its
+-- own user namespace can join the others as they are, which saves looking at ours.
 function M.join(_, state)
   local core = state.core
   local want, flags, kinds = state.record.ns, 0, {}
-  local st = core.statx(core.AT_FDCWD, "/proc/self/ns/user", 0)
-  local own_user = st and { dev = st.dev_major .. ":" .. st.dev_minor, ino = st.ino }
+  local own = { user = own_namespace(core, "user") }
+  local compare = core.geteuid() ~= 0 or not same(want.user, own.user)
   for _, ns in ipairs(JOIN_ORDER) do
-    if want[ns] and not (ns == "user" and same(want[ns], own_user)) then
+    if compare and not own[ns] then own[ns] = own_namespace(core, ns) end
+    if want[ns] and not ((ns == "user" or compare) and same(want[ns], own[ns])) then
       flags = flags | core[FLAG[ns]]
       kinds[#kinds + 1] = ns
     end
