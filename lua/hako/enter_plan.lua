@@ -4,7 +4,6 @@
 -- in the child, which is in the sandbox's PID namespace and ends in exec.
 
 local failure = require "hako.failure"
-local spec = require "hako.spec"
 
 local M = {}
 
@@ -80,8 +79,8 @@ function M.policy(record, overrides, caller, identity)
   if identity and not overrides.keep_env then set("HOME=" .. (identity.home or "/")) end
   for _, e in ipairs(overrides.env) do set(e) end
   p.env = env
-  p.path = spec.DEFAULT_PATH
   for _, e in ipairs(env) do p.path = e:match("^PATH=(.*)$") or p.path end
+  p.path = p.path or require("hako.spec").DEFAULT_PATH
   return p
 end
 

@@ -7,7 +7,6 @@ local host_steps = require "hako.host_steps"
 local record = require "hako.record"
 local sandbox_steps = require "hako.sandbox_steps"
 local seal = require "hako.seal"
-local users = require "hako.users"
 
 local check = failure.check
 
@@ -219,7 +218,7 @@ function M.resolve_policy(step, state)
   if o.user or o.group then
     local passwd = host_steps.read_inside(core, state.rootfd, "etc/passwd")
     local group = host_steps.read_inside(core, state.rootfd, "etc/group")
-    identity = users.resolve(o.user, o.group, passwd, group)
+    identity = require("hako.users").resolve(o.user, o.group, passwd, group)
   end
   state.policy = enter_plan.policy(state.record, o,
     { euid = core.geteuid(), environ = core.environ() }, identity)

@@ -8,18 +8,23 @@
 
 local failure = require "hako.failure"
 local host_steps = require "hako.host_steps"
-local mount_steps = require "hako.mount_steps"
-local privilege_steps = require "hako.privilege_steps"
-local sandbox_steps = require "hako.sandbox_steps"
 
 local check = failure.check
 
 local M = {}
 
-local sandbox_handlers = {}
-for _, handlers in ipairs({ sandbox_steps, mount_steps, privilege_steps }) do
-  for op, handler in pairs(handlers) do sandbox_handlers[op] = handler end
-end
+-- The sandbox side's steps, by op, from these modules in turn; each is loaded only when
+-- a plan first needs one of its steps (hako-enter needs none of the mount steps).
+local SANDBOX_MODULES = { "hako.sandbox_steps", "hako.mount_steps", "hako.privilege_steps" }
+local sandbox_handlers = setmetatable({}, { __index = function(handlers, op)
+  for _, name in ipairs(SANDBOX_MODULES) do
+    local handler = rawget(require(name), op)
+    if handler then
+      handlers[op] = handler
+      return handler
+    end
+  end
+end })
 
 local function run_step(handlers, step, state)
   local handler = handlers[step.op]
@@ -97,6 +102,11 @@ function M.run(steps, core, handlers)
     host = with(host_steps, handlers and handlers.host),
     sandbox = with(sandbox_handlers, handlers and handlers.sandbox),
   } }
+  -- Find every sandbox step's handler now, loading its module: once the sandbox has
+  -- pivoted, a stock Lua could no longer read it from disk.
+  for _, step in ipairs(steps) do
+    if step.side == "sandbox" then local _ = state.handlers.sandbox[step.op] end
+  end
   local ok, err = pcall(function()
     for i, step in ipairs(steps) do
       if step.side == "host" then

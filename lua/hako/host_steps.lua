@@ -1,10 +1,8 @@
 -- hako.host_steps: the steps that run in hako-run's own process, on the host side.
 
 local failure = require "hako.failure"
-local idmap = require "hako.idmap"
 local record = require "hako.record"
 local sandbox_steps = require "hako.sandbox_steps"
-local users = require "hako.users"
 
 local check = failure.check
 
@@ -89,7 +87,7 @@ function M.resolve_identity(step, state)
   local passwd = M.read_inside(core, root, "etc/passwd")
   local group = M.read_inside(core, root, "etc/group")
   core.close(root)
-  state.identity = users.resolve(step.user, step.group, passwd, group)
+  state.identity = require("hako.users").resolve(step.user, step.group, passwd, group)
 end
 
 -- The pid file is written whole or not at all: into a new file beside it (never through
@@ -197,6 +195,7 @@ function M.write_id_maps(step, state)
   local core = state.core
   local proc = "/proc/" .. state.child
   local inside = state.identity or { uid = 0, gid = 0 }
+  local idmap = require "hako.idmap"
   local name = (step.map_users or step.map_groups) and idmap.name_of(read_file(core, "/etc/passwd"), step.uid)
   if step.map_users then
     run_helper(core, state, "newuidmap", idmap.ranges(step.uid, read_file(core, "/etc/subuid"), name,
