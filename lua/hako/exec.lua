@@ -96,7 +96,8 @@ end
 -- another command (hako-enter's) to those of hako-run.
 function M.run(steps, core, handlers)
   local function with(base, extra)
-    return setmetatable({}, { __index = function(_, op) return (extra or {})[op] or base[op] end })
+    if not extra then return base end
+    return setmetatable({}, { __index = function(_, op) return extra[op] or base[op] end })
   end
   local state = { core = core, side = "host", cleanups = {}, handlers = {
     host = with(host_steps, handlers and handlers.host),
