@@ -199,6 +199,30 @@ function TestEnter:test_a_rootless_sandbox_is_entered_by_its_owner_and_by_root()
     .. ": permission denied (only root or the sandbox's owner can enter it)\n")
 end
 
+-- A user may write records in /run/user/UID/hako; one for a plain process of the user's
+-- must not make root run a command with the policy it claims (here LD_PRELOAD, uid 0).
+function TestEnter:test_root_refuses_a_user_record_for_a_plain_process()
+  local run_dir = "/run/user/65534"
+  if not os.execute("test -e " .. run_dir) then self.dirs[#self.dirs + 1] = run_dir end
+  process.sh("mkdir -p " .. run_dir .. "/hako && chown -R 65534:65534 " .. run_dir
+    .. " && chmod 700 " .. run_dir .. " " .. run_dir .. "/hako")
+  local pid = process.sh("setpriv --reuid=65534 --regid=65534 --clear-groups sleep 1000 >/dev/null 2>&1"
+    .. " & echo $!"):match("%d+")
+  assert(poll(function() return (read("/proc/" .. pid .. "/comm") or ""):match("^sleep") end))
+  local core, record = require "hako.core", require "hako.record"
+  local id = record.identity(core, math.tointeger(tonumber(pid)))
+  local path = run_dir .. "/hako/" .. pid
+  local f = assert(io.open(path, "w"))
+  f:write(record.format({ pid = math.tointeger(tonumber(pid)), start_time = id.start_time, ns = id.ns,
+    owner = 65534, uid = 0, gid = 0, groups = {}, caps = "all", no_new_privs = 0,
+    env = { "LD_PRELOAD=/tmp/evil.so" } }))
+  f:close()
+  process.sh("chown 65534:65534 " .. path)
+  fails({ pid, "true" }, 125, pid .. ": not a hako sandbox (record " .. pid .. ": of uid 65534"
+    .. " for a process outside any user namespace of its own)")
+  os.execute("kill " .. pid)
+end
+
 function TestEnter:test_the_shell_is_in_the_sandbox_pid_namespace()
   local r = enter({ "--fork", self.pid, "/bin/sh" }, "echo $$\n")
   lu.assertEquals(r.status, 0, r.stderr)

@@ -69,6 +69,20 @@ local function owner_directory(core, pid)
   if st and st.uid ~= 0 then return "/run/user/" .. st.uid .. "/hako", st.uid end
 end
 
+local function own_namespace(core, ns)
+  local st = core.statx(core.AT_FDCWD, "/proc/self/ns/" .. ns, 0)
+  return st and { dev = st.dev_major .. ":" .. st.dev_minor, ino = st.ino }
+end
+
+local function same(a, b)
+  return a and b and a.dev == b.dev and a.ino == b.ino
+end
+
+-- Is the recorded user namespace another than ours?
+local function outside_of_ours(core, rec)
+  return rec.ns.user ~= nil and not same(rec.ns.user, own_namespace(core, "user"))
+end
+
 -- lookup(core, directories, pid, euid) -> record | nil, denied, why
 local function lookup(core, directories, pid, euid)
   local denied
@@ -86,6 +100,12 @@ local function lookup(core, directories, pid, euid)
       core.close(dirfd)
       if rec and rec.owner ~= nil and rec.owner ~= owner and rec.owner ~= 0 then
         rec, message, errno = nil, "record " .. pid .. ": written by uid " .. rec.owner, core.EPERM
+      elseif rec and owner ~= 0 and euid == 0 and not outside_of_ours(core, rec) then
+        -- A user's record may only lead root into that user's own user namespace, where
+        -- uid 0 is the user: else it could hand root a policy (environment, ids) of its
+        -- choosing for a plain process of the user's.
+        rec, message, errno = nil, "record " .. pid .. ": of uid " .. owner
+          .. " for a process outside any user namespace of its own", core.EPERM
       end
       if rec then return rec end
     end
@@ -150,14 +170,6 @@ function M.check_identity(_, state)
   if not state.rootfd then failure.raise(pid, "cannot open its root directory") end
 end
 
-local function same(a, b)
-  return a and b and a.dev == b.dev and a.ino == b.ino
-end
-
-local function own_namespace(core, ns)
-  local st = core.statx(core.AT_FDCWD, "/proc/self/ns/" .. ns, 0)
-  return st and { dev = st.dev_major .. ":" .. st.dev_minor, ino = st.ino }
-end
 
 -- Join every namespace of the sandbox, all at once through the pidfd (Linux 5.8); on
 -- older kernels, open them all first, check them, then join. A namespace we are already
