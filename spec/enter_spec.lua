@@ -87,11 +87,12 @@ end
 function TestEnter:setUp()
   lu.skipIf(not ROOT, "needs root to make sandboxes (rootless hako-run is a later feature)")
   self.sb = sandbox.new()
-  self.supervisors, self.files, self.dirs = {}, {}, {}
+  self.supervisors, self.files, self.dirs, self.helpers = {}, {}, {}, {}
   self.pid = self:start()
 end
 
 function TestEnter:tearDown()
+  for _, pid in ipairs(self.helpers or {}) do os.execute("kill " .. pid .. " 2>/dev/null") end
   for _, path in ipairs(self.files or {}) do os.remove(path) end
   for _, supervisor in ipairs(self.supervisors or {}) do
     local child = (read("/proc/" .. supervisor .. "/task/" .. supervisor .. "/children") or ""):match("%d+")
@@ -208,10 +209,12 @@ function TestEnter:test_root_refuses_a_user_record_for_a_plain_process()
     .. " && chmod 700 " .. run_dir .. " " .. run_dir .. "/hako")
   local pid = process.sh("setpriv --reuid=65534 --regid=65534 --clear-groups sleep 1000 >/dev/null 2>&1"
     .. " & echo $!"):match("%d+")
+  self.helpers[#self.helpers + 1] = pid
   assert(poll(function() return (read("/proc/" .. pid .. "/comm") or ""):match("^sleep") end))
   local core, record = require "hako.core", require "hako.record"
   local id = record.identity(core, math.tointeger(tonumber(pid)))
   local path = run_dir .. "/hako/" .. pid
+  self.files[#self.files + 1] = path
   local f = assert(io.open(path, "w"))
   f:write(record.format({ pid = math.tointeger(tonumber(pid)), start_time = id.start_time, ns = id.ns,
     owner = 65534, uid = 0, gid = 0, groups = {}, caps = "all", no_new_privs = 0,
@@ -220,7 +223,6 @@ function TestEnter:test_root_refuses_a_user_record_for_a_plain_process()
   process.sh("chown 65534:65534 " .. path)
   fails({ pid, "true" }, 125, pid .. ": not a hako sandbox (record " .. pid .. ": of uid 65534"
     .. " for a process outside any user namespace of its own)")
-  os.execute("kill " .. pid)
 end
 
 function TestEnter:test_the_shell_is_in_the_sandbox_pid_namespace()
@@ -333,10 +335,10 @@ function TestEnter:test_errors()
   fails({ "--bogus", self.pid }, 125, "--bogus: unknown option (try --help)")
 end
 
-function TestEnter.test_a_host_process_is_not_a_sandbox()
+function TestEnter:test_a_host_process_is_not_a_sandbox()
   local host = process.sh("sleep 1000 >/dev/null 2>&1 & echo $!"):match("%d+")
+  self.helpers[#self.helpers + 1] = host
   fails({ host, "true" }, 125, host .. ": not a hako sandbox (no record in /run/hako)")
-  os.execute("kill " .. host)
 end
 
 function TestEnter:test_a_dead_sandbox_is_refused_and_its_record_gone()
@@ -355,13 +357,13 @@ function TestEnter:test_a_stale_record_and_a_reused_pid_are_refused()
   self.files[#self.files + 1] = RECORDS .. "/" .. self.pid
   fails({ self.pid, "true" }, 125, self.pid .. ": no such process")
   local reused = process.sh("sleep 1000 >/dev/null 2>&1 & echo $!"):match("%d+")
+  self.helpers[#self.helpers + 1] = reused
   local f = assert(io.open(RECORDS .. "/" .. reused, "w"))
   f:write((stale:gsub("\npid %d+\n", "\npid " .. reused .. "\n")))
   f:close()
   self.files[#self.files + 1] = RECORDS .. "/" .. reused
   fails({ reused, "true" }, 125, reused .. ": not a hako sandbox (stale record: the recorded process"
     .. " has ended and its pid was reused)")
-  os.execute("kill " .. reused)
 end
 
 function TestEnter:test_a_record_that_does_not_match_is_refused()
