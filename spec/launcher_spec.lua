@@ -72,6 +72,24 @@ function TestLauncher:test_a_recipe_gets_its_arguments()
   lu.assertEquals(r.stdout, self.dir .. "/args.lua\ta,b\t2\n")
 end
 
+-- More arguments than Lua's C stack holds unasked (LUA_MINSTACK): it used to crash.
+function TestLauncher:test_a_recipe_gets_hundreds_of_arguments()
+  write(self.dir .. "/count.lua", 'print(select("#", ...), #arg, arg[300])')
+  local argv = { sandbox.bin("hako"), self.dir .. "/count.lua" }
+  for i = 1, 300 do argv[#argv + 1] = tostring(i) end
+  local r = process.run(argv)
+  lu.assertEquals(r.stdout, "300\t300\t300\n", r.stderr)
+  lu.assertEquals(r.status, 0)
+end
+
+-- The launcher opens only the libraries hako uses; a recipe still gets all of lua(1)'s.
+function TestLauncher:test_a_recipe_gets_every_standard_library()
+  write(self.dir .. "/libs.lua", 'print(math.max(1, 2), utf8.char(72), coroutine.wrap(function() '
+    .. 'return "co" end)(), type(debug.traceback), package.loaded.math == math)')
+  local r = process.run({ sandbox.bin("hako"), self.dir .. "/libs.lua" })
+  lu.assertEquals(r.stdout, "2\tH\tco\tfunction\ttrue\n", r.stderr)
+end
+
 function TestLauncher:test_a_recipe_error_is_one_message_and_125()
   write(self.dir .. "/bad.lua", 'local hako = require "hako"\nhako.run{ root = "/nonexistent" }')
   local r = process.run({ sandbox.bin("hako"), self.dir .. "/bad.lua" })

@@ -24,6 +24,12 @@ function TestMounts.test_bind_forms()
   })
 end
 
+function TestMounts.test_split_keeps_empty_fields()
+  lu.assertEquals(mounts.split("a::b:"), { "a", "", "b", "" })
+  lu.assertEquals(mounts.split(""), { "" })
+  lu.assertEquals(mounts.split("/x:/y:ro"), { "/x", "/y", "ro" })
+end
+
 function TestMounts.test_escaped_colons()
   lu.assertEquals(mounts.split("a\\:b:/c\\:d:ro"), { "a:b", "/c:d", "ro" })
   local m = parse({ "/a\\:b:/c" })[1]
