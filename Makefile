@@ -30,18 +30,18 @@ PIC = -fPIC
 CORE_SO = $(B)/lib/hako/core.so
 endif
 
-CORE_SRC = c/core.c c/process.c c/signal.c c/namespace.c c/mount.c c/file.c c/dir.c c/cred.c c/net.c
+CORE_SRC = c/core.c c/process.c c/signal.c c/namespace.c c/mount.c c/file.c c/dir.c c/fd.c c/cred.c c/net.c
 CORE_OBJ = $(CORE_SRC:c/%.c=$(B)/obj/%.o)
 MODULES = $(wildcard lua/hako/*.lua)
-COMMANDS = bin/hako bin/hako-run
+COMMANDS = bin/hako bin/hako-run bin/hako-enter
 MANPAGES = $(wildcard bin/*.1)
-LINKS = $(B)/hako-run
+LINKS = $(B)/hako-run $(B)/hako-enter
 
 .PHONY: all static check bench demo deps install uninstall clean help
 all: $(B)/hako $(LINKS) $(CORE_SO)
 
 help:
-	@echo 'make [all]    build build/hako, its hako-run link and build/lib/hako/core.so'
+	@echo 'make [all]    build build/hako, its hako-run and hako-enter links and build/lib/hako/core.so'
 	@echo 'make static   the same, one static binary with musl: $(B)/musl/hako (faster start)'
 	@echo 'make check    install test dependencies if root, build, run every test'
 	@echo 'make bench    as root: hako against chroot, unshare, bwrap, crun; $(B)/bench-results.md'
@@ -117,6 +117,7 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LUA_LMOD)/hako
 	install -m 755 $(B)/hako $(DESTDIR)$(BINDIR)/hako
 	ln -sf hako $(DESTDIR)$(BINDIR)/hako-run
+	ln -sf hako $(DESTDIR)$(BINDIR)/hako-enter
 	install -m 644 $(MODULES) $(DESTDIR)$(LUA_LMOD)/hako/
 	install -d $(DESTDIR)$(MANDIR)/man1
 	install -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
@@ -126,7 +127,7 @@ ifneq (,$(CORE_SO))
 endif
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/hako $(DESTDIR)$(BINDIR)/hako-run
+	rm -f $(DESTDIR)$(BINDIR)/hako $(DESTDIR)$(BINDIR)/hako-run $(DESTDIR)$(BINDIR)/hako-enter
 	rm -f $(MANPAGES:bin/%=$(DESTDIR)$(MANDIR)/man1/%)
 	rm -rf $(DESTDIR)$(LUA_LMOD)/hako $(DESTDIR)$(LUA_CMOD)/hako
 

@@ -71,6 +71,7 @@ int luaopen_hako_core(lua_State *L)
 	hako_open_file(L);
 	hako_open_dir(L);
 	hako_open_cred(L);
+	hako_open_fd(L);
 	hako_open_net(L);
 	return 1;
 }

@@ -36,6 +36,7 @@ void hako_open_mount(lua_State *L);
 void hako_open_file(lua_State *L);
 void hako_open_dir(lua_State *L);
 void hako_open_cred(lua_State *L);
+void hako_open_fd(lua_State *L);
 void hako_open_net(lua_State *L);
 
 int luaopen_hako_core(lua_State *L);

@@ -19,6 +19,9 @@
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
 #ifndef RESOLVE_NO_XDEV
 #define RESOLVE_NO_XDEV 0x01
 #define RESOLVE_NO_MAGICLINKS 0x02
@@ -238,6 +241,7 @@ static const struct hako_const consts[] = {
 	HAKO_CONST(O_NONBLOCK),
 	HAKO_CONST(O_NOCTTY),
 	HAKO_CONST(O_PATH),
+	HAKO_CONST(CLOSE_RANGE_CLOEXEC),
 	HAKO_CONST(AT_FDCWD),
 	HAKO_CONST(AT_SYMLINK_NOFOLLOW),
 	HAKO_CONST(AT_EMPTY_PATH),

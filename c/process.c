@@ -1,4 +1,4 @@
-/* process.c: processes: clone, execve, waitpid, kill, _exit, prctl and process identity. */
+/* process.c: processes: clone, execve(at), pidfd, waitpid, kill, _exit, prctl and process identity. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
@@ -11,6 +11,16 @@
 #include <unistd.h>
 
 #include "core.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+#ifndef SYS_execveat
+#define SYS_execveat 322
+#endif
 
 extern char **environ;
 
@@ -42,6 +52,41 @@ static int core_execve(lua_State *L)
 
 	execve(path, argv, envp);
 	return hako_fail(L, errno, "execve", path);
+}
+
+/* execveat(dirfd, path, argv, envp, flags): with AT_EMPTY_PATH, runs the file dirfd is. */
+static int core_execveat(lua_State *L)
+{
+	int dirfd = (int)luaL_checkinteger(L, 1);
+	const char *path = luaL_checkstring(L, 2);
+	char **argv = hako_check_strings(L, 3);
+	char **envp = hako_check_strings(L, 4);
+	int flags = (int)luaL_optinteger(L, 5, 0);
+
+	syscall(SYS_execveat, dirfd, path, argv, envp, flags);
+	return hako_fail(L, errno, "execveat", path);
+}
+
+/* pidfd_open(pid) -> fd: a handle on that very process, immune to pid reuse. */
+static int core_pidfd_open(lua_State *L)
+{
+	pid_t pid = (pid_t)luaL_checkinteger(L, 1);
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	if (fd == -1)
+		return hako_fail(L, errno, "pidfd_open", NULL);
+	lua_pushinteger(L, fd);
+	return 1;
+}
+
+/* pidfd_send_signal(pidfd, sig): sig 0 only asks whether the process still lives. */
+static int core_pidfd_send_signal(lua_State *L)
+{
+	int fd = (int)luaL_checkinteger(L, 1);
+	int sig = (int)luaL_checkinteger(L, 2);
+
+	return hako_result(L, (int)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0),
+			   "pidfd_send_signal", NULL);
 }
 
 /* waitpid(pid, options) -> pid, "exited"|"killed"|"stopped"|"continued", code; 0 when WNOHANG finds none. */
@@ -145,6 +190,9 @@ static int core_environ(lua_State *L)
 static const luaL_Reg funcs[] = {
 	{"clone", core_clone},
 	{"execve", core_execve},
+	{"execveat", core_execveat},
+	{"pidfd_open", core_pidfd_open},
+	{"pidfd_send_signal", core_pidfd_send_signal},
 	{"waitpid", core_waitpid},
 	{"kill", core_kill},
 	{"_exit", core__exit},
@@ -172,6 +220,7 @@ static const struct hako_const consts[] = {
 	HAKO_CONST(PR_CAP_AMBIENT_CLEAR_ALL),
 	HAKO_CONST(PR_CAP_AMBIENT_RAISE),
 	HAKO_CONST(PR_SET_CHILD_SUBREAPER),
+	HAKO_CONST(PR_CAP_AMBIENT_RAISE),
 	{NULL, 0}
 };
 

@@ -17,7 +17,7 @@ end
 local function host_answers(extra)
   local answers = {
     statx = function(_, path)
-      return { type = "directory", mount_root = false, path = path }
+      return { type = "directory", mount_root = false, path = path, dev_major = 0, dev_minor = 4, ino = 1 }
     end,
     readdir = {},
     sigprocmask = { 13 },
@@ -26,6 +26,11 @@ local function host_answers(extra)
     poll = 0,
     clone = CHILD,
     read = "",
+    -- No /proc here: the sandbox gets no record (see host_steps.write_record).
+    open = function(path)
+      if path:match("^/proc/") then return nil, "open " .. path .. ": No such file or directory", 2 end
+      return true
+    end,
   }
   for k, v in pairs(extra or {}) do answers[k] = v end
   return answers

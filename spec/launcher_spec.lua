@@ -31,6 +31,11 @@ function TestLauncher:test_version()
   lu.assertEquals(r.stdout, "hako " .. VERSION .. "\n")
   r = process.run({ sandbox.bin("hako-run"), "--version" })
   lu.assertEquals(r.stdout, "hako-run " .. VERSION .. "\n")
+  r = process.run({ sandbox.bin("hako-enter"), "-V" })
+  lu.assertEquals(r.stdout, "hako-enter " .. VERSION .. "\n")
+  r = process.run({ sandbox.bin("hako-enter"), "--help" })
+  lu.assertStrContains(r.stdout, "Usage: hako-enter [options] <pid> [--] [command] [args]")
+  lu.assertStrContains(r.stdout, "--no-fork: hako-enter execs the command itself")
 end
 
 function TestLauncher:test_multi_call_by_name_through_any_link()
@@ -135,7 +140,8 @@ function TestLauncher:test_make_install_gives_a_requirable_module()
     "LUA_CPATH=" .. root .. "/lib/lua/5.4/?.so", "lua5.4", "-e", probe })
   lu.assertEquals(r.stdout, VERSION .. "\tfunction\t" .. root .. "/lib/lua/5.4/hako/core.so\n", r.stderr)
   lu.assertEquals(process.sh("readlink " .. root .. "/bin/hako-run"), "hako\n")
-  lu.assertEquals(process.sh("ls " .. root .. "/share/man/man1"), "hako-run.1\n")
+  lu.assertEquals(process.sh("readlink " .. root .. "/bin/hako-enter"), "hako\n")
+  lu.assertEquals(process.sh("ls " .. root .. "/share/man/man1"), "hako-enter.1\nhako-run.1\n")
 end
 
 os.exit(lu.LuaUnit.run("-o", "tap"))

@@ -128,8 +128,9 @@ function TestPlan.test_rootless_steps()
   lu.assertEquals(index_of(steps, "write_id_maps"), index_of(steps, "clone") + 1)
   local maps = find(steps, "write_id_maps")
   lu.assertEquals({ maps.uid, maps.gid, maps.map_users }, { 1000, 100, false })
-  -- The sandbox waits for the maps before its first privileged step.
-  lu.assertEquals(index_of(steps, "release_sandbox"), index_of(steps, "write_id_maps") + 1)
+  -- The sandbox waits for the maps (and its identification) before its first privileged step.
+  lu.assertEquals(index_of(steps, "identify_sandbox"), index_of(steps, "write_id_maps") + 1)
+  lu.assertEquals(index_of(steps, "release_sandbox"), index_of(steps, "identify_sandbox") + 1)
   lu.assertEquals(index_of(steps, "await_release"), index_of(steps, "make_private") - 1)
   lu.assertTrue(find(steps, "mount_dev").bind_devices)
   lu.assertFalse(find(steps, "drop_privileges").setgroups)
@@ -199,9 +200,10 @@ function TestPlan.test_json_status_fd_steps()
   local steps = steps_for({ root = "/sb", command = { "sh" }, json_status_fd = "7" })
   lu.assertEquals(find(steps, "check_status_fd").fd, 7)
   lu.assertTrue(index_of(steps, "check_status_fd") < index_of(steps, "clone"))
-  -- Namespaces are read right after the clone; the sandbox waits for that.
-  lu.assertEquals(index_of(steps, "read_namespaces"), index_of(steps, "clone") + 1)
-  lu.assertEquals(find(steps, "read_namespaces").namespaces, { "mnt", "pid", "ipc", "uts", "net" })
+  -- The sandbox is identified right after the clone, and waits for that.
+  lu.assertEquals(index_of(steps, "identify_sandbox"), index_of(steps, "clone") + 1)
+  lu.assertEquals(index_of(steps, "release_sandbox"), index_of(steps, "identify_sandbox") + 1)
+  lu.assertEquals(find(steps, "report_up").namespaces, { "mnt", "pid", "ipc", "uts", "net" })
   lu.assertEquals(index_of(steps, "await_release"), index_of(steps, "die_with_parent") + 1)
   -- The sandbox does not keep the supervisor's fd.
   lu.assertEquals(find(steps, "close").fd, 7)
@@ -255,6 +257,18 @@ function TestPlan.test_host_waits_for_the_sandbox_then_supervises()
   local steps = steps_for({ root = "/sb" })
   lu.assertTrue(index_of(steps, "await_sandbox") < index_of(steps, "supervise"))
   lu.assertEquals(steps[#steps].op, "supervise")
+end
+
+function TestPlan.test_the_record_is_identified_at_the_clone_and_written_once_up()
+  local steps = steps_for({ root = "/sb", hostname = "box" })
+  lu.assertEquals(index_of(steps, "identify_sandbox"), index_of(steps, "clone") + 1)
+  lu.assertEquals(index_of(steps, "write_record"), index_of(steps, "await_sandbox") + 1)
+  local write = find(steps, "write_record")
+  lu.assertEquals(write.dir, "/run/hako")
+  lu.assertEquals({ write.policy.caps, write.policy.no_new_privs, write.policy.setgroups,
+    write.policy.hostname }, { "0000000000000000", 1, 1, "box" })
+  write = find(steps_for({ root = "/sb", cap_add = { "NET_RAW" } }), "write_record")
+  lu.assertEquals(write.policy.caps, "0000000000002000")
 end
 
 function TestPlan.test_describe_shows_one_line_per_step()

@@ -97,17 +97,14 @@ function TestSuperviseSteps.test_an_init_killed_before_it_could_tell()
   lu.assertEquals(state.status, 137)
 end
 
-function TestSuperviseSteps.test_namespaces_are_read_then_the_sandbox_released()
-  local core, calls = fake.new({ statx = function(_, path)
-    return { ino = #path * 1000 }
-  end })
-  local state = { core = core, child = 42, alive_w = 9 }
-  supervise_steps.read_namespaces({ namespaces = { "mnt", "pid" } }, state)
-  lu.assertEquals(fake.calls_named(calls, "statx")[1], { "statx", core.AT_FDCWD, "/proc/42/ns/mnt", 0 })
+function TestSuperviseSteps.test_the_sandbox_is_released_then_reported_as_identified()
+  local core, calls = fake.new({})
+  local state = { core = core, child = 42, alive_w = 9,
+    sandbox_id = { ns = { mnt = { ino = 15000 }, pid = { ino = 16000 }, user = { ino = 1 } } } }
   host_steps.release_sandbox({}, state)
   lu.assertEquals(calls[#calls], { "write", 9, "!" })
-  supervise_steps.report_up({ fd = 5 }, state)
-  lu.assertEquals(calls[#calls], { "write", 5, '{"pid": 42, "ns": {"mnt": 15000, "pid": 15000}}\n' })
+  supervise_steps.report_up({ fd = 5, namespaces = { "mnt", "pid", "net" } }, state)
+  lu.assertEquals(calls[#calls], { "write", 5, '{"pid": 42, "ns": {"mnt": 15000, "pid": 16000}}\n' })
 end
 
 function TestSuperviseSteps.test_end_reports()

@@ -7,33 +7,41 @@
 -- up. The child never returns into the caller's code: every path there ends in _exit.
 
 local failure = require "hako.failure"
-local host_steps = require "hako.host_steps"
-local mount_steps = require "hako.mount_steps"
-local privilege_steps = require "hako.privilege_steps"
-local sandbox_steps = require "hako.sandbox_steps"
-local supervise_steps = require "hako.supervise_steps"
-local userns_steps = require "hako.userns_steps"
 
 local check = failure.check
 
 local M = {}
 
--- The modules whose functions run the steps of each side, looked up by op name.
-local host_handlers = { host_steps, userns_steps, supervise_steps }
-local sandbox_handlers = { sandbox_steps, mount_steps, privilege_steps }
+-- Each side's steps, by op, from these modules in turn; a module is loaded only when a
+-- plan first needs one of its steps (hako-enter needs none of the mount steps).
+local HOST_MODULES = { "hako.host_steps", "hako.userns_steps", "hako.supervise_steps" }
+local SANDBOX_MODULES = { "hako.sandbox_steps", "hako.mount_steps", "hako.privilege_steps" }
 
-local function run_step(modules, step, state)
-  for _, module in ipairs(modules) do
-    local handler = rawget(module, step.op)
-    if handler then return handler(step, state) end
-  end
-  failure.raise(step.op, "unknown step")
+local function handlers_from(modules)
+  return setmetatable({}, { __index = function(handlers, op)
+    for _, name in ipairs(modules) do
+      local handler = rawget(require(name), op)
+      if handler then
+        handlers[op] = handler
+        return handler
+      end
+    end
+  end })
+end
+
+local host_handlers = handlers_from(HOST_MODULES)
+local sandbox_handlers = handlers_from(SANDBOX_MODULES)
+
+local function run_step(handlers, step, state)
+  local handler = handlers[step.op]
+  if not handler then failure.raise(step.op, "unknown step") end
+  handler(step, state)
 end
 
 local function run_sandbox(steps, from, state)
   local ok, err = pcall(function()
     for i = from, #steps do
-      if steps[i].side == "sandbox" then run_step(sandbox_handlers, steps[i], state) end
+      if steps[i].side == "sandbox" then run_step(state.handlers.sandbox, steps[i], state) end
     end
     failure.raise("plan", "has no exec step")
   end)
@@ -68,7 +76,7 @@ local function start_sandbox(step, state)
   if not pid then
     core.close(status_r)
     core.close(alive_w)
-    if flags & core.CLONE_NEWUSER ~= 0 then userns_steps.explain_userns_failure(core, errno) end
+    if flags & core.CLONE_NEWUSER ~= 0 then require("hako.userns_steps").explain_userns_failure(core, errno) end
     failure.from_core(message, errno)
   end
   state.child, state.status_r, state.alive_w = pid, status_r, alive_w
@@ -89,16 +97,30 @@ local function clean_up(state)
   end
 end
 
--- run(steps, core) -> the command's exit status (128+N if a signal N killed it).
-function M.run(steps, core)
-  local state = { core = core, side = "host", cleanups = {} }
+-- run(steps, core[, handlers]) -> the command's exit status (128+N if a signal N killed
+-- it). handlers = { host = {op = function(step, state)}, sandbox = {...} } adds steps of
+-- another command (hako-enter's) to those of hako-run.
+function M.run(steps, core, handlers)
+  local function with(base, extra)
+    if not extra then return base end
+    return setmetatable({}, { __index = function(_, op) return extra[op] or base[op] end })
+  end
+  local state = { core = core, side = "host", cleanups = {}, handlers = {
+    host = with(host_handlers, handlers and handlers.host),
+    sandbox = with(sandbox_handlers, handlers and handlers.sandbox),
+  } }
+  -- Find every sandbox step's handler now, loading its module: once the sandbox has
+  -- pivoted, a stock Lua could no longer read it from disk.
+  for _, step in ipairs(steps) do
+    if step.side == "sandbox" then local _ = state.handlers.sandbox[step.op] end
+  end
   local ok, err = pcall(function()
     for i, step in ipairs(steps) do
       if step.side == "host" then
         if step.op == "clone" then
           if start_sandbox(step, state) then run_sandbox(steps, i + 1, state) end
         else
-          run_step(host_handlers, step, state)
+          run_step(state.handlers.host, step, state)
         end
       end
     end

@@ -1,6 +1,8 @@
 -- hako.host_steps: the steps that run in hako-run's own process, on the host side.
 
 local failure = require "hako.failure"
+local record = require "hako.record"
+local sandbox_steps = require "hako.sandbox_steps"
 local users = require "hako.users"
 
 local check = failure.check
@@ -61,7 +63,7 @@ local MAX_ID_FILE = 1 << 20
 -- only if it is a regular file: the tree is hostile, and a device node or a FIFO there
 -- must not be opened by hako-run, which runs on the host (as root). Reopened through
 -- /proc/self/fd once its type is known; at most MAX_ID_FILE bytes.
-local function read_inside(core, root_fd, path)
+function M.read_inside(core, root_fd, path)
   local handle = core.openat2(root_fd, path, core.O_PATH | core.O_CLOEXEC, 0,
     core.RESOLVE_IN_ROOT | core.RESOLVE_NO_MAGICLINKS)
   if not handle then return nil end
@@ -83,10 +85,10 @@ end
 function M.resolve_identity(step, state)
   local core = state.core
   local root = check(core.open(step.root, core.O_PATH | core.O_DIRECTORY | core.O_CLOEXEC))
-  local passwd = read_inside(core, root, "etc/passwd")
-  local group = read_inside(core, root, "etc/group")
+  local passwd = M.read_inside(core, root, "etc/passwd")
+  local group = M.read_inside(core, root, "etc/group")
   core.close(root)
-  state.identity = users.resolve(step.user, step.group, passwd, group)
+  state.identity = require("hako.users").resolve(step.user, step.group, passwd, group)
 end
 
 -- The pid file is written whole or not at all: into a new file beside it (never through
@@ -147,6 +149,32 @@ end
 -- Let the sandbox go on past await_release, once the host has done what comes first.
 function M.release_sandbox(_, state)
   check(state.core.write(state.alive_w, "!"))
+end
+
+-- Right after the clone, before the sandbox runs anything of its own: its start time
+-- and namespaces, which is what the record (and the status report) will say it is.
+function M.identify_sandbox(_, state)
+  state.sandbox_id = record.identity(state.core, state.child)
+end
+
+-- The host-side record hako-enter trusts (see hako.record); removed when hako-run ends.
+-- The user, groups and HOME are known only now, from --user/--group and the sandbox's
+-- passwd; the rest of the policy comes from the spec, through the step.
+function M.write_record(step, state)
+  local core = state.core
+  local id = state.sandbox_id
+  if not step.dir or not id or not id.start_time or next(id.ns) == nil then return end
+  local euid = core.geteuid()
+  local dirfd = check(record.open_directory(core, step.dir, euid, true))
+  table.insert(state.cleanups, function() core.close(dirfd) end)
+  local user = state.identity or { uid = 0, gid = 0, groups = { 0 } }
+  local rec = { pid = state.child, start_time = id.start_time, ns = id.ns,
+    supervisor = core.getpid(), owner = euid, uid = user.uid, gid = user.gid,
+    groups = step.policy.setgroups == 1 and user.groups or {} }
+  for k, v in pairs(step.policy) do rec[k] = rec[k] or v end
+  rec.env = sandbox_steps.with_home(step.policy.env, state.identity)
+  local ino = record.write(core, dirfd, rec)
+  table.insert(state.cleanups, function() record.remove(core, dirfd, rec.pid, ino) end)
 end
 
 return M

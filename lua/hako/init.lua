@@ -24,6 +24,7 @@ local function context()
   return {
     cwd = failure.check(core.getcwd()), term = os.getenv("TERM"), environ = core.environ(),
     uid = core.getuid(), gid = core.getgid(),
+    euid = core.geteuid(), xdg_runtime_dir = os.getenv("XDG_RUNTIME_DIR"),
   }
 end
 

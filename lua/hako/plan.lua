@@ -5,6 +5,8 @@
 -- process runs the sandbox steps. Kernel flags are named, not numbered, so a plan reads
 -- the same in a test, in --dry-run and in a debugger.
 
+local record = require "hako.record"
+
 local M = {}
 
 local NAMESPACE_FLAG = {
@@ -70,14 +72,12 @@ function M.build(spec)
     host("write_id_maps", { uid = spec.userns.uid, gid = spec.userns.gid,
       map_users = spec.userns.map_users, map_groups = spec.userns.map_groups })
   end
-  if status_fd then
-    -- Read while the sandbox surely lives (an ended process has no /proc/PID/ns).
-    local ns = {}
-    for i, name in ipairs(spec.namespaces) do ns[i] = NAMESPACE_FILE[name] end
-    host("read_namespaces", { namespaces = ns })
-  end
+  -- Before the sandbox runs anything of its own (it is held, or busy with hako's own
+  -- steps): what it is, for the record and the status report. An ended process has no
+  -- /proc/PID/ns.
+  host("identify_sandbox")
   -- The sandbox waits until the host has done what must come first: mapped its ids (it
-  -- has no privilege before), read its namespaces.
+  -- has no privilege before), and identified it for the status report.
   local held = spec.userns or status_fd
   if held then host("release_sandbox") end
 
@@ -117,8 +117,14 @@ function M.build(spec)
   end
 
   host("await_sandbox")
+  -- The record first: once the pid file names the sandbox, hako-enter can be asked in.
+  host("write_record", { dir = spec.record_dir, policy = record.policy(spec) })
   if spec.pid_file then host("write_pid_file", { path = spec.pid_file }) end
-  if status_fd then host("report_up", { fd = status_fd }) end
+  if status_fd then
+    local ns = {}
+    for i, name in ipairs(spec.namespaces) do ns[i] = NAMESPACE_FILE[name] end
+    host("report_up", { fd = status_fd, namespaces = ns })
+  end
   host("supervise", { forward = M.FORWARDED_SIGNALS, timeout = spec.timeout,
     grace = spec.timeout and spec.timeout_grace })
   if status_fd then host("report_end", { fd = status_fd }) end
@@ -126,7 +132,13 @@ function M.build(spec)
 end
 
 local function show(value)
-  if type(value) == "table" then
+  if type(value) == "table" and #value == 0 and next(value) ~= nil then
+    local keys, parts = {}, {}
+    for k in pairs(value) do keys[#keys + 1] = tostring(k) end
+    table.sort(keys)
+    for i, k in ipairs(keys) do parts[i] = k .. "=" .. show(value[k]) end
+    return "{" .. table.concat(parts, " ") .. "}"
+  elseif type(value) == "table" then
     local parts = {}
     for i, v in ipairs(value) do parts[i] = show(v) end
     return "[" .. table.concat(parts, " ") .. "]"

@@ -83,7 +83,7 @@ local function exec_failed(path, message, errno, core)
 end
 
 -- HOME, unless the environment sets it, is the user's home from the sandbox's passwd.
-local function with_home(env, identity)
+function M.with_home(env, identity)
   for _, entry in ipairs(env) do
     if entry:sub(1, 5) == "HOME=" then return env end
   end
@@ -97,7 +97,8 @@ end
 function M.exec(step, state)
   local core = state.core
   local name = step.argv[1]
-  local env = with_home(step.env, state.identity)
+  -- exact_env: hako-enter's environment is the record's, HOME included, as it is.
+  local env = step.exact_env and step.env or M.with_home(step.env, state.identity)
   if name:find("/", 1, true) then
     local _, message, errno = core.execve(name, step.argv, env)
     exec_failed(name, message, errno, core)

@@ -1,13 +1,15 @@
 -- hako.spec: options -> a validated sandbox spec with every default filled in. Pure.
 --
 -- The options are what hako-run's command line or a recipe's hako.run{...} gives; the
--- context is what the caller's process knows (cwd, environment), passed in so this
--- stays pure. Checks that need the file system happen later, as steps of the plan.
+-- context is what the caller's process knows (cwd, environment, ids, XDG_RUNTIME_DIR),
+-- passed in so this stays pure. Checks that need the file system happen later, as steps
+-- of the plan.
 
 local caps = require "hako.caps"
 local failure = require "hako.failure"
 local paths = require "hako.paths"
 local mounts = require "hako.mounts"
+local record = require "hako.record"
 
 local M = {}
 
@@ -194,6 +196,7 @@ function M.build(options, context)
     caps = caps.parse(options.cap_add),
     userns = userns and { uid = context.uid, gid = context.gid, map_users = map_mode(options.map_users,
       "--map-users"), map_groups = map_mode(options.map_groups, "--map-groups") } or nil,
+    record_dir = record.write_directory(context.euid, context.xdg_runtime_dir),
   }
 end
 

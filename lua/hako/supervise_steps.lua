@@ -42,22 +42,15 @@ local function report(state, fd, json)
   state.core.write(fd, json .. "\n")
 end
 
--- The sandbox's namespace identities (the inode numbers of /proc/PID/ns/*), read before
--- the sandbox may go on (release_sandbox): a process that has ended has none.
-function M.read_namespaces(step, state)
-  local core = state.core
+-- {"pid": <host pid of the sandbox's PID 1>, "ns": {"mnt": <inode>, ...}}
+-- The identities are those identify_sandbox read while the sandbox was held.
+function M.report_up(step, state)
+  local known = state.sandbox_id and state.sandbox_id.ns or {}
   local ns = {}
   for _, name in ipairs(step.namespaces) do
-    local st = core.statx(core.AT_FDCWD, "/proc/" .. state.child .. "/ns/" .. name, 0)
-    if st then ns[#ns + 1] = string.format("%q: %d", name, st.ino) end
+    if known[name] then ns[#ns + 1] = string.format("%q: %d", name, known[name].ino) end
   end
-  state.namespaces = ns
-end
-
--- {"pid": <host pid of the sandbox's PID 1>, "ns": {"mnt": <inode>, ...}}
-function M.report_up(step, state)
-  report(state, step.fd, string.format('{"pid": %d, "ns": {%s}}', state.child,
-    table.concat(state.namespaces or {}, ", ")))
+  report(state, step.fd, string.format('{"pid": %d, "ns": {%s}}', state.child, table.concat(ns, ", ")))
 end
 
 -- {"exit": status} or {"signal": N}: how the command ended.

@@ -34,7 +34,7 @@ fi
 
 # The sandbox: static busybox, the directories hako-run wants, 1000 bind targets.
 work=$(mktemp -d /tmp/hako-bench.XXXXXX)
-trap 'rm -rf --one-file-system "$work"' EXIT
+trap 'umount "$work/ro" 2>/dev/null || :; rm -rf --one-file-system "$work"' EXIT
 root=$work/root
 mkdir -p "$root/.hako" "$root/bin" "$root/proc" "$root/dev" "$root/etc" "$root/tmp" "$work/src"
 cp /bin/busybox "$root/bin/busybox"

@@ -129,10 +129,34 @@ local t3 = {
   { name = "hako-enter PID /bin/true", cmd = HAKO_ENTER .. " " .. tostring(target) .. " /bin/true",
     na = not m.exists(HAKO_ENTER) and NA or nil },
 }
+-- hako-enter re-execs from a sealed copy of its binary unless that is on a read-only
+-- mount (THREATS.md 18): the same binaries again, from a read-only bind mount.
+local ro = work .. "/ro"
+local setup = { "mkdir -p " .. ro .. "/static", "cp " .. HAKO .. " " .. ro .. "/hako",
+  "ln -sf hako " .. ro .. "/hako-enter" }
+if STATIC then
+  setup[#setup + 1] = "cp " .. STATIC .. "/hako " .. ro .. "/static/hako"
+  setup[#setup + 1] = "ln -sf hako " .. ro .. "/static/hako-enter"
+end
+setup[#setup + 1] = "mount --bind " .. ro .. " " .. ro
+setup[#setup + 1] = "mount -o remount,bind,ro " .. ro
+local ro_ok = m.exists(HAKO_ENTER) and os.execute(table.concat(setup, " && "))
+if ro_ok then
+  t3[#t3 + 1] = { name = "hako-enter (binary on a read-only mount)",
+    cmd = ro .. "/hako-enter " .. tostring(target) .. " /bin/true" }
+end
+if STATIC and m.exists(HAKO_ENTER) then
+  t3[#t3 + 1] = { name = "static musl hako-enter", cmd = STATIC .. "/hako-enter " .. tostring(target) .. " /bin/true" }
+  if ro_ok then
+    t3[#t3 + 1] = { name = "static musl hako-enter (read-only mount)",
+      cmd = ro .. "/static/hako-enter " .. tostring(target) .. " /bin/true" }
+  end
+end
 if not target then
   for _, row in ipairs(t3) do row.na = row.na or "no sandbox to enter: hako-run did not start" end
 end
 m.hyperfine("table3", t3, dir)
+if ro_ok then os.execute("umount " .. ro) end
 -- Its PID 1 ignores SIGTERM (no handler): kill it, and hako-run ends and cleans up.
 os.execute("kill -KILL " .. (target or hako_run_pid) .. " 2>/dev/null")
 for _ = 1, 200 do
@@ -229,7 +253,13 @@ say("- P1 hako-run --net host / bwrap: " .. verdict(ratio(by(t1, "hako-run --net
 say("- P2 hako-run default / bwrap --unshare-net: "
   .. verdict(ratio(by(t1, "hako-run default (new netns /proc /dev)"), by(t1, "bwrap --unshare-net")), 0.6, "×"))
 say("- P3 100 binds over 0 binds: " .. verdict(p3_per100, 1.5, " ms", linear))
-say("- P4 hako-enter / nsenter: " .. verdict(ratio(t3[2], t3[1]), 1.1, "×"))
+say("- P4 hako-enter / nsenter: " .. verdict(ratio(t3[2], t3[1]), 1.1, "×",
+  "binary on a writable file system: re-exec from a sealed copy"))
+for _, name in ipairs({ "hako-enter (binary on a read-only mount)", "static musl hako-enter",
+  "static musl hako-enter (read-only mount)" }) do
+  local row = by(t3, name)
+  if row then say("  - " .. name .. ": " .. verdict(ratio(row, t3[1]), 1.1, "×")) end
+end
 say("- P5 hako --version over /bin/true: " .. verdict(t4[2].median and t4[2].median - t4[1].median, 0.3, " ms",
   string.format("peak RSS hako-run %d KiB vs bwrap %d KiB: %s%s", hako_rss, bwrap_rss,
     hako_rss <= bwrap_rss and "met" or "MISSED",

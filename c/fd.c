@@ -1,0 +1,137 @@
+/* fd.c: calls relative to a file descriptor: *at() variants, fcntl, memfd_create, sendfile. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/sendfile.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "core.h"
+
+#ifndef MFD_CLOEXEC
+#define MFD_CLOEXEC 0x0001U
+#define MFD_ALLOW_SEALING 0x0002U
+#endif
+#ifndef F_ADD_SEALS
+#define F_ADD_SEALS 1033
+#define F_GET_SEALS 1034
+#define F_SEAL_SEAL 0x0001
+#define F_SEAL_SHRINK 0x0002
+#define F_SEAL_GROW 0x0004
+#define F_SEAL_WRITE 0x0008
+#endif
+
+/* renameat(olddirfd, old, newdirfd, new): replaces new atomically (rename(2)). */
+static int core_renameat(lua_State *L)
+{
+	int olddir = (int)luaL_checkinteger(L, 1);
+	const char *old = luaL_checkstring(L, 2);
+	int newdir = (int)luaL_checkinteger(L, 3);
+	const char *new = luaL_checkstring(L, 4);
+
+	return hako_result(L, renameat(olddir, old, newdir, new), "renameat", new);
+}
+
+/* unlinkat(dirfd, path, flags) */
+static int core_unlinkat(lua_State *L)
+{
+	int dirfd = (int)luaL_checkinteger(L, 1);
+	const char *path = luaL_checkstring(L, 2);
+	int flags = (int)luaL_optinteger(L, 3, 0);
+
+	return hako_result(L, unlinkat(dirfd, path, flags), "unlinkat", path);
+}
+
+/* faccessat(dirfd, path, mode, flags): EROFS for W_OK tells a read-only mount. */
+static int core_faccessat(lua_State *L)
+{
+	int dirfd = (int)luaL_checkinteger(L, 1);
+	const char *path = luaL_checkstring(L, 2);
+	int mode = (int)luaL_checkinteger(L, 3);
+	int flags = (int)luaL_optinteger(L, 4, 0);
+
+	return hako_result(L, faccessat(dirfd, path, mode, flags), "faccessat", path);
+}
+
+/* fcntl(fd, cmd[, arg]) -> the call's non-negative result; only integer arguments. */
+static int core_fcntl(lua_State *L)
+{
+	int fd = (int)luaL_checkinteger(L, 1);
+	int cmd = (int)luaL_checkinteger(L, 2);
+	int arg = (int)luaL_optinteger(L, 3, 0);
+	int rc = fcntl(fd, cmd, arg);
+
+	if (rc == -1)
+		return hako_fail(L, errno, "fcntl", NULL);
+	lua_pushinteger(L, rc);
+	return 1;
+}
+
+/* memfd_create(name, flags) -> fd. The raw syscall: older libcs lack the wrapper. */
+static int core_memfd_create(lua_State *L)
+{
+	const char *name = luaL_checkstring(L, 1);
+	unsigned int flags = (unsigned int)luaL_optinteger(L, 2, 0);
+	int fd = (int)syscall(SYS_memfd_create, name, flags);
+
+	if (fd == -1)
+		return hako_fail(L, errno, "memfd_create", name);
+	lua_pushinteger(L, fd);
+	return 1;
+}
+
+/* sendfile(out_fd, in_fd, count) -> bytes copied from in_fd's offset (0 at its end). */
+static int core_sendfile(lua_State *L)
+{
+	int out = (int)luaL_checkinteger(L, 1);
+	int in = (int)luaL_checkinteger(L, 2);
+	lua_Integer count = luaL_checkinteger(L, 3);
+	ssize_t n;
+
+	luaL_argcheck(L, count >= 0, 3, "negative count");
+	do
+		n = sendfile(out, in, NULL, (size_t)count);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return hako_fail(L, errno, "sendfile", NULL);
+	lua_pushinteger(L, n);
+	return 1;
+}
+
+static const luaL_Reg funcs[] = {
+	{"renameat", core_renameat},
+	{"unlinkat", core_unlinkat},
+	{"faccessat", core_faccessat},
+	{"fcntl", core_fcntl},
+	{"memfd_create", core_memfd_create},
+	{"sendfile", core_sendfile},
+	{NULL, NULL}
+};
+
+static const struct hako_const consts[] = {
+	HAKO_CONST(F_OK),
+	HAKO_CONST(R_OK),
+	HAKO_CONST(W_OK),
+	HAKO_CONST(X_OK),
+	HAKO_CONST(F_GETFD),
+	HAKO_CONST(F_SETFD),
+	HAKO_CONST(FD_CLOEXEC),
+	HAKO_CONST(F_ADD_SEALS),
+	HAKO_CONST(F_GET_SEALS),
+	HAKO_CONST(F_SEAL_SEAL),
+	HAKO_CONST(F_SEAL_SHRINK),
+	HAKO_CONST(F_SEAL_GROW),
+	HAKO_CONST(F_SEAL_WRITE),
+	HAKO_CONST(MFD_CLOEXEC),
+	HAKO_CONST(MFD_ALLOW_SEALING),
+	HAKO_CONST(EROFS),
+	HAKO_CONST(EINVAL),
+	HAKO_CONST(ESRCH),
+	{NULL, 0}
+};
+
+void hako_open_fd(lua_State *L)
+{
+	hako_set_funcs(L, funcs);
+	hako_set_consts(L, consts);
+}

@@ -1,0 +1,100 @@
+-- hako.enter: what the hako-enter command does with its arguments: join a running
+-- sandbox, under the rules the sandbox's own processes got. See hako.enter_plan for the
+-- steps, hako.enter_steps for what each does, hako.record for how a sandbox is known.
+
+local cli = require "hako.cli"
+local core = require "hako.core"
+local enter_plan = require "hako.enter_plan"
+local enter_steps = require "hako.enter_steps"
+local exec = require "hako.exec"
+local failure = require "hako.failure"
+local version = require "hako.version"
+
+local M = {}
+
+M.options = {
+  { short = "c", long = "chdir", key = "chdir", value = "DIR",
+    help = "working directory inside the sandbox (default: /)" },
+  { short = "u", long = "user", key = "user", value = "USER",
+    help = "run as USER (name or number), with its groups" },
+  { short = "g", long = "group", key = "group", value = "GROUP",
+    help = "run with GROUP as the only group (name or number)" },
+  { short = "e", long = "env", key = "env", value = "NAME=VALUE", list = true,
+    help = "set a variable in the command's environment" },
+  { long = "keep-env", key = "keep_env",
+    help = "start from the caller's environment" },
+  { short = "f", long = "fork", key = "fork",
+    help = "fork after joining, into the PID namespace (default)" },
+  { long = "no-fork", key = "fork", set = false,
+    help = "exec in place instead (see below)" },
+  { short = "n", long = "dry-run", key = "dry_run",
+    help = "print the plan, every step in order, and exit" },
+  { short = "h", long = "help", key = "help", help = "show this help and exit" },
+  { short = "V", long = "version", key = "version", help = "show the version and exit" },
+}
+
+local USAGE = [[
+Usage: hako-enter [options] <pid> [--] [command] [args]
+
+Run command (default /bin/sh) inside the running hako sandbox whose first process is
+<pid> (what hako-run --pid-file writes): in all its namespaces, with its root, and with
+the user, groups, capabilities, no_new_privs and environment its own processes got.
+Only a pid that hako-run recorded as a live sandbox is accepted; a name without "/" is
+looked up in the PATH of the command's environment, inside the sandbox.
+
+Options (they end at <pid> or "--"):
+]]
+
+local NOTES = [[
+
+--no-fork: hako-enter execs the command itself after joining. The command is then in
+every namespace of the sandbox except its PID namespace, which a process cannot change:
+it keeps a host pid, ps inside does not list it, and kill -1 from it is not confined
+to the sandbox. Use it only for a command you trust.
+
+USER and GROUP are looked up in the sandbox's own /etc/passwd and /etc/group, as
+hako-run does. Without root, only the owner of a (rootless) sandbox may enter it, and
+-u/-g can then only choose what the sandbox's processes already have.
+
+Exit status: the command's, or 128+N if signal N killed it; 125 if hako-enter itself
+failed, 126 if the command cannot be executed, 127 if it is not found.
+]]
+
+local function run(argv)
+  local options, operands = cli.parse(M.options, argv)
+  if options.help then
+    io.stdout:write(USAGE, cli.help(M.options), NOTES)
+    return 0
+  end
+  if options.version then
+    io.stdout:write("hako-enter ", version, "\n")
+    return 0
+  end
+  options.pid = operands[1]
+  -- "<pid> -- command": the "--" after the pid only marks where the command starts.
+  options.command = { table.unpack(operands, operands[2] == "--" and 3 or 2) }
+  local s = enter_plan.build_spec(options, {
+    argv0 = arg and arg[0], args = argv, euid = core.geteuid(),
+    xdg_runtime_dir = os.getenv("XDG_RUNTIME_DIR"),
+  })
+  local steps = enter_plan.build(s)
+  if options.dry_run then
+    io.stdout:write(require("hako.plan").describe(steps))
+    return 0
+  end
+  return exec.run(steps, core, { host = enter_steps, sandbox = enter_steps })
+end
+
+-- main(argv) -> exit status; a failure is one line on stderr.
+function M.main(argv)
+  local ok, result = pcall(run, argv)
+  if ok then return result end
+  if failure.is(result) then
+    io.stderr:write("hako-enter: ", tostring(result), "\n")
+    return result.status
+  end
+  io.stderr:write("hako-enter: internal error: ", tostring(result), "\n")
+  return failure.SETUP
+end
+
+return M

@@ -1,0 +1,282 @@
+-- hako.enter_steps: the steps of hako-enter (see hako.enter_plan), run by hako.exec.
+-- Host steps run in the hako-enter process; the others in its child, after the fork.
+
+local enter_plan = require "hako.enter_plan"
+local failure = require "hako.failure"
+local host_steps = require "hako.host_steps"
+local record = require "hako.record"
+local sandbox_steps = require "hako.sandbox_steps"
+local seal = require "hako.seal"
+
+local check = failure.check
+
+local M = {}
+
+local FLAG = {
+  cgroup = "CLONE_NEWCGROUP", ipc = "CLONE_NEWIPC", mnt = "CLONE_NEWNS", net = "CLONE_NEWNET",
+  pid = "CLONE_NEWPID", time = "CLONE_NEWTIME", user = "CLONE_NEWUSER", uts = "CLONE_NEWUTS",
+}
+-- Without pidfd setns: the user namespace first (it gives the rights for the others),
+-- the mount namespace last (it changes root and cwd).
+local JOIN_ORDER = { "user", "cgroup", "ipc", "uts", "net", "pid", "time", "mnt" }
+
+local function why(message)
+  return message:match(": ([^:]*)$") or message
+end
+
+function M.set_nondumpable(_, state)
+  check(state.core.prctl(state.core.PR_SET_DUMPABLE, 0))
+end
+
+-- Run from a binary nothing can write (see hako.seal); bin/hako-enter already did this
+-- before loading the rest, so here it is a check that costs a few system calls.
+function M.seal_self(step, state)
+  seal.ensure(state.core, step.argv)
+end
+
+local function close(core, state, key)
+  if state[key] then core.close(state[key]) end
+  state[key] = nil
+end
+
+-- A pidfd pins the process: from here on its pid cannot be reused under us. Its root is
+-- opened now, from the host's /proc: the sandbox's own /proc could lie once we are inside.
+local function open_pid(core, state, pid)
+  close(core, state, "pidfd")
+  close(core, state, "rootfd")
+  local pidfd, message, errno = core.pidfd_open(pid)
+  if not pidfd then
+    if errno == core.ESRCH then failure.raise(tostring(pid), "no such process") end
+    failure.raise(tostring(pid), why(message))
+  end
+  state.pid, state.pidfd = pid, pidfd
+  state.rootfd = core.open("/proc/" .. pid .. "/root", core.O_PATH | core.O_DIRECTORY | core.O_CLOEXEC)
+end
+
+function M.open_target(step, state)
+  local core = state.core
+  table.insert(state.cleanups, function()
+    close(core, state, "pidfd")
+    close(core, state, "rootfd")
+  end)
+  open_pid(core, state, step.pid)
+end
+
+-- Root may enter a rootless sandbox too: its record is in its owner's runtime directory,
+-- /run/user/UID/hako by the XDG convention, UID being who the host sees run the process.
+local function owner_directory(core, pid)
+  local st = core.statx(core.AT_FDCWD, "/proc/" .. pid, 0)
+  if st and st.uid ~= 0 then return "/run/user/" .. st.uid .. "/hako", st.uid end
+end
+
+local function own_namespace(core, ns)
+  local st = core.statx(core.AT_FDCWD, "/proc/self/ns/" .. ns, 0)
+  return st and { dev = st.dev_major .. ":" .. st.dev_minor, ino = st.ino }
+end
+
+local function same(a, b)
+  return a and b and a.dev == b.dev and a.ino == b.ino
+end
+
+-- Is the recorded user namespace another than ours?
+local function outside_of_ours(core, rec)
+  return rec.ns.user ~= nil and not same(rec.ns.user, own_namespace(core, "user"))
+end
+
+-- lookup(core, directories, pid, euid) -> record | nil, denied, why
+local function lookup(core, directories, pid, euid)
+  local denied
+  local places = {}
+  for i, dir in ipairs(directories) do places[i] = { dir, euid } end
+  local dir, owner = nil, nil
+  if euid == 0 then dir, owner = owner_directory(core, pid) end
+  if dir then places[#places + 1] = { dir, owner } end
+  for _, place in ipairs(places) do
+    dir, owner = place[1], place[2]
+    local dirfd, message, errno = record.open_directory(core, dir, owner, false)
+    if dirfd then
+      local rec
+      rec, message, errno = record.read(core, dirfd, pid, owner)
+      core.close(dirfd)
+      if rec and rec.owner ~= nil and rec.owner ~= owner and rec.owner ~= 0 then
+        rec, message, errno = nil, "record " .. pid .. ": written by uid " .. rec.owner, core.EPERM
+      elseif rec and owner ~= 0 and euid == 0 and not outside_of_ours(core, rec) then
+        -- A user's record may only lead root into that user's own user namespace, where
+        -- uid 0 is the user: else it could hand root a policy (environment, ids) of its
+        -- choosing for a plain process of the user's.
+        rec, message, errno = nil, "record " .. pid .. ": of uid " .. owner
+          .. " for a process outside any user namespace of its own", core.EPERM
+      end
+      if rec then return rec end
+    end
+    if errno == core.EACCES then
+      denied = true
+    elseif errno ~= core.ENOENT then
+      return nil, false, message
+    end
+  end
+  return nil, denied
+end
+
+-- hako-run's own pid (what a pid file may hold) leads to the sandbox it supervises.
+local function supervised(core, directories, pid, euid)
+  local fd = core.open("/proc/" .. pid .. "/task/" .. pid .. "/children", core.O_RDONLY | core.O_CLOEXEC)
+  if not fd then return nil end
+  local children = core.read(fd, 4096) or ""
+  core.close(fd)
+  for child in children:gmatch("%d+") do
+    local rec = lookup(core, directories, math.tointeger(tonumber(child)), euid)
+    if rec and rec.supervisor == pid then return rec end
+  end
+end
+
+function M.find_record(step, state)
+  local core = state.core
+  local euid = core.geteuid()
+  local pid = tostring(step.pid)
+  local rec, denied, message = lookup(core, step.directories, step.pid, euid)
+  if message then failure.raise(pid, "not a hako sandbox (" .. message .. ")") end
+  if denied then failure.raise(pid, "permission denied (only root or the sandbox's owner can enter it)") end
+  if not rec then
+    rec = supervised(core, step.directories, step.pid, euid)
+    if not rec then
+      failure.raise(pid, "not a hako sandbox (no record in " .. table.concat(step.directories, " or ") .. ")")
+    end
+    open_pid(core, state, rec.pid)
+  end
+  state.record = rec
+end
+
+-- The live process must be the recorded one: same start time (else the pid was reused
+-- and the record is stale) and same namespaces. The pidfd still alive afterwards proves
+-- that what /proc said was about the process the pidfd holds.
+function M.check_identity(_, state)
+  local core = state.core
+  local pid = tostring(state.pid)
+  local id = record.identity(core, state.pid)
+  if id and id.ns_error and not id.ended then
+    failure.raise(pid, "cannot check its namespaces (" .. why(id.ns_error) .. ")")
+  end
+  local what, stale = "process", false
+  if id then what, stale = record.mismatch(state.record, id) end
+  if not core.pidfd_send_signal(state.pidfd, 0) or (id and id.ended) then
+    failure.raise(pid, "no such process")
+  end
+  if stale then
+    failure.raise(pid, "not a hako sandbox (stale record: the recorded process has ended and its pid was reused)")
+  elseif what then
+    failure.raise(pid, "record mismatch: " .. what .. " is not the recorded one")
+  end
+  if not state.rootfd then failure.raise(pid, "cannot open its root directory") end
+end
+
+
+-- Join every namespace of the sandbox, all at once through the pidfd (Linux 5.8); on
+-- older kernels, open them all first, check them, then join. A namespace we are already
+-- in is left out: joining it again would change nothing, but the kernel refuses it for
+-- the user namespace, and, once inside another user namespace, for any namespace that
+-- user namespace does not own (the host's cgroup or time namespace, say). Root in its
+-- own user namespace can join the others as they are, which saves looking at ours.
+function M.join(_, state)
+  local core = state.core
+  local want, flags, kinds = state.record.ns, 0, {}
+  local own = { user = own_namespace(core, "user") }
+  local compare = core.geteuid() ~= 0 or not same(want.user, own.user)
+  for _, ns in ipairs(JOIN_ORDER) do
+    if compare and not own[ns] then own[ns] = own_namespace(core, ns) end
+    if want[ns] and not ((ns == "user" or compare) and same(want[ns], own[ns])) then
+      flags = flags | core[FLAG[ns]]
+      kinds[#kinds + 1] = ns
+    end
+  end
+  if flags == 0 then return end
+  local what = "join the namespaces of " .. state.pid
+  local ok, message, errno = core.setns(state.pidfd, flags)
+  if ok then return end
+  if errno ~= core.EINVAL then failure.raise(what, why(message), nil, errno) end
+  local fds = {}
+  for i, ns in ipairs(kinds) do
+    local fd = core.open("/proc/" .. state.pid .. "/ns/" .. ns, core.O_RDONLY | core.O_CLOEXEC)
+    local id = fd and core.statx(fd, "", core.AT_EMPTY_PATH)
+    fds[i] = fd
+    if not id or not same(want[ns], { dev = id.dev_major .. ":" .. id.dev_minor, ino = id.ino }) then
+      for _, f in pairs(fds) do core.close(f) end
+      failure.raise(what, ns .. " namespace changed")
+    end
+  end
+  for i, fd in ipairs(fds) do
+    ok, message, errno = core.setns(fd, core[FLAG[kinds[i]]])
+    core.close(fd)
+    if not ok then failure.raise(what, kinds[i] .. ": " .. why(message), nil, errno) end
+  end
+end
+
+-- The sandbox's root as root directory, then the working directory inside it.
+function M.set_root(step, state)
+  local core = state.core
+  check(core.fchdir(state.rootfd))
+  check(core.chroot("."))
+  check(core.chdir(step.chdir))
+  core.close(state.rootfd)
+  core.close(state.pidfd)
+  state.rootfd, state.pidfd = nil, nil
+end
+
+-- The policy the command gets; --user and --group are looked up in the sandbox's own
+-- files, read through its root directory fd with hako-run's care (host_steps.read_inside).
+function M.resolve_policy(step, state)
+  local core = state.core
+  local o, identity = step.overrides, nil
+  if o.user or o.group then
+    local passwd = host_steps.read_inside(core, state.rootfd, "etc/passwd")
+    local group = host_steps.read_inside(core, state.rootfd, "etc/group")
+    identity = require("hako.users").resolve(o.user, o.group, passwd, group)
+  end
+  state.policy = enter_plan.policy(state.record, o,
+    { euid = core.geteuid(), environ = core.environ() }, identity)
+end
+
+local function last_cap(core)
+  local n = 0
+  while n < 63 and core.prctl(core.PR_CAPBSET_READ, n + 1) do n = n + 1 end
+  return n
+end
+
+-- The recorded user, groups, capabilities and no_new_privs, in the order the kernel
+-- needs: the bounding set while CAP_SETPCAP is there, groups and gid while setgid is.
+function M.apply_policy(_, state)
+  local core, p = state.core, state.policy
+  local keep
+  if p.caps ~= "all" then
+    keep = math.tointeger(tonumber(p.caps, 16)) or 0
+    for cap = 0, last_cap(core) do
+      if keep & (1 << cap) == 0 then check(core.prctl(core.PR_CAPBSET_DROP, cap)) end
+    end
+  end
+  if p.setgroups then check(core.setgroups(p.groups)) end
+  check(core.setresgid(p.gid))
+  if p.uid ~= 0 and keep and keep ~= 0 then check(core.prctl(core.PR_SET_KEEPCAPS, 1)) end
+  check(core.setresuid(p.uid))
+  if keep then
+    check(core.capset(keep, keep, keep))
+    check(core.prctl(core.PR_CAP_AMBIENT, core.PR_CAP_AMBIENT_CLEAR_ALL))
+    if p.uid ~= 0 then
+      for cap = 0, 63 do
+        if keep & (1 << cap) ~= 0 then check(core.prctl(core.PR_CAP_AMBIENT, core.PR_CAP_AMBIENT_RAISE, cap)) end
+      end
+    end
+  end
+  if p.no_new_privs == 1 then check(core.prctl(core.PR_SET_NO_NEW_PRIVS, 1)) end
+end
+
+-- No descriptor of the host reaches the command: everything above 2 closes on exec.
+function M.close_fds(_, state)
+  check(state.core.close_range(3, 0xffffffff, state.core.CLOSE_RANGE_CLOEXEC))
+end
+
+function M.exec_command(step, state)
+  local p = state.policy
+  sandbox_steps.exec({ argv = step.argv, env = p.env, search_path = p.path, exact_env = true }, state)
+end
+
+return M

@@ -1,0 +1,300 @@
+-- hako.record: the host-side record hako-run keeps of each running sandbox, which
+-- hako-enter trusts instead of anything inside the sandbox (THREATS.md 19).
+--
+-- Where: one file per sandbox, named by the host pid of the sandbox's first process, in
+-- a runtime directory only its owner can write: /run/hako for root, and (for rootless
+-- sandboxes) $XDG_RUNTIME_DIR/hako. The directory is made 0700 and checked (a real
+-- directory, owned by the caller, no access for group or others) before every use;
+-- records are written to PID.tmp then renamed, so a reader sees all of one or nothing.
+--
+-- Format: text, one field a line, "NAME VALUE"; the first line is "hako-record 1".
+-- A name that comes back (env) makes a list, in order. In a value, "%", control bytes
+-- and DEL are written %XX. Readers ignore names they do not know, so adding a field is
+-- one line in FIELDS below. Example:
+--
+--   hako-record 1
+--   pid 4242                    the sandbox's first process, as the host sees it
+--   start_time 8812345          field 22 of /proc/PID/stat: defeats pid reuse
+--   supervisor 4241             the hako-run process
+--   owner 0                     euid of hako-run
+--   root /srv/sandbox           the target, as given to hako-run
+--   hostname hako
+--   ns.mnt 0:4 4026532281       device and inode of /proc/PID/ns/mnt; one per namespace
+--   uid 0                       the policy the sandbox's processes got
+--   gid 0
+--   groups 0 10                 supplementary groups, space-separated (empty: none)
+--   caps 0000000000000000       the capability mask in hex (as CapBnd shows it), or "all"
+--   no_new_privs 1
+--   setgroups 1                 0: setgroups is denied (user namespace, groups unmapped)
+--   env PATH=/usr/bin:/bin      one line per variable
+
+local failure = require "hako.failure"
+
+local check = failure.check
+
+local M = {}
+
+M.VERSION = 1
+M.ROOT_DIRECTORY = "/run/hako"
+M.NAMESPACES = { "cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts" }
+
+-- name, kind: "integer", "string", "list" (repeated lines), "integers" (one line).
+local FIELDS = {
+  { "pid", "integer" }, { "start_time", "integer" }, { "supervisor", "integer" },
+  { "owner", "integer" }, { "root", "string" }, { "hostname", "string" },
+  { "uid", "integer" }, { "gid", "integer" }, { "groups", "integers" },
+  { "caps", "string" }, { "no_new_privs", "integer" }, { "setgroups", "integer" },
+  { "env", "list" },
+}
+local KIND = {}
+for _, f in ipairs(FIELDS) do KIND[f[1]] = f[2] end
+local REQUIRED = { "pid", "start_time", "uid", "gid", "caps", "no_new_privs" }
+
+local function escape(value)
+  return (value:gsub("[%%%c\127]", function(c) return string.format("%%%02X", c:byte()) end))
+end
+
+local function unescape(value)
+  return (value:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
+end
+
+-- format(record) -> text
+function M.format(record)
+  local lines = { "hako-record " .. M.VERSION }
+  local function add(name, value) lines[#lines + 1] = name .. " " .. escape(tostring(value)) end
+  for _, f in ipairs(FIELDS) do
+    local name, kind, value = f[1], f[2], record[f[1]]
+    if value ~= nil then
+      if kind == "list" then
+        for _, v in ipairs(value) do add(name, v) end
+      elseif kind == "integers" then
+        add(name, table.concat(value, " "))
+      else
+        add(name, value)
+      end
+    end
+    if name == "hostname" then
+      for _, ns in ipairs(M.NAMESPACES) do
+        local id = record.ns and record.ns[ns]
+        if id then add("ns." .. ns, id.dev .. " " .. id.ino) end
+      end
+    end
+  end
+  return table.concat(lines, "\n") .. "\n"
+end
+
+-- parse(text) -> record, or nil and why.
+function M.parse(text)
+  local version = text:match("^hako%-record (%d+)\n")
+  if not version then return nil, "not a hako record" end
+  if tonumber(version) ~= M.VERSION then return nil, "record version " .. version .. " unknown" end
+  local record = { ns = {}, env = {}, groups = {} }
+  for line in text:gmatch("([^\n]*)\n") do
+    local name, raw = line:match("^([%w_.]+) (.*)$")
+    local value = raw and unescape(raw)
+    local kind = KIND[name]
+    local ns = name and name:match("^ns%.(%w+)$")
+    if ns then
+      local dev, ino = value:match("^(%d+:%d+) (%d+)$")
+      if not dev then return nil, "bad " .. name end
+      record.ns[ns] = { dev = dev, ino = math.tointeger(tonumber(ino)) }
+    elseif kind == "integer" then
+      record[name] = math.tointeger(tonumber(value))
+      if not record[name] then return nil, "bad " .. name end
+    elseif kind == "integers" then
+      for id in value:gmatch("%S+") do
+        local n = math.tointeger(tonumber(id))
+        if not n then return nil, "bad " .. name end
+        record[name][#record[name] + 1] = n
+      end
+    elseif kind == "list" then
+      table.insert(record[name], value)
+    elseif kind == "string" then
+      record[name] = value
+    end
+  end
+  for _, name in ipairs(REQUIRED) do
+    if record[name] == nil then return nil, "no " .. name end
+  end
+  if next(record.ns) == nil then return nil, "no namespaces" end
+  return record
+end
+
+-- policy(spec) -> the policy fields of a record that the spec decides: capabilities
+-- (the bounding, permitted, effective, inheritable and ambient sets are all this mask),
+-- no_new_privs (hako-run always sets it), whether setgroups is allowed (not in a user
+-- namespace without mapped groups), the environment before HOME. uid, gid, groups and
+-- HOME are filled in at run time (host_steps.write_record), once --user is resolved.
+function M.policy(spec)
+  local caps = require "hako.caps"
+  return {
+    caps = caps.hex(caps.mask(spec.caps or {})),
+    no_new_privs = spec.no_new_privs == false and 0 or 1,
+    setgroups = (spec.userns == nil or spec.userns.map_groups) and 1 or 0,
+    env = spec.env or {},
+    hostname = spec.hostname,
+    root = spec.root,
+  }
+end
+
+-- directories(euid, xdg_runtime_dir) -> where to look for records, most specific first.
+-- A record must be somewhere only its owner can write: never inside a sandbox tree.
+function M.directories(euid, xdg_runtime_dir)
+  if euid == nil or euid == 0 then return { M.ROOT_DIRECTORY } end
+  local dirs = {}
+  if xdg_runtime_dir and xdg_runtime_dir:sub(1, 1) == "/" then dirs[1] = xdg_runtime_dir .. "/hako" end
+  dirs[#dirs + 1] = M.ROOT_DIRECTORY
+  return dirs
+end
+
+-- write_directory(euid, xdg_runtime_dir) -> where hako-run keeps its records, or nil
+-- (rootless without XDG_RUNTIME_DIR: such a sandbox runs, but cannot be entered).
+function M.write_directory(euid, xdg_runtime_dir)
+  local dirs = M.directories(euid, xdg_runtime_dir)
+  if #dirs == 1 and euid ~= nil and euid ~= 0 then return nil end
+  return dirs[1]
+end
+
+-- start_time(text of /proc/PID/stat) -> field 22. The name in field 2 may hold spaces
+-- and parentheses, so count from the last ")".
+function M.start_time(stat)
+  local rest = stat:match("^.*%)%s(.*)$")
+  if not rest then return nil end
+  local i = 3
+  for field in rest:gmatch("%S+") do
+    if i == 22 then return math.tointeger(tonumber(field)) end
+    i = i + 1
+  end
+end
+
+-- mismatch(record, identity) -> nil when the live process is the recorded one, else why.
+function M.mismatch(record, identity)
+  if record.pid ~= identity.pid then return "pid " .. tostring(record.pid) .. " recorded" end
+  if record.start_time ~= identity.start_time then return "start time", "stale" end
+  for _, ns in ipairs(M.NAMESPACES) do
+    local want, have = record.ns[ns], identity.ns[ns]
+    if want and (not have or want.dev ~= have.dev or want.ino ~= have.ino) then
+      return ns .. " namespace"
+    end
+  end
+end
+
+-- Effects: each takes hako.core and returns its value | nil, message, errno triples.
+
+local function read_all(core, fd)
+  local parts = {}
+  repeat
+    local chunk, message, errno = core.read(fd, 4096)
+    if not chunk then return nil, message, errno end
+    parts[#parts + 1] = chunk
+  until chunk == ""
+  return table.concat(parts)
+end
+
+-- identity(core, pid) -> { pid, start_time, ns = { mnt = {dev, ino}, ... } } of a live
+-- process, read from the host's /proc; pid may be "self".
+function M.identity(core, pid)
+  local base = "/proc/" .. pid
+  local fd, message, errno = core.open(base .. "/stat", core.O_RDONLY | core.O_CLOEXEC)
+  if not fd then return nil, message, errno end
+  local text
+  text, message, errno = read_all(core, fd)
+  core.close(fd)
+  if not text then return nil, message, errno end
+  local id = { pid = pid, start_time = M.start_time(text), ns = {},
+    ended = text:match("^.*%)%s+([ZX])%s") ~= nil }
+  for _, ns in ipairs(M.NAMESPACES) do
+    local st, why, err = core.statx(core.AT_FDCWD, base .. "/ns/" .. ns, 0)
+    if st then
+      id.ns[ns] = { dev = st.dev_major .. ":" .. st.dev_minor, ino = st.ino }
+    elseif err ~= core.ENOENT then
+      id.ns_error = id.ns_error or why -- e.g. EACCES: not allowed to inspect that process
+    end
+  end
+  return id
+end
+
+-- open_directory(core, path, euid, create) -> an O_PATH fd on the checked directory.
+-- It must be a real directory (not a symlink), owned by euid (or root, for reading),
+-- and writable by nobody else; hako-run also wants no access at all for others.
+function M.open_directory(core, path, euid, create)
+  local flags = core.O_PATH | core.O_DIRECTORY | core.O_NOFOLLOW | core.O_CLOEXEC
+  local fd, message, errno = core.open(path, flags)
+  if not fd and create and errno == core.ENOENT then
+    local ok
+    ok, message, errno = core.mkdir(path, 448) -- 0700
+    if ok or errno == core.EEXIST then fd, message, errno = core.open(path, flags) end
+  end
+  if not fd then return nil, message, errno end
+  local st
+  st, message, errno = core.statx(fd, "", core.AT_EMPTY_PATH)
+  local why = not st and message:match(": ([^:]*)$")
+    or st.type ~= "directory" and "not a directory"
+    or st.uid ~= euid and (create or st.uid ~= 0) and "owned by uid " .. st.uid
+    or st.mode & (create and 63 or 18) ~= 0 and string.format("mode %o is too open", st.mode)
+  if why then
+    core.close(fd)
+    return nil, "runtime directory " .. path .. ": " .. why, errno or core.EPERM
+  end
+  return fd
+end
+
+local function open_in(core, dirfd, name, flags, mode)
+  return core.openat2(dirfd, name, flags | core.O_CLOEXEC | core.O_NOFOLLOW, mode or 0,
+    core.RESOLVE_BENEATH | core.RESOLVE_NO_SYMLINKS)
+end
+
+-- write(core, dirfd, record) -> the record file's inode number. All of it appears at
+-- once, under the name of its pid.
+function M.write(core, dirfd, record)
+  local name = tostring(record.pid)
+  local tmp = name .. ".tmp"
+  local flags = core.O_WRONLY | core.O_CREAT | core.O_EXCL
+  local fd, message, errno = open_in(core, dirfd, tmp, flags, 384)
+  if not fd and errno == core.EEXIST then -- left by a hako-run killed right here
+    core.unlinkat(dirfd, tmp)
+    fd, message, errno = open_in(core, dirfd, tmp, flags, 384)
+  end
+  check(fd, message, errno)
+  local text = M.format(record)
+  local ok, err = pcall(function()
+    local done = 0
+    while done < #text do done = done + check(core.write(fd, text:sub(done + 1))) end
+    return check(core.statx(fd, "", core.AT_EMPTY_PATH)).ino
+  end)
+  core.close(fd)
+  local ino = err
+  if ok then ok, err = pcall(check, core.renameat(dirfd, tmp, dirfd, name)) end
+  if not ok then
+    core.unlinkat(dirfd, tmp)
+    error(err, 0)
+  end
+  return ino
+end
+
+-- read(core, dirfd, pid, euid) -> record | nil, message, errno (ENOENT: no record).
+function M.read(core, dirfd, pid, euid)
+  local fd, message, errno = open_in(core, dirfd, tostring(pid), core.O_RDONLY)
+  if not fd then return nil, message, errno end
+  local st = core.statx(fd, "", core.AT_EMPTY_PATH)
+  local text
+  if st and st.type == "file" and (st.uid == 0 or st.uid == euid) then
+    text, message, errno = read_all(core, fd)
+  else
+    message, errno = "record " .. pid .. ": not a regular file of root or the owner", core.EPERM
+  end
+  core.close(fd)
+  if not text then return nil, message, errno end
+  local record, why = M.parse(text)
+  if not record then return nil, "record " .. pid .. ": " .. why, core.EINVAL end
+  return record
+end
+
+-- remove(core, dirfd, pid, ino): only if the file is still the one write() made (a new
+-- sandbox may have reused the pid and replaced it).
+function M.remove(core, dirfd, pid, ino)
+  local st = core.statx(dirfd, tostring(pid), core.AT_SYMLINK_NOFOLLOW)
+  if st and st.ino == ino then core.unlinkat(dirfd, tostring(pid)) end
+end
+
+return M

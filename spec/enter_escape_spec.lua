@@ -1,0 +1,109 @@
+-- enter_escape_spec: the attacks of THREATS.md 17-19 on hako-enter, performed against real
+-- sandboxes (needs root; skipped with the reason otherwise).
+local lu = require "luaunit"
+local process = require "support.process"
+local sandbox = require "support.sandbox"
+local support = require "support.enter"
+
+local q = process.quote
+local poll, read, fails, entered_sleep = support.poll, support.read,
+  support.fails, support.entered_sleep
+
+TestEnterEscape = support.suite()
+
+-- THREATS.md 17: the sandbox cannot even name the hako-enter process that waits for the
+-- command: it stays in the host's PID namespace. (Between fork and exec the child is in
+-- the sandbox's and is protected by being non-dumpable, from its first step on.)
+function TestEnterEscape:test_the_waiting_hako_enter_is_outside_the_sandbox()
+  local script = entered_sleep(self.pid)
+    .. "\ngrep NSpid /proc/$e/status; grep NSpid /proc/$c/status | cut -f3; kill $c; wait $e || :"
+  local out = process.sh(script)
+  local outer, inner = out:match("^NSpid:\t(%S+)\n(%d+)\n$")
+  lu.assertNotNil(outer, out)
+  lu.assertTrue(tonumber(inner) > 1 and tonumber(inner) < 10, out)
+end
+
+-- THREATS.md 17: in a sandbox without CAP_SYS_PTRACE (everything below runs without it,
+-- as uid 0), a process with the same uid and capabilities as hako-enter cannot open its
+-- memory, while it can open that of an ordinary process: hako-enter is non-dumpable, from
+-- its first step; its child inherits that up to the exec.
+function TestEnterEscape:test_hako_enter_memory_is_closed_to_its_peers()
+  local peer = "setpriv --bounding-set=-sys_ptrace "
+  local pid = self:start({}, peer)
+  local probe = peer .. "sh -c 'if true </proc/$1/mem; then echo open; else echo denied; fi' probe "
+  local script = table.concat({
+    peer .. entered_sleep(pid),
+    peer .. "sleep 1000 & s=$!",
+    -- Probe the sleep, not setpriv before its exec (it still has every capability).
+    "i=0; until grep -q '^sleep' /proc/$s/comm; do i=$((i+1)); [ $i -gt 500 ] && break; sleep 0.02; done",
+    probe .. "$e 2>/dev/null; " .. probe .. "$s 2>/dev/null",
+    "kill $c $s; wait $e $s || :",
+  }, "\n")
+  lu.assertEquals(process.sh(script), "denied\nopen\n")
+end
+
+-- A user may write records in /run/user/UID/hako; one for a plain process of the user's
+-- must not make root run a command with the policy it claims (here LD_PRELOAD, uid 0).
+function TestEnterEscape:test_root_refuses_a_user_record_for_a_plain_process()
+  local run_dir = "/run/user/65534"
+  if not os.execute("test -e " .. run_dir) then self.dirs[#self.dirs + 1] = run_dir end
+  process.sh("mkdir -p " .. run_dir .. "/hako && chown -R 65534:65534 " .. run_dir
+    .. " && chmod 700 " .. run_dir .. " " .. run_dir .. "/hako")
+  local pid = process.sh("setpriv --reuid=65534 --regid=65534 --clear-groups sleep 1000 >/dev/null 2>&1"
+    .. " & echo $!"):match("%d+")
+  self.helpers[#self.helpers + 1] = pid
+  assert(poll(function() return (read("/proc/" .. pid .. "/comm") or ""):match("^sleep") end))
+  local core, record = require "hako.core", require "hako.record"
+  local id = record.identity(core, math.tointeger(tonumber(pid)))
+  local path = run_dir .. "/hako/" .. pid
+  self.files[#self.files + 1] = path
+  local f = assert(io.open(path, "w"))
+  f:write(record.format({ pid = math.tointeger(tonumber(pid)), start_time = id.start_time, ns = id.ns,
+    owner = 65534, uid = 0, gid = 0, groups = {}, caps = "all", no_new_privs = 0,
+    env = { "LD_PRELOAD=/tmp/evil.so" } }))
+  f:close()
+  process.sh("chown 65534:65534 " .. path)
+  fails({ pid, "true" }, 125, pid .. ": not a hako sandbox (record " .. pid .. ": of uid 65534"
+    .. " for a process outside any user namespace of its own)")
+end
+
+-- THREATS.md 18 (runc CVE-2019-5736): the sandbox's /bin/sh starts with #!/proc/self/exe,
+-- so entering runs hako's own binary in the sandbox, as a recipe the sandbox wrote. It
+-- keeps a descriptor of that binary in a child, waits until hako-enter has exited (when
+-- nothing runs the binary any more), then writes through it.
+local ATTACK = [[#!/proc/self/exe
+local core = require "hako.core"
+local fd = core.open("/proc/self/exe", core.O_RDONLY)
+if core.clone(0) == 0 then
+  core.execve("/bin/busybox", { "busybox", "sh", "-c",
+    "i=0; until [ -e /tmp/go ] || [ $i -gt 500 ]; do i=$((i+1)); sleep 0.02; done;"
+    .. " if echo pwned 2>/dev/null >/proc/self/fd/" .. fd .. "; then r=written; else r=blocked; fi;"
+    .. " echo $r >/tmp/result.tmp; mv /tmp/result.tmp /tmp/result" }, {})
+  core._exit(1)
+end
+]]
+
+function TestEnterEscape:test_the_host_binary_cannot_be_overwritten_from_inside()
+  local dir = process.sh("mktemp -d /tmp/hako-installed.XXXXXX"):gsub("\n$", "")
+  self.files[#self.files + 1] = dir .. "/hako-enter"
+  self.files[#self.files + 1] = dir .. "/hako"
+  self.files[#self.files + 1] = dir
+  process.sh("cp " .. q(sandbox.bin("hako")) .. " " .. dir .. "/hako && ln -s hako " .. dir .. "/hako-enter")
+  -- What the binary needs to run inside (its loader and libraries), as in a real distro tree.
+  for lib in process.sh("ldd " .. dir .. "/hako 2>/dev/null || true"):gmatch("(/[^%s]+)") do
+    local inside = self.sb:path(lib:sub(2))
+    process.sh("mkdir -p " .. q(inside:match("^(.*)/")) .. " && cp -L " .. q(lib) .. " " .. q(inside))
+  end
+  local hash = process.sh("sha256sum < " .. dir .. "/hako")
+  os.remove(self.sb:path("bin/sh"))
+  self.sb:write("bin/sh", ATTACK)
+  process.sh("chmod 755 " .. self.sb:path("bin/sh"))
+  local r = process.run({ dir .. "/hako-enter", self.pid })
+  lu.assertEquals(r.status, 0, r.stderr)
+  self.sb:write("tmp/go", "")
+  local result = poll(function() return read(self.sb:path("tmp/result")) end)
+  lu.assertEquals(result, "blocked\n")
+  lu.assertEquals(process.sh("sha256sum < " .. dir .. "/hako"), hash)
+end
+
+os.exit(lu.LuaUnit.run("-o", "tap"))

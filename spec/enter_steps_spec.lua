@@ -1,0 +1,108 @@
+-- enter_steps_spec: hako-enter's effect steps against a fake hako.core, no root needed.
+local lu = require "luaunit"
+local enter_steps = require "hako.enter_steps"
+local fake = require "support.fake_core"
+local failure = require "hako.failure"
+
+local PIDFD = 7
+
+local function ns(ino) return { dev = "0:4", ino = ino } end
+
+local RECORD = { pid = 42, ns = { mnt = ns(100), pid = ns(101), user = ns(1) } }
+
+-- statx answers: our own user namespace is the record's; ns fds stat as the record says.
+local function statx(fd, path)
+  local ino = ({ ["/proc/self/ns/user"] = 1 })[path] or ({ [20] = 101, [21] = 100 })[fd]
+  return { type = "file", dev_major = 0, dev_minor = 4, ino = ino }
+end
+
+local function state_for(core)
+  return { core = core, pid = 42, pidfd = PIDFD, record = RECORD, cleanups = {} }
+end
+
+TestEnterSteps = {}
+
+function TestEnterSteps.test_join_is_one_setns_on_the_pidfd_without_our_own_user_namespace()
+  local core, calls = fake.new({ statx = statx })
+  enter_steps.join({}, state_for(core))
+  lu.assertEquals(fake.calls_named(calls, "setns"),
+    { { "setns", PIDFD, core.CLONE_NEWPID | core.CLONE_NEWNS } })
+end
+
+function TestEnterSteps.test_join_without_pidfd_support_opens_and_checks_all_then_joins_mount_last()
+  local core, calls
+  core, calls = fake.new({
+    statx = statx,
+    setns = fake.sequence({ nil, "setns: Invalid argument", 0, n = 3 }, { true }, { true }),
+    open = fake.sequence({ 20 }, { 21 }),
+  })
+  core.EINVAL = 0
+  enter_steps.join({}, state_for(core))
+  lu.assertEquals(fake.calls_named(calls, "open"), {
+    { "open", "/proc/42/ns/pid", core.O_RDONLY | core.O_CLOEXEC },
+    { "open", "/proc/42/ns/mnt", core.O_RDONLY | core.O_CLOEXEC } })
+  local setns = fake.calls_named(calls, "setns")
+  lu.assertEquals({ setns[2], setns[3] },
+    { { "setns", 20, core.CLONE_NEWPID }, { "setns", 21, core.CLONE_NEWNS } })
+end
+
+function TestEnterSteps.test_join_refuses_a_namespace_that_changed_since_the_check()
+  local core, calls = fake.new({
+    statx = function(fd, path) if fd == 21 then return statx(0, "x") end return statx(fd, path) end,
+    setns = fake.sequence({ nil, "setns: Invalid argument", 0, n = 3 }),
+    open = fake.sequence({ 20 }, { 21 }),
+  })
+  core.EINVAL = 0
+  local ok, err = pcall(enter_steps.join, {}, state_for(core))
+  lu.assertFalse(ok)
+  lu.assertTrue(failure.is(err))
+  lu.assertEquals(tostring(err), "join the namespaces of 42: mnt namespace changed")
+  lu.assertEquals(#fake.calls_named(calls, "setns"), 1)
+end
+
+function TestEnterSteps.test_apply_policy_in_the_order_the_kernel_needs()
+  local reads, seen = 0, {}
+  local core, calls
+  core, calls = fake.new({ prctl = function(option, arg)
+    if option == core.PR_CAPBSET_READ then
+      reads = reads + 1
+      if arg > 40 then return nil, "prctl: Invalid argument", 22 end
+      return 1
+    end
+    return 0
+  end })
+  local state = state_for(core)
+  state.policy = { uid = 1000, gid = 100, groups = { 5 }, caps = "0000000000000420", no_new_privs = 1,
+    setgroups = true }
+  enter_steps.apply_policy({}, state)
+  for _, call in ipairs(calls) do
+    if call[1] ~= "prctl" or call[2] ~= core.PR_CAPBSET_READ then seen[#seen + 1] = call end
+  end
+  local drops = 0
+  for _, call in ipairs(seen) do
+    if call[2] == core.PR_CAPBSET_DROP then
+      drops = drops + 1
+      lu.assertTrue(call[3] ~= 5 and call[3] ~= 10 and call[3] <= 40)
+    end
+  end
+  lu.assertEquals(drops, 39)
+  lu.assertTrue(reads > 0)
+  local rest = { table.unpack(seen, drops + 1) }
+  lu.assertEquals(rest, {
+    { "setgroups", { 5 } }, { "setresgid", 100 }, { "prctl", core.PR_SET_KEEPCAPS, 1 },
+    { "setresuid", 1000 }, { "capset", 0x420, 0x420, 0x420 },
+    { "prctl", core.PR_CAP_AMBIENT, core.PR_CAP_AMBIENT_CLEAR_ALL },
+    { "prctl", core.PR_CAP_AMBIENT, core.PR_CAP_AMBIENT_RAISE, 5 },
+    { "prctl", core.PR_CAP_AMBIENT, core.PR_CAP_AMBIENT_RAISE, 10 },
+    { "prctl", core.PR_SET_NO_NEW_PRIVS, 1 } })
+end
+
+function TestEnterSteps.test_all_capabilities_and_root_change_nothing_but_ids()
+  local core, calls = fake.new({})
+  local state = state_for(core)
+  state.policy = { uid = 0, gid = 0, groups = {}, caps = "all", no_new_privs = 0, setgroups = true }
+  enter_steps.apply_policy({}, state)
+  lu.assertEquals(calls, { { "setgroups", {} }, { "setresgid", 0 }, { "setresuid", 0 } })
+end
+
+os.exit(lu.LuaUnit.run("-o", "tap"))

@@ -1,0 +1,89 @@
+-- record_spec: the host-side sandbox record (hako.record) and capability masks (hako.caps).
+local lu = require "luaunit"
+local caps = require "hako.caps"
+local record = require "hako.record"
+
+local function sample()
+  return {
+    pid = 4242, start_time = 8812345, supervisor = 4241, owner = 0, root = "/srv/my sb",
+    hostname = "hako", uid = 0, gid = 0, groups = { 10, 20 }, caps = "all", no_new_privs = 0,
+    env = { "PATH=/bin", "ODD=a%b\nc\td" },
+    ns = { mnt = { dev = "0:4", ino = 4026532281 }, pid = { dev = "0:4", ino = 4026532283 } },
+  }
+end
+
+TestRecord = {}
+
+function TestRecord.test_format_then_parse_gives_the_record_back()
+  local text = record.format(sample())
+  lu.assertStrMatches(text, "^hako%-record 1\npid 4242\n.*")
+  lu.assertStrContains(text, "\nns.mnt 0:4 4026532281\n")
+  lu.assertStrContains(text, "\nenv ODD=a%25b%0Ac%09d\n")
+  lu.assertStrContains(text, "\ngroups 10 20\n")
+  lu.assertEquals(record.parse(text), sample())
+end
+
+function TestRecord.test_unknown_fields_are_ignored_so_fields_can_be_added()
+  local text = record.format(sample()) .. "seccomp some-future-field\n"
+  lu.assertEquals(record.parse(text), sample())
+end
+
+function TestRecord.test_bad_records_are_rejected_with_a_reason()
+  lu.assertEquals({ record.parse("pid 1\n") }, { nil, "not a hako record" })
+  lu.assertEquals({ record.parse("hako-record 2\n") }, { nil, "record version 2 unknown" })
+  local text = record.format(sample())
+  lu.assertEquals({ record.parse((text:gsub("\nuid 0\n", "\n"))) }, { nil, "no uid" })
+  lu.assertEquals({ record.parse((text:gsub("\npid 4242\n", "\npid x\n"))) }, { nil, "bad pid" })
+  lu.assertEquals({ record.parse((text:gsub("\nns%.[^\n]*", ""))) }, { nil, "no namespaces" })
+end
+
+function TestRecord.test_start_time_survives_odd_process_names()
+  local fields = {}
+  for i = 3, 52 do fields[#fields + 1] = tostring(i) end
+  local rest = table.concat(fields, " ")
+  lu.assertEquals(record.start_time("77 (sleep) " .. rest), 22)
+  lu.assertEquals(record.start_time("77 (a) b) (c 9) " .. rest), 22)
+  lu.assertNil(record.start_time("garbage"))
+end
+
+function TestRecord.test_mismatch()
+  local r = sample()
+  local live = { pid = 4242, start_time = 8812345, ns = { mnt = r.ns.mnt, pid = r.ns.pid } }
+  lu.assertNil(record.mismatch(r, live))
+  live.start_time = 1
+  lu.assertEquals({ record.mismatch(r, live) }, { "start time", "stale" })
+  live.start_time = r.start_time
+  live.ns.mnt = { dev = "0:4", ino = 1 }
+  lu.assertEquals(record.mismatch(r, live), "mnt namespace")
+end
+
+function TestRecord.test_policy_is_what_hako_run_applies()
+  local p = record.policy({ root = "/sb", hostname = "box", env = { "PATH=/bin" }, caps = {} })
+  lu.assertEquals(p, { caps = "0000000000000000", no_new_privs = 1, setgroups = 1,
+    env = { "PATH=/bin" }, hostname = "box", root = "/sb" })
+end
+
+function TestRecord.test_policy_takes_the_spec_fields_that_exist()
+  local p = record.policy({ caps = { 5, 10 }, userns = { map_groups = false } })
+  lu.assertEquals({ p.caps, p.no_new_privs, p.setgroups }, { "0000000000000420", 1, 0 })
+end
+
+function TestRecord.test_directories()
+  lu.assertEquals(record.directories(0, "/run/user/0"), { "/run/hako" })
+  lu.assertEquals(record.directories(1000, "/run/user/1000"), { "/run/user/1000/hako", "/run/hako" })
+  lu.assertEquals(record.directories(1000, nil), { "/run/hako" })
+  lu.assertEquals(record.directories(1000, "relative"), { "/run/hako" })
+  -- Where hako-run writes: nowhere for a rootless sandbox without XDG_RUNTIME_DIR.
+  lu.assertEquals(record.write_directory(0, nil), "/run/hako")
+  lu.assertEquals(record.write_directory(1000, "/run/user/1000"), "/run/user/1000/hako")
+  lu.assertNil(record.write_directory(1000, nil))
+end
+
+TestCaps = {}
+
+function TestCaps.test_hex_is_the_proc_status_form()
+  lu.assertEquals(caps.hex(caps.mask(caps.parse({ "CAP_CHOWN", "kill" }))), "0000000000000021")
+  lu.assertEquals(caps.hex(0), "0000000000000000")
+end
+
+os.exit(lu.LuaUnit.run("-o", "tap"))
