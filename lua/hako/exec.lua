@@ -11,13 +11,14 @@ local host_steps = require "hako.host_steps"
 local mount_steps = require "hako.mount_steps"
 local privilege_steps = require "hako.privilege_steps"
 local sandbox_steps = require "hako.sandbox_steps"
+local security_steps = require "hako.security_steps"
 
 local check = failure.check
 
 local M = {}
 
 local sandbox_handlers = {}
-for _, handlers in ipairs({ sandbox_steps, mount_steps, privilege_steps }) do
+for _, handlers in ipairs({ sandbox_steps, mount_steps, privilege_steps, security_steps }) do
   for op, handler in pairs(handlers) do sandbox_handlers[op] = handler end
 end
 

@@ -16,6 +16,15 @@ local NAMESPACE_FLAG = {
 -- so that neither they nor the sandbox's exit can be lost in between.
 M.FORWARDED_SIGNALS = { "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH" }
 
+-- /proc paths a process inside could change the host with, or learn the kernel's
+-- secrets from (the list Docker and runc use): bound read-only onto themselves ...
+M.PROC_READ_ONLY = { "bus", "fs", "irq", "sys", "sysrq-trigger" }
+-- ... or covered: files by /dev/null, directories by an empty tmpfs.
+M.PROC_MASKED = { "acpi", "asound", "kcore", "keys", "latency_stats", "sched_debug", "scsi",
+  "timer_list", "timer_stats" }
+-- ioctls that push input into the caller's terminal.
+M.DENIED_IOCTLS = { "TIOCSTI", "TIOCLINUX" }
+
 local function blocked_signals()
   local list = { "SIGCHLD" }
   table.move(M.FORWARDED_SIGNALS, 1, #M.FORWARDED_SIGNALS, 2, list)
@@ -63,6 +72,11 @@ function M.build(spec)
   sandbox("bind_root", { path = spec.root })
   sandbox("protect_root", { read_only = spec.read_only })
   if spec.proc ~= "off" then sandbox("mount_proc", { dst = "/proc", required = spec.proc == "on" }) end
+  -- Kernel-global files: read-only or masked in /proc, no /sys unless asked (--sys).
+  if spec.proc ~= "off" then
+    sandbox("protect_proc", { read_only = M.PROC_READ_ONLY, masked = M.PROC_MASKED })
+  end
+  if spec.sys then sandbox("mount_sys", { dst = "/sys", required = true }) end
   if spec.dev ~= "off" then sandbox("mount_dev", { dst = "/dev", required = spec.dev == "on" }) end
   mount_steps(spec, sandbox)
   sandbox("pivot_root", { old = ".hako" })
@@ -70,6 +84,10 @@ function M.build(spec)
   sandbox("sethostname", { name = spec.hostname })
   if spec.net.mode == "none" then sandbox("loopback_up") end
   sandbox("drop_privileges", { keep_caps = spec.caps })
+  -- The last walls: own keyring, no inherited fds, no terminal injection (no_new_privs is set).
+  sandbox("new_session_keyring")
+  sandbox("close_inherited_fds", { keep = spec.keep_fds })
+  sandbox("filter_syscalls", { deny_ioctls = M.DENIED_IOCTLS })
   -- Changing credentials cleared the parent-death signal: arm it again.
   sandbox("die_with_parent")
   sandbox("chdir", { path = spec.chdir })

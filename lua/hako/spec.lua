@@ -20,6 +20,7 @@ local KNOWN = {
   root = true, command = true, hostname = true, mounts = true, read_only = true,
   pid_file = true, user = true, group = true, env = true, keep_env = true, chdir = true,
   proc = true, dev = true, net = true, cap_add = true,
+  keep_fds = true, sys = true,
 }
 
 local function bad(what, why)
@@ -122,6 +123,26 @@ local function network(value)
   bad("--net " .. value, "expected none, host or the path of a network namespace file")
 end
 
+M.MAX_FD = 2147483647
+
+-- --keep-fd: fds (numbers or decimal strings) passed on to the command besides 0, 1, 2.
+local function keep_fds(list)
+  if list == nil then return {} end
+  if type(list) ~= "table" then bad("keep_fds", "must be a list of fd numbers") end
+  local fds, seen = {}, {}
+  for _, item in ipairs(list) do
+    local fd = math.tointeger(tonumber(item))
+    if type(item) == "string" and not item:match("^%d+$") then fd = nil end
+    if not fd or fd < 0 or fd > M.MAX_FD then bad("--keep-fd " .. tostring(item), "not an fd number") end
+    if fd > 2 and not seen[fd] then
+      seen[fd] = true
+      fds[#fds + 1] = fd
+    end
+  end
+  table.sort(fds)
+  return fds
+end
+
 -- build(options, context) -> spec
 function M.build(options, context)
   if type(options) ~= "table" then bad("options", "must be a table") end
@@ -153,6 +174,8 @@ function M.build(options, context)
     proc = switch(options.proc, "proc"),
     dev = switch(options.dev, "dev"),
     caps = caps.parse(options.cap_add),
+    keep_fds = keep_fds(options.keep_fds),
+    sys = options.sys == true,
   }
 end
 

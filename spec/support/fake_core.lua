@@ -12,6 +12,7 @@ local CONSTANTS = {
   "PR_CAPBSET_DROP", "PR_CAP_AMBIENT", "PR_CAP_AMBIENT_CLEAR_ALL", "PR_CAP_AMBIENT_RAISE",
   "PR_SET_KEEPCAPS", "O_PATH", "O_DIRECTORY", "AT_EMPTY_PATH", "AT_RECURSIVE",
   "MOUNT_ATTR_NOSUID", "MOUNT_ATTR_NODEV", "MOUNT_ATTR_RDONLY", "MOUNT_ATTR_NOEXEC",
+  "CLOSE_RANGE_CLOEXEC",
 }
 
 local Sequence = {}
@@ -27,6 +28,8 @@ function M.new(answers)
   local core, calls = {}, {}
   for i, name in ipairs(CONSTANTS) do core[name] = 1 << i end
   core.SIG_BLOCK, core.SIG_SETMASK = 0, 2
+  -- x86_64's, which the seccomp filter needs as they are
+  core.AUDIT_ARCH_NATIVE, core.TIOCSTI, core.TIOCLINUX, core.EPERM = 0xC000003E, 0x5412, 0x541C, 1
   setmetatable(core, {
     __index = function(_, name)
       return function(...)
