@@ -75,7 +75,7 @@ static int try_fd(char **argv)
 static int try_tiocsti(char **argv)
 {
 	unsigned long request = TIOCSTI;
-	char c = ' ';
+	char c = '#'; /* echoed by the terminal when it gets there */
 
 	if (argv[0] && !strcmp(argv[0], "high"))
 		request |= 1UL << 32;
