@@ -140,28 +140,28 @@ function TestEscapePrivileges:test_own_session_keyring()
 end
 
 -- 9: an fd the caller left open on a host directory does not reach the command.
-function TestEscapePrivileges:with_fd_7(argv)
+local function with_fd_7(argv)
   return process.run({ "sh", "-c", "exec 7</ && exec \"$@\"", "sh", table.unpack(argv) })
 end
 
 function TestEscapePrivileges:test_inherited_directory_fd_is_closed()
   local target = (self.host .. "/host-only"):sub(2) -- relative to the host's /
-  local r = self:with_fd_7({ self.sb:path("bin/probe"), "fd", "7", target })
+  local r = with_fd_7({ self.sb:path("bin/probe"), "fd", "7", target })
   lu.assertEquals(r.stdout, "ESCAPED\n", r.stderr)
   for _, who in ipairs({ "root", "user" }) do
     local argv = { sandbox.bin("hako-run"), table.unpack(escape.AS[who]) }
-    r = self:with_fd_7({ table.unpack(argv), self.sb.root, "/bin/probe", "fd", "7", target })
+    r = with_fd_7({ table.unpack(argv), self.sb.root, "/bin/probe", "fd", "7", target })
     lu.assertEquals(r.stdout, "BLOCKED: EBADF\n", r.stderr)
   end
   -- Kept on purpose, it is there: the probe would have seen it.
-  r = self:with_fd_7({ sandbox.bin("hako-run"), "--keep-fd", "7", self.sb.root, "/bin/probe", "fd", "7", target })
+  r = with_fd_7({ sandbox.bin("hako-run"), "--keep-fd", "7", self.sb.root, "/bin/probe", "fd", "7", target })
   lu.assertEquals(r.stdout, "ESCAPED\n", r.stderr)
 end
 
 function TestEscapePrivileges:test_only_0_1_2_and_kept_fds_are_open_inside()
-  local r = self:with_fd_7({ sandbox.bin("hako-run"), self.sb.root, "/bin/ls", "/proc/self/fd" })
+  local r = with_fd_7({ sandbox.bin("hako-run"), self.sb.root, "/bin/ls", "/proc/self/fd" })
   lu.assertEquals(r.stdout, "0\n1\n2\n3\n", r.stderr) -- 3: ls's own directory
-  r = self:with_fd_7({ sandbox.bin("hako-run"), "--keep-fd", "7", self.sb.root, "/bin/ls", "/proc/self/fd" })
+  r = with_fd_7({ sandbox.bin("hako-run"), "--keep-fd", "7", self.sb.root, "/bin/ls", "/proc/self/fd" })
   lu.assertEquals(r.stdout, "0\n1\n2\n3\n7\n", r.stderr)
 end
 
