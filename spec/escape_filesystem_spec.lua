@@ -89,6 +89,30 @@ function TestEscapeFilesystem:test_bind_onto_a_host_only_path_through_a_symlink_
   self:refused({ "--tmpfs", "/escape/usr" }, "tmpfs destination /escape/usr: No such file or directory")
 end
 
+-- 3: the tree changes while hako-run mounts: /mnt flips between a directory and a
+-- symlink to /tmp (the host's, for a path-based mount). The bind is made onto what was
+-- resolved inside the root, so it is always in the sandbox (at /mnt, or at its /tmp),
+-- or hako-run fails cleanly; never on a host path, where it would not be seen inside.
+function TestEscapeFilesystem:test_swapping_the_destination_during_set_up()
+  local mnt = self.sb:path("mnt")
+  local swapper = process.sh("while :; do mv " .. mnt .. " " .. mnt .. ".d; ln -s /tmp " .. mnt
+    .. "; rm " .. mnt .. "; mv " .. mnt .. ".d " .. mnt .. "; done >/dev/null 2>&1 & echo $!"):gsub("\n", "")
+  table.insert(self.cleanups, function()
+    process.sh("kill " .. swapper .. "; while kill -0 " .. swapper .. " 2>/dev/null; do sleep 0.01; done")
+  end)
+  -- The bind's root in its file system is the host directory: find it among the mounts.
+  local count = "cut -d' ' -f4 /proc/self/mountinfo | grep -c '^" .. self.host .. "$'"
+  for _ = 1, 40 do
+    local r = self.sb:sh(count, { "--mount", self.host .. ":/mnt" })
+    if r.status == 0 then
+      lu.assertEquals(r.stdout, "1\n")
+    else
+      lu.assertEquals(r.status, 125, r.stderr)
+      lu.assertStrContains(r.stderr, "hako-run: mount destination /mnt: ")
+    end
+  end
+end
+
 -- 4: /proc and /dev only on real directories; what the tree put there is covered.
 function TestEscapeFilesystem:test_proc_or_dev_as_a_symlink_is_refused()
   for _, dir in ipairs({ "proc", "dev" }) do

@@ -45,9 +45,10 @@ end
 function M.tear_down(t)
   if not t.sb then return end
   for i = #t.cleanups, 1, -1 do t.cleanups[i]() end
-  lu.assertEquals(mountinfo(), t.mounts)
+  local mounts = mountinfo()
   t.sb:remove()
   process.sh("rm -rf --one-file-system " .. t.host)
+  lu.assertEquals(mounts, t.mounts)
 end
 
 local function line(r)
