@@ -43,4 +43,15 @@ function TestSecuritySteps.test_new_session_keyring()
   lu.assertEquals(calls, { { "join_session_keyring" } })
 end
 
+function TestSecuritySteps.test_a_kernel_without_keyrings_has_none_to_reach()
+  local core = fake.new({})
+  core.ENOSYS = 38
+  core.join_session_keyring = function() return nil, "keyctl JOIN_SESSION_KEYRING: Function not implemented", 38 end
+  security_steps.new_session_keyring({}, { core = core })
+  core.join_session_keyring = function() return nil, "keyctl JOIN_SESSION_KEYRING: Disk quota exceeded", 122 end
+  local ok, err = pcall(security_steps.new_session_keyring, {}, { core = core })
+  lu.assertFalse(ok)
+  lu.assertEquals(tostring(err), "keyctl JOIN_SESSION_KEYRING: Disk quota exceeded")
+end
+
 os.exit(lu.LuaUnit.run("-o", "tap"))

@@ -180,19 +180,18 @@ static int try_mount(void)
 /* shocker: open_by_handle_at on a handle of "/", the call the shocker exploit needs. */
 static int try_shocker(void)
 {
-	struct {
-		struct file_handle h;
-		unsigned char bytes[MAX_HANDLE_SZ];
-	} handle;
+	struct file_handle *handle = malloc(sizeof *handle + MAX_HANDLE_SZ);
 	int mount_id, fd;
 
-	handle.h.handle_bytes = MAX_HANDLE_SZ;
-	if (name_to_handle_at(AT_FDCWD, "/", &handle.h, &mount_id, 0) == -1)
+	if (!handle)
+		return report(-1);
+	handle->handle_bytes = MAX_HANDLE_SZ;
+	if (name_to_handle_at(AT_FDCWD, "/", handle, &mount_id, 0) == -1)
 		return report(-1);
 	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd == -1)
 		return report(-1);
-	return report(open_by_handle_at(fd, &handle.h, O_RDONLY | O_CLOEXEC));
+	return report(open_by_handle_at(fd, handle, O_RDONLY | O_CLOEXEC));
 }
 
 static int try_chroot(void)
