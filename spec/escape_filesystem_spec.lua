@@ -113,6 +113,27 @@ function TestEscapeFilesystem:test_swapping_the_destination_during_set_up()
   end
 end
 
+-- 5: mounts made inside do not propagate to the host, even when the sandbox lies on a
+-- shared mount of the host (this one: a shared tmpfs made by the test).
+function TestEscapeFilesystem:test_mounts_inside_do_not_propagate_to_the_host()
+  local shared = self.host .. "/shared"
+  process.sh("mkdir " .. shared .. " && mount -t tmpfs hako-test " .. shared .. " && mount --make-shared " .. shared)
+  table.insert(self.cleanups, function() process.sh("umount -R " .. shared) end)
+  process.sh("cp -a " .. self.sb.root .. " " .. shared .. "/sb")
+  local mnt = shared .. "/sb/mnt"
+  local function leaked()
+    return os.execute("mountpoint -q " .. mnt) == true
+  end
+  -- A mount namespace that keeps the host's propagation leaks back to it.
+  process.sh("unshare --mount --propagation unchanged mount -t tmpfs hako-leak " .. mnt)
+  lu.assertTrue(leaked())
+  process.sh("umount " .. mnt)
+  local r = process.run({ sandbox.bin("hako-run"), "--cap-add", "sys_admin", shared .. "/sb",
+    "/bin/sh", "-c", "mount -t tmpfs hako-leak /mnt && grep -c hako-leak /proc/self/mountinfo" })
+  lu.assertEquals(r.stdout, "1\n", r.stderr)
+  lu.assertFalse(leaked())
+end
+
 -- 4: /proc and /dev only on real directories; what the tree put there is covered.
 function TestEscapeFilesystem:test_proc_or_dev_as_a_symlink_is_refused()
   for _, dir in ipairs({ "proc", "dev" }) do
