@@ -25,17 +25,26 @@ function M.skip_unless_ready()
   lu.skipIf(not exists(M.PROBE), M.PROBE .. " is missing: make check builds it")
 end
 
-local function mountinfo()
-  return process.sh("sort /proc/self/mountinfo")
+-- The host's mounts, but for those in other temp dirs and network namespace files:
+-- other test runs on the same machine make and remove those while this one runs.
+local function mountinfo(t)
+  local mine = { [t.sb and t.sb.root or ""] = true, [t.host or ""] = true }
+  local kept = {}
+  for line in process.sh("sort /proc/self/mountinfo"):gmatch("[^\n]+") do
+    local point = line:match("^%S+ %S+ %S+ %S+ (%S+)")
+    local temp = point:match("^(/tmp/[^/]+)")
+    if not (temp and not mine[temp]) and not point:match("^/run/netns") then kept[#kept + 1] = line end
+  end
+  return table.concat(kept, "\n")
 end
 
 -- setUp/tearDown for a test class: a sandbox with the probe, a host temp dir, and a
 -- check that the host's mounts are as they were.
 function M.set_up(t)
   M.skip_unless_ready()
-  t.mounts = mountinfo()
   t.sb = sandbox.new()
   t.host = process.sh("mktemp -d /tmp/hako-host.XXXXXX"):gsub("\n$", "")
+  t.mounts = mountinfo(t)
   process.sh("chmod 755 " .. t.host .. " && cp " .. M.PROBE .. " " .. t.sb:path("bin/probe"))
   t.sb:write("etc/passwd", "root:x:0:0:root:/:/bin/sh\nprobe:x:1000:1000::/:/bin/sh\n")
   t.sb:write("etc/group", "root:x:0:\nprobe:x:1000:\n")
@@ -45,7 +54,7 @@ end
 function M.tear_down(t)
   if not t.sb then return end
   for i = #t.cleanups, 1, -1 do t.cleanups[i]() end
-  local mounts = mountinfo()
+  local mounts = mountinfo(t)
   t.sb:remove()
   process.sh("rm -rf --one-file-system " .. t.host)
   lu.assertEquals(mounts, t.mounts)
