@@ -74,7 +74,8 @@ function M.build(spec)
   if spec.proc ~= "off" then sandbox("mount_proc", { dst = "/proc", required = spec.proc == "on" }) end
   -- Kernel-global files: read-only or masked in /proc, no /sys unless asked (--sys).
   if spec.proc ~= "off" then
-    sandbox("protect_proc", { read_only = M.PROC_READ_ONLY, masked = M.PROC_MASKED })
+    sandbox("protect_proc", { read_only = { table.unpack(M.PROC_READ_ONLY) },
+      masked = { table.unpack(M.PROC_MASKED) } })
   end
   if spec.sys then sandbox("mount_sys", { dst = "/sys", required = true }) end
   if spec.dev ~= "off" then sandbox("mount_dev", { dst = "/dev", required = spec.dev == "on" }) end
@@ -87,7 +88,7 @@ function M.build(spec)
   -- The last walls: own keyring, no inherited fds, no terminal injection (no_new_privs is set).
   sandbox("new_session_keyring")
   sandbox("close_inherited_fds", { keep = spec.keep_fds })
-  sandbox("filter_syscalls", { deny_ioctls = M.DENIED_IOCTLS })
+  sandbox("filter_syscalls", { deny_ioctls = { table.unpack(M.DENIED_IOCTLS) } })
   -- Changing credentials cleared the parent-death signal: arm it again.
   sandbox("die_with_parent")
   sandbox("chdir", { path = spec.chdir })
