@@ -83,6 +83,17 @@ function TestEscapePrivileges:test_privileged_calls_fail_without_capabilities()
   end
 end
 
+-- 8: the "shocker" for real: from a handle of its file system's root (inode 2), a
+-- process with CAP_DAC_READ_SEARCH opens any file of the host on the same file system.
+function TestEscapePrivileges:test_shocker_cannot_reach_host_files()
+  local target = (self.host .. "/host-only"):sub(2) -- relative to the file system's root
+  lu.skipIf(escape.outside(self, nil, "shocker", target) ~= "ESCAPED",
+    "the sandbox's file system has no inode-number handles, or is not the host's root")
+  lu.assertEquals(self:both({}, "shocker", target), { root = "BLOCKED: EPERM", user = "BLOCKED: EPERM" })
+  -- So --cap-add dac_read_search is a way out, as the documentation warns.
+  lu.assertEquals(escape.inside(self, { "--cap-add", "dac_read_search" }, "shocker", target), "ESCAPED")
+end
+
 -- 8, 13: the nested-chroot escape. Without CAP_SYS_CHROOT it cannot start; with it,
 -- the walk up ends at the sandbox's root, since the host's root is detached.
 function TestEscapePrivileges:test_nested_chroot_escape_stays_inside()

