@@ -73,5 +73,7 @@ int luaopen_hako_core(lua_State *L)
 	hako_open_cred(L);
 	hako_open_fd(L);
 	hako_open_net(L);
+	hako_open_seccomp(L);
+	hako_open_keys(L);
 	return 1;
 }

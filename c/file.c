@@ -29,9 +29,6 @@
 #define RESOLVE_BENEATH 0x08
 #define RESOLVE_IN_ROOT 0x10
 #endif
-#ifndef O_PATH
-#define O_PATH 010000000
-#endif
 #define HAKO_STATX_BASIC 0x7ffU
 #define HAKO_STATX_MNT_ID 0x1000U
 #define HAKO_STATX_ATTR_MOUNT_ROOT 0x2000U

@@ -51,8 +51,9 @@ function TestPlan.test_sandbox_order()
     if step.side == "sandbox" then ops[#ops + 1] = step.op end
   end
   lu.assertEquals(ops, { "die_with_parent", "make_private", "bind_root", "protect_root",
-    "mount_proc", "mount_dev", "pivot_root", "detach_old_root", "sethostname", "loopback_up",
-    "drop_privileges", "die_with_parent", "chdir", "init" })
+    "mount_proc", "protect_proc", "mount_dev", "pivot_root", "detach_old_root", "sethostname",
+    "loopback_up", "drop_privileges", "new_session_keyring", "close_inherited_fds", "filter_syscalls",
+    "die_with_parent", "chdir", "init" })
 end
 
 local function ops_of(steps, side)
@@ -118,7 +119,10 @@ function TestPlan.test_privileges_are_dropped_after_the_mounts_and_before_exec()
     for i, o in ipairs(ops) do if o == op then return i end end
   end
   lu.assertTrue(at("detach_old_root") < at("drop_privileges"))
-  lu.assertEquals(ops[at("drop_privileges") + 1], "die_with_parent")
+  -- keyring, fds and seccomp after the credentials (seccomp needs no_new_privs), then
+  -- the parent-death signal again, which the credential change cleared
+  lu.assertEquals({ table.unpack(ops, at("drop_privileges"), at("drop_privileges") + 4) },
+    { "drop_privileges", "new_session_keyring", "close_inherited_fds", "filter_syscalls", "die_with_parent" })
   lu.assertTrue(at("drop_privileges") < at("chdir"))
 end
 
@@ -187,12 +191,14 @@ function TestPlan.test_die_with_parent_is_armed_first_and_again_after_the_creden
       if step.side == "sandbox" then ops[#ops + 1] = step.op end
     end
     lu.assertEquals(ops[1], "die_with_parent")
-    local dropped
-    for i, op in ipairs(ops) do if op == "drop_privileges" then dropped = i end end
-    lu.assertEquals(ops[dropped + 1], "die_with_parent")
-    for i = dropped + 2, #ops do
-      lu.assertNotEquals(ops[i], "drop_privileges")
+    local dropped, armed
+    for i, op in ipairs(ops) do
+      if op == "drop_privileges" then dropped = i end
+      if op == "die_with_parent" then armed = i end
     end
+    lu.assertTrue(armed > dropped)
+    -- Nothing after it changes credentials, and the command follows soon after.
+    lu.assertTrue(#ops - armed <= 3)
   end
 end
 
@@ -278,6 +284,33 @@ function TestPlan.test_describe_shows_one_line_per_step()
   lu.assertEquals(lines, #steps)
   lu.assertStrContains(text, 'check_target     path="/my sb"')
   lu.assertStrContains(text, "sethostname      name=box")
+end
+
+function TestPlan.test_kernel_files_in_proc_are_protected_right_after_it_is_mounted()
+  local ops = ops_of(steps_for({ root = "/sb" }), "sandbox")
+  local proc
+  for i, op in ipairs(ops) do if op == "mount_proc" then proc = i end end
+  lu.assertEquals(ops[proc + 1], "protect_proc")
+  local step = find(steps_for({ root = "/sb" }), "protect_proc")
+  lu.assertItemsEquals(step.read_only, { "bus", "fs", "irq", "sys", "sysrq-trigger" })
+  lu.assertTrue(#step.masked > 0)
+  lu.assertNil(index_of(steps_for({ root = "/sb", proc = false }), "protect_proc"))
+end
+
+function TestPlan.test_sys_only_when_asked()
+  lu.assertNil(index_of(steps_for({ root = "/sb" }), "mount_sys"))
+  local steps = steps_for({ root = "/sb", sys = true })
+  lu.assertEquals(find(steps, "mount_sys").dst, "/sys")
+  lu.assertTrue(find(steps, "mount_sys").required)
+  lu.assertTrue(index_of(steps, "mount_sys") < index_of(steps, "pivot_root"))
+end
+
+function TestPlan.test_fds_keyring_and_seccomp()
+  local steps = steps_for({ root = "/sb", keep_fds = { "9", "7" } })
+  lu.assertEquals(find(steps, "close_inherited_fds").keep, { 7, 9 })
+  lu.assertEquals(find(steps, "filter_syscalls").deny_ioctls, { "TIOCSTI", "TIOCLINUX" })
+  lu.assertEquals(find(steps, "new_session_keyring").side, "sandbox")
+  lu.assertTrue(index_of(steps, "filter_syscalls") < index_of(steps, "exec"))
 end
 
 os.exit(lu.LuaUnit.run("-o", "tap"))

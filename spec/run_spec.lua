@@ -60,7 +60,8 @@ function TestRun:test_the_host_filesystem_is_not_visible()
 end
 
 function TestRun:test_the_old_root_is_not_mounted_inside()
-  local r = self.sb:sh("cut -d' ' -f5 /proc/self/mountinfo", { "--no-dev" })
+  -- (what is mounted under /proc are its own masks, see escape_kernel_files_spec)
+  local r = self.sb:sh("cut -d' ' -f5 /proc/self/mountinfo | grep -v '^/proc/'", { "--no-dev" })
   lu.assertEquals(r.status, 0, r.stderr)
   lu.assertEquals(r.stdout, "/\n/proc\n") -- the root and its /proc, nothing of the host
 end

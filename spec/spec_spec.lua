@@ -159,6 +159,19 @@ function TestSpec.test_timeout()
   fails({ root = "/sb", timeout_grace = 0 }, "timeout_grace 0: must be more than 0")
 end
 
+function TestSpec.test_kept_fds_and_sys()
+  local built = spec.build({ root = "/sb", keep_fds = { "7", 3, "7", "1" }, sys = true }, CONTEXT)
+  lu.assertEquals(built.keep_fds, { 3, 7 }) -- sorted, once each; 0-2 are always kept
+  lu.assertTrue(built.sys)
+  built = spec.build({ root = "/sb" }, CONTEXT)
+  lu.assertEquals(built.keep_fds, {})
+  lu.assertFalse(built.sys)
+  fails({ root = "/sb", keep_fds = { "x" } }, "--keep-fd x: not an fd number")
+  fails({ root = "/sb", keep_fds = { "-3" } }, "--keep-fd -3: not an fd number")
+  fails({ root = "/sb", keep_fds = { "2147483648" } }, "--keep-fd 2147483648: not an fd number")
+  fails({ root = "/sb", keep_fds = 7 }, "keep_fds: must be a list")
+end
+
 function TestSpec.test_longest_hostname_is_accepted()
   lu.assertEquals(spec.build({ root = "/sb", hostname = string.rep("h", 64) }, CONTEXT).hostname,
     string.rep("h", 64))

@@ -22,6 +22,7 @@ M.run_options = {
   { long = "no-proc", key = "proc", set = false, help = "do not mount /proc" },
   { long = "dev", key = "dev", help = "mount a minimal /dev (default: if /dev is a directory)" },
   { long = "no-dev", key = "dev", set = false, help = "do not mount /dev" },
+  { long = "sys", key = "sys", help = "mount a read-only sysfs on /sys (default: none)" },
   { short = "N", long = "net", key = "net", value = "MODE",
     help = "none (default: loopback only), host, or a netns file to join" },
   { long = "userns", key = "userns",
@@ -38,6 +39,8 @@ M.run_options = {
     help = "run with GROUP as the only group (name or number)" },
   { long = "cap-add", key = "cap_add", value = "CAP", list = true,
     help = "keep capability CAP (CAP_NET_RAW or net_raw); all others are dropped" },
+  { long = "keep-fd", key = "keep_fds", value = "N", list = true,
+    help = "pass fd N on to the command (repeatable; others but 0-2 are closed)" },
   { short = "e", long = "env", key = "env", value = "NAME=VALUE", list = true,
     help = "set a variable in the command's environment (repeatable)" },
   { long = "keep-env", key = "keep_env", help = "pass on this environment instead of a clean one" },
@@ -63,7 +66,9 @@ Usage: hako-run [options] <target> [--] [command] [args]
 
 Run command in the directory <target>, turned into a sandbox: new mount, PID, IPC, UTS
 and network namespaces, with <target> as the root, no setuid or device files from it,
-a clean environment and no_new_privs. <target>/.hako must be an empty directory (the
+no capabilities, no_new_privs, /proc/sys read-only and kernel files masked, no /sys,
+no TIOCSTI, its own keyring, only fds 0-2 and a clean environment; the options below
+relax these only when given. <target>/.hako must be an empty directory (the
 host's old root is put there, then detached). The command defaults to /sbin/init; a
 name without "/" is looked up in PATH inside the sandbox. It runs under hako's own
 PID 1, which reaps orphans and passes signals on, unless --as-pid-1 (or /sbin/init).

@@ -15,7 +15,8 @@ local M = {}
 -- Each side's steps, by op, from these modules in turn; a module is loaded only when a
 -- plan first needs one of its steps (hako-enter needs none of the mount steps).
 local HOST_MODULES = { "hako.host_steps", "hako.userns_steps", "hako.supervise_steps" }
-local SANDBOX_MODULES = { "hako.sandbox_steps", "hako.mount_steps", "hako.privilege_steps" }
+local SANDBOX_MODULES = { "hako.sandbox_steps", "hako.mount_steps", "hako.privilege_steps",
+  "hako.security_steps" }
 
 local function handlers_from(modules)
   return setmetatable({}, { __index = function(handlers, op)

@@ -136,6 +136,70 @@ function M.mount_proc(step, state)
     core.MOUNT_ATTR_NOSUID | core.MOUNT_ATTR_NODEV | core.MOUNT_ATTR_NOEXEC)
   attach(core, mnt, dst, step.dst)
   core.close(dst)
+  -- Kept for protect_proc: its paths are opened relative to this proc, not by name.
+  state.proc_fd = mnt
+end
+
+-- Kernel-global files in /proc (THREATS.md 11): uid 0 inside owns /proc/sys and would
+-- write kernel.core_pattern (a host root shell) or sysrq-trigger even without
+-- capabilities. step.read_only are bound onto themselves read-only; step.masked are
+-- covered: a file by a read-only /dev/null, a directory by an empty read-only tmpfs.
+-- Paths this kernel lacks are skipped. Only CAP_SYS_ADMIN could undo it.
+local function proc_path(core, proc, name)
+  local fd, message, errno = core.openat2(proc, name, core.O_PATH | core.O_NOFOLLOW | core.O_CLOEXEC, 0,
+    core.RESOLVE_BENEATH | core.RESOLVE_NO_SYMLINKS | core.RESOLVE_NO_XDEV)
+  if not fd and errno ~= core.ENOENT then failure.raise("/proc/" .. name, why(message)) end
+  return fd
+end
+
+local function sealed(core)
+  return core.MOUNT_ATTR_RDONLY | core.MOUNT_ATTR_NOSUID | core.MOUNT_ATTR_NOEXEC
+end
+
+local function cover(core, mnt, dst, name)
+  check(core.mount_setattr(mnt, "", core.AT_EMPTY_PATH | core.AT_RECURSIVE, sealed(core)))
+  attach(core, mnt, dst, "/proc/" .. name)
+  core.close(mnt)
+  core.close(dst)
+end
+
+function M.protect_proc(step, state)
+  local core = state.core
+  local proc = state.proc_fd
+  if not proc then return end
+  for _, name in ipairs(step.read_only) do
+    local dst = proc_path(core, proc, name)
+    if dst then
+      cover(core, check(core.open_tree(proc, name,
+        core.OPEN_TREE_CLONE | core.OPEN_TREE_CLOEXEC | core.AT_RECURSIVE)), dst, name)
+    end
+  end
+  for _, name in ipairs(step.masked) do
+    local dst = proc_path(core, proc, name)
+    if dst then
+      local mnt
+      if check(core.statx(dst, "", core.AT_EMPTY_PATH)).type == "directory" then
+        mnt = fs_mount(core, "tmpfs", { { "size", "4k" }, { "mode", "0555" } },
+          core.MOUNT_ATTR_NODEV | sealed(core))
+      else
+        -- The host's, made before pivot_root: reads give nothing, writes go nowhere.
+        mnt = check(core.open_tree(core.AT_FDCWD, "/dev/null", core.OPEN_TREE_CLONE | core.OPEN_TREE_CLOEXEC))
+      end
+      cover(core, mnt, dst, name)
+    end
+  end
+  core.close(proc)
+  state.proc_fd = nil
+end
+
+-- sysfs only when asked (--sys), and read-only: /sys/** holds kernel-global knobs.
+function M.mount_sys(step, state)
+  local core = state.core
+  local dst = special_directory(core, state, step)
+  if not dst then return end
+  local mnt = fs_mount(core, "sysfs", {}, core.MOUNT_ATTR_NODEV | sealed(core))
+  attach(core, mnt, dst, step.dst)
+  core.close(dst)
   core.close(mnt)
 end
 

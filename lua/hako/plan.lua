@@ -24,6 +24,14 @@ M.INIT_FORWARDED_SIGNALS = { "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1"
 
 -- Names of the namespace files in /proc/PID/ns, for the status report.
 local NAMESPACE_FILE = { mount = "mnt", pid = "pid", ipc = "ipc", uts = "uts", net = "net", user = "user" }
+-- /proc paths a process inside could change the host with, or learn the kernel's
+-- secrets from (the list Docker and runc use): bound read-only onto themselves ...
+M.PROC_READ_ONLY = { "bus", "fs", "irq", "sys", "sysrq-trigger" }
+-- ... or covered: files by /dev/null, directories by an empty tmpfs.
+M.PROC_MASKED = { "acpi", "asound", "kcore", "keys", "latency_stats", "sched_debug", "scsi",
+  "timer_list", "timer_stats" }
+-- ioctls that push input into the caller's terminal.
+M.DENIED_IOCTLS = { "TIOCSTI", "TIOCLINUX" }
 
 local function blocked_signals()
   local list = { "SIGCHLD" }
@@ -91,6 +99,12 @@ function M.build(spec)
   sandbox("bind_root", { path = spec.root })
   sandbox("protect_root", { read_only = spec.read_only })
   if spec.proc ~= "off" then sandbox("mount_proc", { dst = "/proc", required = spec.proc == "on" }) end
+  -- Kernel-global files: read-only or masked in /proc, no /sys unless asked (--sys).
+  if spec.proc ~= "off" then
+    sandbox("protect_proc", { read_only = { table.unpack(M.PROC_READ_ONLY) },
+      masked = { table.unpack(M.PROC_MASKED) } })
+  end
+  if spec.sys then sandbox("mount_sys", { dst = "/sys", required = true }) end
   if spec.dev ~= "off" then
     -- In a user namespace device nodes cannot be made: the host's are bound instead.
     sandbox("mount_dev", { dst = "/dev", required = spec.dev == "on", bind_devices = spec.userns ~= nil })
@@ -104,6 +118,10 @@ function M.build(spec)
   -- both run with them. With only one id mapped, the kernel refuses setgroups.
   sandbox("drop_privileges", { keep_caps = spec.caps,
     setgroups = spec.userns == nil or spec.userns.map_groups })
+  -- The last walls: own keyring, no inherited fds, no terminal injection (no_new_privs is set).
+  sandbox("new_session_keyring")
+  sandbox("close_inherited_fds", { keep = spec.keep_fds })
+  sandbox("filter_syscalls", { deny_ioctls = { table.unpack(M.DENIED_IOCTLS) } })
   -- Changing credentials cleared the parent-death signal: arm it again, after the last.
   sandbox("die_with_parent")
   sandbox("chdir", { path = spec.chdir })

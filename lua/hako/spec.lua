@@ -27,6 +27,7 @@ local KNOWN = {
   proc = true, dev = true, net = true, cap_add = true, userns = true,
   map_users = true, map_groups = true,
   as_pid_1 = true, json_status_fd = true, timeout = true, timeout_grace = true,
+  keep_fds = true, sys = true,
 }
 
 local function bad(what, why)
@@ -150,6 +151,26 @@ local function map_mode(value, what)
   bad(what .. " " .. tostring(value), "expected auto")
 end
 
+M.MAX_FD = 2147483647
+
+-- --keep-fd: fds (numbers or decimal strings) passed on to the command besides 0, 1, 2.
+local function keep_fds(list)
+  if list == nil then return {} end
+  if type(list) ~= "table" then bad("keep_fds", "must be a list of fd numbers") end
+  local fds, seen = {}, {}
+  for _, item in ipairs(list) do
+    local fd = math.tointeger(tonumber(item))
+    if type(item) == "string" and not item:match("^%d+$") then fd = nil end
+    if not fd or fd < 0 or fd > M.MAX_FD then bad("--keep-fd " .. tostring(item), "not an fd number") end
+    if fd > 2 and not seen[fd] then
+      seen[fd] = true
+      fds[#fds + 1] = fd
+    end
+  end
+  table.sort(fds)
+  return fds
+end
+
 -- build(options, context) -> spec
 function M.build(options, context)
   if type(options) ~= "table" then bad("options", "must be a table") end
@@ -197,6 +218,8 @@ function M.build(options, context)
     userns = userns and { uid = context.uid, gid = context.gid, map_users = map_mode(options.map_users,
       "--map-users"), map_groups = map_mode(options.map_groups, "--map-groups") } or nil,
     record_dir = record.write_directory(context.euid, context.xdg_runtime_dir),
+    keep_fds = keep_fds(options.keep_fds),
+    sys = options.sys == true,
   }
 end
 

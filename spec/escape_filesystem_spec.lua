@@ -1,0 +1,181 @@
+-- escape_filesystem_spec: hostile sandbox contents (THREATS.md 1-4, 20) cannot take
+-- hako-run's mounts, its old root or its pid file outside the sandbox. Needs root.
+local lu = require "luaunit"
+local escape = require "support.escape"
+local process = require "support.process"
+local sandbox = require "support.sandbox"
+
+local q = process.quote
+
+TestEscapeFilesystem = {}
+
+function TestEscapeFilesystem:setUp()
+  escape.set_up(self)
+  process.sh("echo host-secret > " .. self.host .. "/host-only")
+end
+
+function TestEscapeFilesystem:tearDown()
+  escape.tear_down(self)
+end
+
+-- hako-run fails before making anything, with one line naming why.
+function TestEscapeFilesystem:refused(options, message)
+  local r = self.sb:run(options, { "/bin/true" })
+  lu.assertEquals(r.status, 125, r.stdout)
+  lu.assertEquals(r.stderr, "hako-run: " .. message .. "\n")
+end
+
+-- What a path-based mount (no openat2, no fd) would do with the same tree: the line
+-- runs in a private mount namespace of its own, so the host sees nothing of it.
+local function naive(line)
+  return process.sh("unshare --mount --propagation private sh -c " .. q(line))
+end
+
+-- 1: .hako must be an empty real directory.
+function TestEscapeFilesystem:test_old_root_that_is_a_symlink_to_the_host_is_refused()
+  local old = self.sb:path(".hako")
+  process.sh("rmdir " .. old .. " && ln -s " .. self.host .. " " .. old)
+  self:refused({}, old .. ": is a symbolic link, not a directory")
+  lu.assertEquals(process.sh("ls -A " .. self.host), "host-only\n")
+end
+
+function TestEscapeFilesystem:test_old_root_that_is_a_file_or_not_empty_is_refused()
+  local old = self.sb:path(".hako")
+  self.sb:write(".hako/planted", "")
+  self:refused({}, old .. ": not empty")
+  process.sh("rm -r " .. old .. " && touch " .. old)
+  self:refused({}, old .. ": not a directory")
+end
+
+function TestEscapeFilesystem:test_old_root_that_is_a_mount_point_is_refused()
+  local old = self.sb:path(".hako")
+  process.sh("mount -t tmpfs hako-test " .. old)
+  table.insert(self.cleanups, function() process.sh("umount " .. old) end)
+  self:refused({}, old .. ": is a mount point")
+end
+
+function TestEscapeFilesystem:test_old_root_is_detached_and_empty_inside()
+  local r = self.sb:sh("ls -A /.hako; grep -c ' /.hako ' /proc/self/mountinfo; /bin/probe read /.hako/etc/hostname")
+  lu.assertEquals(r.stdout, "0\nBLOCKED: ENOENT\n", r.stderr)
+end
+
+-- 2: symlinks in a bind's destination are resolved inside the root.
+function TestEscapeFilesystem:test_bind_through_a_symlink_to_slash_lands_inside()
+  process.sh("ln -s / " .. self.sb:path("escape"))
+  local dst = "/escape/tmp"
+  -- Without hako's resolution, the bind covers the host's /tmp.
+  lu.assertEquals(naive("mount --bind " .. self.host .. " " .. self.sb:path(dst)
+    .. " && cat /tmp/host-only"), "host-secret\n")
+  local r = self.sb:sh("cat /tmp/host-only", { "--mount", self.host .. ":" .. dst })
+  lu.assertEquals(r.stdout, "host-secret\n", r.stderr) -- on the sandbox's own /tmp
+end
+
+function TestEscapeFilesystem:test_bind_through_a_symlink_climbing_out_lands_inside()
+  process.sh("ln -s ../../../../etc " .. self.sb:path("etc2"))
+  self.sb:write("etc/hostname", "sandbox\n")
+  local file = self.host .. "/host-only"
+  lu.assertEquals(naive("mount --bind " .. file .. " " .. self.sb:path("etc2/hostname")
+    .. " && cat /etc/hostname"), "host-secret\n")
+  local r = self.sb:sh("cat /etc/hostname", { "--mount", file .. ":/etc2/hostname:ro" })
+  lu.assertEquals(r.stdout, "host-secret\n", r.stderr)
+  lu.assertNotEquals(process.sh("cat /etc/hostname"), "host-secret\n")
+end
+
+function TestEscapeFilesystem:test_bind_onto_a_host_only_path_through_a_symlink_fails()
+  process.sh("ln -s / " .. self.sb:path("escape"))
+  -- /usr exists on the host, not in the sandbox: resolved inside, there is nothing there.
+  self:refused({ "--mount", self.host .. ":/escape/usr" },
+    "mount destination /escape/usr: No such file or directory")
+  self:refused({ "--tmpfs", "/escape/usr" }, "tmpfs destination /escape/usr: No such file or directory")
+end
+
+-- 3: the tree changes while hako-run mounts: /mnt flips between a directory and a
+-- symlink to /tmp (the host's, for a path-based mount). The bind is made onto what was
+-- resolved inside the root, so it is always in the sandbox (at /mnt, or at its /tmp),
+-- or hako-run fails cleanly; never on a host path, where it would not be seen inside.
+function TestEscapeFilesystem:test_swapping_the_destination_during_set_up()
+  local mnt = self.sb:path("mnt")
+  local swapper = process.sh("while :; do mv " .. mnt .. " " .. mnt .. ".d; ln -s /tmp " .. mnt
+    .. "; rm " .. mnt .. "; mv " .. mnt .. ".d " .. mnt .. "; done >/dev/null 2>&1 & echo $!"):gsub("\n", "")
+  table.insert(self.cleanups, function()
+    process.sh("kill " .. swapper .. "; while kill -0 " .. swapper .. " 2>/dev/null; do sleep 0.01; done")
+  end)
+  -- The bind's root in its file system is the host directory: find it among the mounts.
+  local count = "cut -d' ' -f4 /proc/self/mountinfo | grep -c '^" .. self.host .. "$'"
+  for _ = 1, 40 do
+    local r = self.sb:sh(count, { "--mount", self.host .. ":/mnt" })
+    if r.status == 0 then
+      lu.assertEquals(r.stdout, "1\n")
+    else
+      lu.assertEquals(r.status, 125, r.stderr)
+      lu.assertStrContains(r.stderr, "hako-run: mount destination /mnt: ")
+    end
+  end
+end
+
+-- 5: mounts made inside do not propagate to the host, even when the sandbox lies on a
+-- shared mount of the host (this one: a shared tmpfs made by the test).
+function TestEscapeFilesystem:test_mounts_inside_do_not_propagate_to_the_host()
+  local shared = self.host .. "/shared"
+  process.sh("mkdir " .. shared .. " && mount -t tmpfs hako-test " .. shared .. " && mount --make-shared " .. shared)
+  table.insert(self.cleanups, function() process.sh("umount -R " .. shared) end)
+  process.sh("cp -a " .. self.sb.root .. " " .. shared .. "/sb")
+  local mnt = shared .. "/sb/mnt"
+  local function leaked()
+    return os.execute("mountpoint -q " .. mnt) == true
+  end
+  -- A mount namespace that keeps the host's propagation leaks back to it.
+  process.sh("unshare --mount --propagation unchanged mount -t tmpfs hako-leak " .. mnt)
+  lu.assertTrue(leaked())
+  process.sh("umount " .. mnt)
+  local r = process.run({ sandbox.bin("hako-run"), "--cap-add", "sys_admin", shared .. "/sb",
+    "/bin/sh", "-c", "mount -t tmpfs hako-leak /mnt && grep -c hako-leak /proc/self/mountinfo" })
+  lu.assertEquals(r.stdout, "1\n", r.stderr)
+  lu.assertFalse(leaked())
+end
+
+-- 4: /proc and /dev only on real directories; what the tree put there is covered.
+function TestEscapeFilesystem:test_proc_or_dev_as_a_symlink_is_refused()
+  for _, dir in ipairs({ "proc", "dev" }) do
+    local path = self.sb:path(dir)
+    process.sh("rmdir " .. path .. " && ln -s " .. self.host .. " " .. path)
+    self:refused({}, "/" .. dir .. ": is a symbolic link in the sandbox, refused")
+    lu.assertEquals(process.sh("ls -A " .. self.host), "host-only\n")
+    process.sh("rm " .. path .. " && mkdir " .. path)
+  end
+end
+
+function TestEscapeFilesystem:test_proc_or_dev_as_a_file_is_refused()
+  process.sh("rmdir " .. self.sb:path("dev") .. " && touch " .. self.sb:path("dev"))
+  self:refused({}, "/dev: is not a directory in the sandbox")
+end
+
+function TestEscapeFilesystem:test_a_prefilled_proc_is_covered()
+  process.sh("mkdir -p " .. self.sb:path("proc/sys/kernel") .. " && echo fake > "
+    .. self.sb:path("proc/sys/kernel/core_pattern"))
+  local r = self.sb:sh("cat /proc/sys/kernel/core_pattern")
+  lu.assertNotEquals(r.stdout, "fake\n")
+  lu.assertEquals(r.stdout, process.sh("cat /proc/sys/kernel/core_pattern"))
+end
+
+-- 20: the pid file is never written through a symlink.
+function TestEscapeFilesystem:test_pid_file_symlink_to_a_host_file_is_refused()
+  local link, target = self.host .. "/sb.pid", self.host .. "/host-only"
+  process.sh("ln -s " .. target .. " " .. link)
+  -- A plain shell redirection would follow it:
+  lu.assertEquals(process.sh("cp " .. target .. " " .. target .. ".bak && echo 1 > " .. link
+    .. " && cat " .. target .. " && mv " .. target .. ".bak " .. target), "1\n")
+  self:refused({ "--pid-file", link }, "--pid-file " .. link .. ": is a symbolic link, refused")
+  lu.assertEquals(process.sh("cat " .. target), "host-secret\n")
+end
+
+-- 9: the working directory is inside the root, wherever hako-run was started.
+function TestEscapeFilesystem:test_working_directory_is_inside_the_root()
+  lu.assertEquals(process.sh("cd " .. self.host .. " && " .. q(self.sb:path("bin/probe"))
+    .. " read host-only"), "ESCAPED\n")
+  local r = process.run({ "sh", "-c", "cd " .. self.host .. " && exec \"$@\"", "sh",
+    sandbox.bin("hako-run"), self.sb.root, "/bin/probe", "read", "host-only" })
+  lu.assertEquals(r.stdout, "BLOCKED: ENOENT\n", r.stderr)
+end
+
+os.exit(lu.LuaUnit.run("-o", "tap"))

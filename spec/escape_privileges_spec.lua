@@ -1,0 +1,179 @@
+-- escape_privileges_spec: what a program inside may do, as uid 0 there and as a plain
+-- user (THREATS.md 7, 8, 9, 12, 13). Each attack also runs once where the defence is
+-- absent (on the host, or with the option that relaxes it) to show it is detected.
+local lu = require "luaunit"
+local escape = require "support.escape"
+local process = require "support.process"
+local sandbox = require "support.sandbox"
+
+TestEscapePrivileges = {}
+
+function TestEscapePrivileges:setUp()
+  escape.set_up(self)
+  process.sh("echo host-secret > " .. self.host .. "/host-only")
+end
+
+function TestEscapePrivileges:tearDown()
+  escape.tear_down(self)
+end
+
+-- The probe's line inside, for uid 0 and for the plain user, with extra options.
+function TestEscapePrivileges:both(options, ...)
+  local lines = {}
+  for _, who in ipairs({ "root", "user" }) do
+    local argv = { table.unpack(escape.AS[who]) }
+    table.move(options, 1, #options, #argv + 1, argv)
+    lines[who] = escape.inside(self, argv, ...)
+  end
+  return lines
+end
+
+-- 7: a setuid-root file in the tree does not make a user root.
+function TestEscapePrivileges:test_setuid_root_file_does_not_elevate()
+  local suid = self.sb:path("bin/suid-probe")
+  process.sh("cp " .. self.sb:path("bin/probe") .. " " .. suid .. " && chown 0:0 " .. suid .. " && chmod 4755 " .. suid)
+  lu.assertEquals(escape.outside(self, escape.UID, "euid"), "BLOCKED: euid 1000") -- the probe's own
+  lu.assertEquals(process.sh("setpriv --reuid=1000 --regid=1000 --clear-groups " .. suid .. " euid"), "ESCAPED\n")
+  local r = self.sb:run(escape.AS.user, { "/bin/suid-probe", "euid" })
+  lu.assertEquals(r.stdout, "BLOCKED: euid 1000\n", r.stderr)
+end
+
+-- A device node, mode 666, that the probe can read on this host: the host's root disk
+-- where the machine lets it be opened, else /dev/zero's numbers (the test is about
+-- nodev, which stops any device node alike).
+function TestEscapePrivileges:device_node()
+  local major, minor = process.sh("findmnt -no MAJ:MIN /"):match("(%d+):(%d+)")
+  local node = "mknod -m 666 %s b " .. major .. " " .. minor
+  process.sh(node:format(self.host .. "/disk"))
+  local readable = escape.outside(self, escape.UID, "read", self.host .. "/disk") == "ESCAPED"
+  process.sh("rm " .. self.host .. "/disk")
+  return readable and node or "mknod -m 666 %s c 1 5"
+end
+
+-- 7: a device node in the tree cannot be opened; with --dev-bind, deliberately, it can.
+function TestEscapePrivileges:test_device_node_in_the_tree_cannot_be_opened()
+  local node = self:device_node()
+  process.sh(node:format(self.sb:path("tmp/disk")))
+  process.sh("mkdir " .. self.host .. "/devs && " .. node:format(self.host .. "/devs/disk"))
+  lu.assertEquals(escape.outside(self, escape.UID, "read", self.sb:path("tmp/disk")), "ESCAPED")
+  lu.assertEquals(self:both({}, "read", "/tmp/disk"), { root = "BLOCKED: EACCES", user = "BLOCKED: EACCES" })
+  lu.assertEquals(self:both({ "--mount", self.host .. "/devs:/mnt" }, "read", "/mnt/disk"),
+    { root = "BLOCKED: EACCES", user = "BLOCKED: EACCES" })
+  lu.assertEquals(self:both({ "--dev-bind", self.host .. "/devs:/mnt" }, "read", "/mnt/disk"),
+    { root = "ESCAPED", user = "ESCAPED" })
+end
+
+-- 8: uid 0 inside has no capabilities: each call below needs one. --cap-add gives
+-- it back, which shows the probe would see it work.
+local PRIVILEGED = {
+  { "mount", "sys_admin" },
+  { "sethostname", "sys_admin" },
+  { "shocker", "dac_read_search" },
+  { "chroot", "sys_chroot" },
+  { "mknod", "mknod", "/tmp/mem" },
+}
+
+function TestEscapePrivileges:test_privileged_calls_fail_without_capabilities()
+  for _, case in ipairs(PRIVILEGED) do
+    local attack, cap, arg = case[1], case[2], case[3]
+    local options = { "--tmpfs", "/tmp" }
+    lu.assertEquals(self:both(options, attack, arg), { root = "BLOCKED: EPERM", user = "BLOCKED: EPERM" },
+      attack)
+    lu.assertEquals(escape.inside(self, { "--tmpfs", "/tmp", "--cap-add", cap }, attack, arg), "ESCAPED", attack)
+  end
+end
+
+-- 8: the "shocker" for real: from a handle of its file system's root (inode 2), a
+-- process with CAP_DAC_READ_SEARCH opens any file of the host on the same file system.
+function TestEscapePrivileges:test_shocker_cannot_reach_host_files()
+  local target = (self.host .. "/host-only"):sub(2) -- relative to the file system's root
+  lu.skipIf(escape.outside(self, nil, "shocker", target) ~= "ESCAPED",
+    "the sandbox's file system has no inode-number handles, or is not the host's root")
+  lu.assertEquals(self:both({}, "shocker", target), { root = "BLOCKED: EPERM", user = "BLOCKED: EPERM" })
+  -- So --cap-add dac_read_search is a way out, as the documentation warns.
+  lu.assertEquals(escape.inside(self, { "--cap-add", "dac_read_search" }, "shocker", target), "ESCAPED")
+end
+
+-- 8, 13: the nested-chroot escape. Without CAP_SYS_CHROOT it cannot start; with it,
+-- the walk up ends at the sandbox's root, since the host's root is detached.
+function TestEscapePrivileges:test_nested_chroot_escape_stays_inside()
+  process.sh("touch " .. self.sb:path("inside-marker"))
+  local args = { "chroot-escape", "/inside-marker", self.host .. "/host-only" }
+  -- In a plain chroot(1) of the same tree, root walks out.
+  lu.assertEquals(process.sh("chroot " .. self.sb.root .. " /bin/probe " .. table.concat(args, " ")), "ESCAPED\n")
+  process.sh("rmdir " .. self.sb:path("chroot-escape.d"))
+  local options = { "--tmpfs", "/tmp", "--chdir", "/tmp" }
+  lu.assertEquals(self:both(options, table.unpack(args)), { root = "BLOCKED: EPERM", user = "BLOCKED: EPERM" })
+  table.insert(options, "--cap-add")
+  table.insert(options, "sys_chroot")
+  lu.assertEquals(self:both(options, table.unpack(args)), { root = "BLOCKED: inside", user = "BLOCKED: inside" })
+end
+
+-- 13: kill(-1, SIGKILL) inside reaches only the sandbox, even as the same uid.
+local VICTIM_UID = 47113 -- a uid nothing else on the machine runs as
+
+local function alive(pid)
+  local f = io.open("/proc/" .. pid .. "/stat")
+  if not f then return false end
+  local state = f:read("a"):match("^%d+ %b() (%a)")
+  f:close()
+  return state ~= "Z"
+end
+
+function TestEscapePrivileges:victim()
+  local pid = process.sh("setpriv --reuid=" .. VICTIM_UID .. " --regid=" .. VICTIM_UID
+    .. " --clear-groups sleep 1000 >/dev/null 2>&1 & echo $!"):gsub("\n", "")
+  table.insert(self.cleanups, function() process.run({ "kill", "-KILL", pid }) end)
+  lu.assertTrue(escape.eventually(function() return alive(pid) end))
+  return pid
+end
+
+function TestEscapePrivileges:test_kill_all_does_not_reach_the_host()
+  local pid = self:victim()
+  for _, options in ipairs({ {}, { "--user", tostring(VICTIM_UID), "--group", tostring(VICTIM_UID) } }) do
+    escape.inside(self, options, "kill-all")
+    lu.assertTrue(alive(pid), "a host process died of kill(-1) from inside")
+  end
+  -- The same uid on the host, without hako, kills it.
+  escape.outside(self, VICTIM_UID, "kill-all")
+  lu.assertTrue(escape.eventually(function() return not alive(pid) end))
+end
+
+-- 12: the sandbox has its own session keyring, not the caller's.
+function TestEscapePrivileges:test_own_session_keyring()
+  local host = escape.outside(self, nil, "keyring")
+  lu.assertStrMatches(host, "%d+")
+  lu.assertEquals(escape.outside(self, nil, "keyring"), host) -- without hako: the caller's
+  local inside = self:both({}, "keyring")
+  lu.assertStrMatches(inside.root, "%d+")
+  lu.assertNotEquals(inside.root, host)
+  lu.assertNotEquals(inside.user, host)
+end
+
+-- 9: an fd the caller left open on a host directory does not reach the command.
+local function with_fd_7(argv)
+  return process.run({ "sh", "-c", "exec 7</ && exec \"$@\"", "sh", table.unpack(argv) })
+end
+
+function TestEscapePrivileges:test_inherited_directory_fd_is_closed()
+  local target = (self.host .. "/host-only"):sub(2) -- relative to the host's /
+  local r = with_fd_7({ self.sb:path("bin/probe"), "fd", "7", target })
+  lu.assertEquals(r.stdout, "ESCAPED\n", r.stderr)
+  for _, who in ipairs({ "root", "user" }) do
+    local argv = { sandbox.bin("hako-run"), table.unpack(escape.AS[who]) }
+    r = with_fd_7({ table.unpack(argv), self.sb.root, "/bin/probe", "fd", "7", target })
+    lu.assertEquals(r.stdout, "BLOCKED: EBADF\n", r.stderr)
+  end
+  -- Kept on purpose, it is there: the probe would have seen it.
+  r = with_fd_7({ sandbox.bin("hako-run"), "--keep-fd", "7", self.sb.root, "/bin/probe", "fd", "7", target })
+  lu.assertEquals(r.stdout, "ESCAPED\n", r.stderr)
+end
+
+function TestEscapePrivileges:test_only_0_1_2_and_kept_fds_are_open_inside()
+  local r = with_fd_7({ sandbox.bin("hako-run"), self.sb.root, "/bin/ls", "/proc/self/fd" })
+  lu.assertEquals(r.stdout, "0\n1\n2\n3\n", r.stderr) -- 3: ls's own directory
+  r = with_fd_7({ sandbox.bin("hako-run"), "--keep-fd", "7", self.sb.root, "/bin/ls", "/proc/self/fd" })
+  lu.assertEquals(r.stdout, "0\n1\n2\n3\n7\n", r.stderr)
+end
+
+os.exit(lu.LuaUnit.run("-o", "tap"))

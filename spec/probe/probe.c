@@ -1,0 +1,288 @@
+/*
+ * probe.c: tries one attack on the sandbox it runs in and prints one line:
+ * "ESCAPED[ detail]" when the operation worked, "BLOCKED: <errno name>" when it
+ * failed, or a plain value (ids). It exits 0 either way, so tests assert on output.
+ * Built static, copied into test sandboxes (bubblewrap's try-syscall is the model).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <termios.h>
+#include <unistd.h>
+
+#ifndef KEYCTL_GET_KEYRING_ID
+#define KEYCTL_GET_KEYRING_ID 0
+#endif
+#ifndef KEY_SPEC_SESSION_KEYRING
+#define KEY_SPEC_SESSION_KEYRING -3
+#endif
+
+static const char *errno_name(int err)
+{
+	switch (err) {
+	case EPERM: return "EPERM";
+	case EACCES: return "EACCES";
+	case EBADF: return "EBADF";
+	case EROFS: return "EROFS";
+	case ENOENT: return "ENOENT";
+	case EINVAL: return "EINVAL";
+	case ENOTTY: return "ENOTTY";
+	case ESRCH: return "ESRCH";
+	case EIO: return "EIO";
+	case ENOTDIR: return "ENOTDIR";
+	case ELOOP: return "ELOOP";
+	case EXDEV: return "EXDEV";
+	case ESTALE: return "ESTALE";
+	default: return strerror(err);
+	}
+}
+
+static int report(int rc)
+{
+	if (rc == -1)
+		printf("BLOCKED: %s\n", errno_name(errno));
+	else
+		printf("ESCAPED\n");
+	return 0;
+}
+
+/* fd N PATH: through an inherited directory fd, open PATH relative to it. */
+static int try_fd(char **argv)
+{
+	int dirfd = atoi(argv[0]);
+	int fd;
+
+	if (fchdir(dirfd) == -1)
+		return report(-1);
+	fd = open(argv[1], O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return report(-1);
+	close(fd);
+	return report(0);
+}
+
+/* tiocsti [high]: push a character into the terminal on fd 0; "high" sets bit 32 of the request. */
+static int try_tiocsti(char **argv)
+{
+	unsigned long request = TIOCSTI;
+	char c = '#'; /* echoed by the terminal when it gets there */
+
+	if (argv[0] && !strcmp(argv[0], "high"))
+		request |= 1UL << 32;
+	return report((int)syscall(SYS_ioctl, 0, request, &c));
+}
+
+/* tioclinux: TIOCLINUX subcode 6 (get shift state) is harmless; a pty answers EINVAL or ENOTTY. */
+static int try_tioclinux(void)
+{
+	char subcode = 6;
+
+	return report(ioctl(0, TIOCLINUX, &subcode));
+}
+
+/* jobctl: what an interactive shell does for job control: own group, own the terminal. */
+static int try_jobctl(void)
+{
+	signal(SIGTTOU, SIG_IGN);
+	if (setpgid(0, 0) == -1)
+		return report(-1);
+	if (tcsetpgrp(0, getpgrp()) == -1)
+		return report(-1);
+	printf("OK\n");
+	return 0;
+}
+
+/* read PATH: ESCAPED when bytes come back, BLOCKED: empty when none do. */
+static int try_read(char **argv)
+{
+	char buf[16];
+	ssize_t n;
+	int fd = open(argv[0], O_RDONLY | O_CLOEXEC);
+
+	if (fd == -1)
+		return report(-1);
+	n = read(fd, buf, sizeof buf);
+	close(fd);
+	if (n == 0) {
+		printf("BLOCKED: empty\n");
+		return 0;
+	}
+	return report(n < 0 ? -1 : 0);
+}
+
+/* open-write PATH: opening for writing is enough (and writes nothing). */
+static int try_open_write(char **argv)
+{
+	int fd = open(argv[0], O_WRONLY | O_CLOEXEC);
+
+	if (fd == -1)
+		return report(-1);
+	close(fd);
+	return report(0);
+}
+
+/* euid: what a setuid-root copy of this probe runs as. */
+static int try_euid(void)
+{
+	if (geteuid() == 0) {
+		printf("ESCAPED\n");
+		return 0;
+	}
+	printf("BLOCKED: euid %d\n", (int)geteuid());
+	return 0;
+}
+
+/* kill-all: kill(-1, SIGKILL), every process this one may signal. */
+static int try_kill_all(void)
+{
+	return report(kill(-1, SIGKILL));
+}
+
+/* chroot-escape MARKER HOSTPATH: the classic nested chroot and walk up with "..". */
+static int try_chroot_escape(char **argv)
+{
+	int i;
+
+	if (mkdir("chroot-escape.d", 0700) == -1 && errno != EEXIST)
+		return report(-1);
+	if (chroot("chroot-escape.d") == -1)
+		return report(-1);
+	for (i = 0; i < 64; i++)
+		if (chdir("..") == -1)
+			return report(-1);
+	if (chroot(".") == -1)
+		return report(-1);
+	if (access(argv[1], F_OK) == 0)
+		printf("ESCAPED\n");
+	else if (access(argv[0], F_OK) == 0)
+		printf("BLOCKED: inside\n");
+	else
+		printf("BLOCKED: lost\n");
+	return 0;
+}
+
+/* mount: a tmpfs on /tmp (inside the sandbox's own mount namespace). */
+static int try_mount(void)
+{
+	return report(mount("probe", "/tmp", "tmpfs", 0, NULL));
+}
+
+/*
+ * shocker [PATH]: open_by_handle_at, the call of the "shocker" exploit. With PATH,
+ * the real thing: a handle of the file system's root directory (ext4 and the like:
+ * inode 2, generation 0), then PATH (relative) opened from there: ESCAPED means a
+ * file outside the sandbox was read.
+ */
+static int try_shocker(char **argv)
+{
+	struct file_handle *handle = malloc(sizeof *handle + MAX_HANDLE_SZ);
+	uint32_t root_inode[2] = {2, 0};
+	int mount_id, fd, dir;
+
+	if (!handle)
+		return report(-1);
+	handle->handle_bytes = MAX_HANDLE_SZ;
+	if (name_to_handle_at(AT_FDCWD, "/", handle, &mount_id, 0) == -1)
+		return report(-1);
+	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1)
+		return report(-1);
+	if (!argv[0])
+		return report(open_by_handle_at(fd, handle, O_RDONLY | O_CLOEXEC));
+	if (handle->handle_type != 1 || handle->handle_bytes != sizeof root_inode) {
+		printf("BLOCKED: not an inode-number file system\n");
+		return 0;
+	}
+	memcpy(handle->f_handle, root_inode, sizeof root_inode);
+	dir = open_by_handle_at(fd, handle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir == -1)
+		return report(-1);
+	return report(openat(dir, argv[0], O_RDONLY | O_CLOEXEC));
+}
+
+static int try_chroot(void)
+{
+	return report(chroot("/"));
+}
+
+static int try_sethostname(void)
+{
+	return report(sethostname("probe", 5));
+}
+
+/* mknod PATH: /dev/mem's numbers, the node removed again if made. */
+static int try_mknod(char **argv)
+{
+	int rc = mknod(argv[0], S_IFCHR | 0600, makedev(1, 1));
+
+	if (rc == 0)
+		unlink(argv[0]);
+	return report(rc);
+}
+
+/* keyring: the id of the session keyring this process would use. */
+static int try_keyring(void)
+{
+	long id = syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0);
+
+	if (id == -1)
+		return report(-1);
+	printf("%ld\n", id);
+	return 0;
+}
+
+struct attack {
+	const char *name;
+	int args;
+	int (*run)(char **argv);
+};
+
+static int run_tioclinux(char **argv) { (void)argv; return try_tioclinux(); }
+static int run_jobctl(char **argv) { (void)argv; return try_jobctl(); }
+static int run_euid(char **argv) { (void)argv; return try_euid(); }
+static int run_kill_all(char **argv) { (void)argv; return try_kill_all(); }
+static int run_mount(char **argv) { (void)argv; return try_mount(); }
+static int run_chroot(char **argv) { (void)argv; return try_chroot(); }
+static int run_sethostname(char **argv) { (void)argv; return try_sethostname(); }
+static int run_keyring(char **argv) { (void)argv; return try_keyring(); }
+
+static const struct attack attacks[] = {
+	{"fd", 2, try_fd},
+	{"tiocsti", 0, try_tiocsti},
+	{"tioclinux", 0, run_tioclinux},
+	{"jobctl", 0, run_jobctl},
+	{"read", 1, try_read},
+	{"open-write", 1, try_open_write},
+	{"euid", 0, run_euid},
+	{"kill-all", 0, run_kill_all},
+	{"chroot-escape", 2, try_chroot_escape},
+	{"mount", 0, run_mount},
+	{"shocker", 0, try_shocker},
+	{"chroot", 0, run_chroot},
+	{"sethostname", 0, run_sethostname},
+	{"mknod", 1, try_mknod},
+	{"keyring", 0, run_keyring},
+	{NULL, 0, NULL}
+};
+
+int main(int argc, char **argv)
+{
+	const struct attack *a;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (a = attacks; argc > 1 && a->name; a++)
+		if (!strcmp(argv[1], a->name) && argc - 2 >= a->args)
+			return a->run(argv + 2);
+	fprintf(stderr, "usage: probe ATTACK [args]\n");
+	return 2;
+}

@@ -1,0 +1,92 @@
+-- support/escape.lua: the escape suite's tools: a busybox sandbox with the attack probe
+-- (spec/probe/probe.c, built static by make check) and a user, and ways to run the
+-- probe inside hako-run, or on the host without hako to show the attack can succeed.
+
+local lu = require "luaunit"
+local process = require "support.process"
+local sandbox = require "support.sandbox"
+
+local M = {}
+
+M.ROOT = process.is_root()
+M.PROBE = sandbox.bin("probe")
+M.UID = 1000 -- "probe" in the sandbox's /etc/passwd
+-- hako-run options that make the probe run as uid 0 inside, and as a plain user.
+M.AS = { root = {}, user = { "--user", "probe" } }
+
+local function exists(path)
+  local f = io.open(path)
+  if f then f:close() end
+  return f ~= nil
+end
+
+function M.skip_unless_ready()
+  lu.skipIf(not M.ROOT, "needs root to make sandboxes")
+  lu.skipIf(not exists(M.PROBE), M.PROBE .. " is missing: make check builds it")
+end
+
+-- The host's mounts, but for those in other temp dirs and network namespace files:
+-- other test runs on the same machine make and remove those while this one runs.
+local function mountinfo(t)
+  local mine = { [t.sb and t.sb.root or ""] = true, [t.host or ""] = true }
+  local kept = {}
+  for line in process.sh("sort /proc/self/mountinfo"):gmatch("[^\n]+") do
+    local point = line:match("^%S+ %S+ %S+ %S+ (%S+)")
+    local temp = point:match("^(/tmp/[^/]+)")
+    if not (temp and not mine[temp]) and not point:match("^/run/netns") then kept[#kept + 1] = line end
+  end
+  return table.concat(kept, "\n")
+end
+
+-- setUp/tearDown for a test class: a sandbox with the probe, a host temp dir, and a
+-- check that the host's mounts are as they were.
+function M.set_up(t)
+  M.skip_unless_ready()
+  t.sb = sandbox.new()
+  t.host = process.sh("mktemp -d /tmp/hako-host.XXXXXX"):gsub("\n$", "")
+  t.mounts = mountinfo(t)
+  process.sh("chmod 755 " .. t.host .. " && cp " .. M.PROBE .. " " .. t.sb:path("bin/probe"))
+  t.sb:write("etc/passwd", "root:x:0:0:root:/:/bin/sh\nprobe:x:1000:1000::/:/bin/sh\n")
+  t.sb:write("etc/group", "root:x:0:\nprobe:x:1000:\n")
+  t.cleanups = {}
+end
+
+function M.tear_down(t)
+  if not t.sb then return end
+  for i = #t.cleanups, 1, -1 do t.cleanups[i]() end
+  local mounts = mountinfo(t)
+  t.sb:remove()
+  process.sh("rm -rf --one-file-system " .. t.host)
+  lu.assertEquals(mounts, t.mounts)
+end
+
+local function line(r)
+  lu.assertEquals(r.status, 0, r.stderr)
+  return (r.stdout:gsub("\r?\n$", ""))
+end
+
+-- inside(t, options, args...) -> the probe's one line, run by hako-run with options.
+function M.inside(t, options, ...)
+  return line(t.sb:run(options, { "/bin/probe", ... }))
+end
+
+-- outside(t, uid, args...) -> the probe's one line, run on the host without hako,
+-- as uid (nil: as root); the copy in the sandbox, so any uid may run it.
+function M.outside(t, uid, ...)
+  local argv = { t.sb:path("bin/probe"), ... }
+  if uid then
+    argv = { "setpriv", "--reuid=" .. uid, "--regid=" .. uid, "--clear-groups", table.unpack(argv) }
+  end
+  return line(process.run(argv))
+end
+
+-- Bounded polling: true as soon as f() is, false after `tries` looks (no fixed sleeps).
+function M.eventually(f, tries)
+  for _ = 1, tries or 500 do
+    if f() then return true end
+    process.sh("sleep 0.01")
+  end
+  return false
+end
+
+return M
