@@ -44,6 +44,28 @@ function TestEscapeTerminal:test_tiocsti_is_refused_inside()
   end
 end
 
+-- A command entered with hako-enter gets the caller's terminal too, and the same filter.
+function TestEscapeTerminal:test_tiocsti_is_refused_in_an_entered_command()
+  lu.assertEquals(on_terminal({ self.sb:path("bin/probe"), "tiocsti" }), "#ESCAPED\n")
+  local line = q(sandbox.bin("hako-run")) .. " " .. q(self.sb.root) .. " /bin/sleep 1000 >/dev/null 2>&1 & echo $!"
+  local supervisor = process.sh(line):match("%d+")
+  local ok, err = pcall(function()
+    local pid
+    for _ = 1, 500 do
+      pid = (io.open("/proc/" .. supervisor .. "/task/" .. supervisor .. "/children") or io.open("/dev/null"))
+        :read("a"):match("%d+")
+      if pid and io.open("/run/hako/" .. pid) then break end
+      os.execute("sleep 0.01")
+    end
+    for _, flag in ipairs({ "--fork", "--no-fork" }) do
+      lu.assertEquals(on_terminal({ sandbox.bin("hako-enter"), flag, pid, "/bin/probe", "tiocsti" }),
+        "BLOCKED: EPERM\n")
+    end
+  end)
+  process.sh("kill " .. supervisor .. "; true")
+  if not ok then error(err, 0) end
+end
+
 function TestEscapeTerminal:test_high_bits_in_the_request_do_not_slip_past()
   lu.assertEquals(on_terminal({ self.sb:path("bin/probe"), "tiocsti", "high" }), "#ESCAPED\n")
   lu.assertEquals(on_terminal(self:hako_run({}, "/bin/probe", "tiocsti", "high")), "BLOCKED: EPERM\n")

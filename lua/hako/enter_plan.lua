@@ -84,6 +84,9 @@ function M.policy(record, overrides, caller, identity)
   return p
 end
 
+-- The same ioctls hako-run denies inside its sandboxes.
+local DENIED_IOCTLS = require("hako.plan").DENIED_IOCTLS
+
 function M.build(s)
   local steps = {}
   local function add(side, op, args)
@@ -111,6 +114,8 @@ function M.build(s)
     host("clone", { flags = {} })
     sandbox("restore_signals")
     sandbox("apply_policy")
+    sandbox("new_session_keyring")
+    sandbox("filter_syscalls", { deny_ioctls = { table.unpack(DENIED_IOCTLS) } })
     -- After the last credential change, which clears the parent-death signal.
     sandbox("die_with_parent")
     sandbox("close_fds")
@@ -119,6 +124,8 @@ function M.build(s)
     host("supervise", { forward = M.FORWARDED_SIGNALS })
   else
     host("apply_policy")
+    host("new_session_keyring")
+    host("filter_syscalls", { deny_ioctls = { table.unpack(DENIED_IOCTLS) } })
     host("close_fds")
     host("exec_command", { argv = s.command })
   end

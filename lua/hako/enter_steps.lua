@@ -6,6 +6,7 @@ local failure = require "hako.failure"
 local host_steps = require "hako.host_steps"
 local record = require "hako.record"
 local sandbox_steps = require "hako.sandbox_steps"
+local security_steps = require "hako.security_steps"
 local seal = require "hako.seal"
 
 local check = failure.check
@@ -273,6 +274,11 @@ end
 function M.close_fds(_, state)
   check(state.core.close_range(3, 0xffffffff, state.core.CLOSE_RANGE_CLOEXEC))
 end
+
+-- The sandbox's own walls, for the entered command too: a session keyring of its own and
+-- the seccomp filter against terminal injection (THREATS.md 10, 12).
+M.new_session_keyring = security_steps.new_session_keyring
+M.filter_syscalls = security_steps.filter_syscalls
 
 function M.exec_command(step, state)
   local p = state.policy
