@@ -1,6 +1,7 @@
 -- hako.command: what the hako-run command does with its arguments.
 
 local cli = require "hako.cli"
+local common = require "hako.common_options"
 local failure = require "hako.failure"
 local hako = require "hako"
 local spec = require "hako.spec"
@@ -33,17 +34,14 @@ M.run_options = {
     help = "map the caller's /etc/subgid range too (through newgidmap)" },
   { short = "H", long = "hostname", key = "hostname", value = "NAME",
     help = "hostname inside the sandbox (default: " .. spec.DEFAULT_HOSTNAME .. ")" },
-  { short = "u", long = "user", key = "user", value = "USER",
-    help = "run as USER, a name in the sandbox's /etc/passwd or a number" },
-  { short = "g", long = "group", key = "group", value = "GROUP",
-    help = "run with GROUP as the only group (name or number)" },
+  common.user,
+  common.group,
   { long = "cap-add", key = "cap_add", value = "CAP", list = true,
     help = "keep capability CAP (CAP_NET_RAW or net_raw); all others are dropped" },
   { long = "keep-fd", key = "keep_fds", value = "N", list = true,
     help = "pass fd N on to the command (repeatable; others but 0-2 are closed)" },
-  { short = "e", long = "env", key = "env", value = "NAME=VALUE", list = true,
-    help = "set a variable in the command's environment (repeatable)" },
-  { long = "keep-env", key = "keep_env", help = "pass on this environment instead of a clean one" },
+  common.env,
+  common.keep_env,
   { short = "c", long = "chdir", key = "chdir", value = "DIR",
     help = "working directory inside the sandbox (default: /)" },
   { short = "p", long = "pid-file", key = "pid_file", value = "FILE",
@@ -55,10 +53,9 @@ M.run_options = {
       .. " s later; exit 124" },
   { long = "json-status-fd", key = "json_status_fd", value = "FD",
     help = "write the sandbox's pid and namespaces, then its end, as JSON lines to FD" },
-  { short = "n", long = "dry-run", key = "dry_run",
-    help = "print the plan, every step in order, and exit without running it" },
-  { short = "h", long = "help", key = "help", help = "show this help and exit" },
-  { short = "V", long = "version", key = "version", help = "show the version and exit" },
+  common.dry_run,
+  common.help,
+  common.version,
 }
 
 local RUN_USAGE = [[

@@ -3,6 +3,7 @@
 -- steps, hako.enter_steps for what each does, hako.record for how a sandbox is known.
 
 local cli = require "hako.cli"
+local common = require "hako.common_options"
 local core = require "hako.core"
 local enter_plan = require "hako.enter_plan"
 local enter_steps = require "hako.enter_steps"
@@ -15,22 +16,17 @@ local M = {}
 M.options = {
   { short = "c", long = "chdir", key = "chdir", value = "DIR",
     help = "working directory inside the sandbox (default: /)" },
-  { short = "u", long = "user", key = "user", value = "USER",
-    help = "run as USER (name or number), with its groups" },
-  { short = "g", long = "group", key = "group", value = "GROUP",
-    help = "run with GROUP as the only group (name or number)" },
-  { short = "e", long = "env", key = "env", value = "NAME=VALUE", list = true,
-    help = "set a variable in the command's environment" },
-  { long = "keep-env", key = "keep_env",
-    help = "start from the caller's environment" },
+  common.user,
+  common.group,
+  common.env,
+  common.keep_env,
   { short = "f", long = "fork", key = "fork",
     help = "fork after joining, into the PID namespace (default)" },
   { long = "no-fork", key = "fork", set = false,
     help = "exec in place instead (see below)" },
-  { short = "n", long = "dry-run", key = "dry_run",
-    help = "print the plan, every step in order, and exit" },
-  { short = "h", long = "help", key = "help", help = "show this help and exit" },
-  { short = "V", long = "version", key = "version", help = "show the version and exit" },
+  common.dry_run,
+  common.help,
+  common.version,
 }
 
 local USAGE = [[

@@ -4,6 +4,7 @@
 -- in the child, which is in the sandbox's PID namespace and ends in exec.
 
 local failure = require "hako.failure"
+local run_plan = require "hako.plan"
 
 local M = {}
 
@@ -84,18 +85,8 @@ function M.policy(record, overrides, caller, identity)
   return p
 end
 
--- The same ioctls hako-run denies inside its sandboxes.
-local DENIED_IOCTLS = require("hako.plan").DENIED_IOCTLS
-
 function M.build(s)
-  local steps = {}
-  local function add(side, op, args)
-    local step = args or {}
-    step.op, step.side = op, side
-    steps[#steps + 1] = step
-  end
-  local function host(op, args) add("host", op, args) end
-  local function sandbox(op, args) add("sandbox", op, args) end
+  local steps, host, sandbox = run_plan.builder()
 
   -- Before anything else: the sandbox must never reach this process (THREATS.md 17).
   host("set_nondumpable")
@@ -115,7 +106,7 @@ function M.build(s)
     sandbox("restore_signals")
     sandbox("apply_policy")
     sandbox("new_session_keyring")
-    sandbox("filter_syscalls", { deny_ioctls = { table.unpack(DENIED_IOCTLS) } })
+    sandbox("filter_syscalls", { deny_ioctls = { table.unpack(run_plan.DENIED_IOCTLS) } })
     -- After the last credential change, which clears the parent-death signal.
     sandbox("die_with_parent")
     sandbox("close_fds")
@@ -125,7 +116,7 @@ function M.build(s)
   else
     host("apply_policy")
     host("new_session_keyring")
-    host("filter_syscalls", { deny_ioctls = { table.unpack(DENIED_IOCTLS) } })
+    host("filter_syscalls", { deny_ioctls = { table.unpack(run_plan.DENIED_IOCTLS) } })
     host("close_fds")
     host("exec_command", { argv = s.command })
   end

@@ -50,15 +50,21 @@ local function mount_steps(spec, sandbox)
   end
 end
 
-function M.build(spec)
+-- builder() -> steps, host, sandbox: an empty plan, and the functions that add a step
+-- { op = OP, side = ..., args... } to it on each side (hako-enter's plan uses it too).
+function M.builder()
   local steps = {}
   local function add(side, op, args)
     local step = args or {}
     step.op, step.side = op, side
     steps[#steps + 1] = step
   end
-  local function host(op, args) add("host", op, args) end
-  local function sandbox(op, args) add("sandbox", op, args) end
+  return steps, function(op, args) add("host", op, args) end,
+    function(op, args) add("sandbox", op, args) end
+end
+
+function M.build(spec)
+  local steps, host, sandbox = M.builder()
 
   local flags = {}
   for i, ns in ipairs(spec.namespaces) do flags[i] = NAMESPACE_FLAG[ns] end
