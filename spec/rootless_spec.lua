@@ -29,11 +29,11 @@ function TestRootless:setUp()
   self.bin = private_copy()
   self.sb = sandbox.new()
   if ROOT then process.sh("chown -R 65534:65534 " .. self.sb.root .. "/tmp") end
-  self.mounts = process.sh("sort /proc/self/mountinfo")
+  self.mounts = sandbox.host_mounts({ self.sb.root, self.bin })
 end
 
 function TestRootless:tearDown()
-  lu.assertEquals(process.sh("sort /proc/self/mountinfo"), self.mounts)
+  lu.assertEquals(sandbox.host_mounts({ self.sb.root, self.bin }), self.mounts)
   self.sb:remove()
   process.sh("rm -rf " .. self.bin)
 end

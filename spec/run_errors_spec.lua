@@ -6,7 +6,7 @@ local sandbox = require "support.sandbox"
 local ROOT = process.is_root()
 
 local function snapshot(sb)
-  return process.sh("cat /proc/self/mountinfo | sort; find " .. sb.root .. " | sort")
+  return sandbox.host_mounts({ sb.root }) .. process.sh("find " .. sb.root .. " | sort")
 end
 
 TestRunErrors = {}

@@ -5,8 +5,8 @@ local sandbox = require "support.sandbox"
 
 local ROOT = process.is_root()
 
-local function mountinfo()
-  return process.sh("sort /proc/self/mountinfo")
+local function mountinfo(t)
+  return sandbox.host_mounts({ t.sb.root, t.host })
 end
 
 local function lines(text)
@@ -21,12 +21,12 @@ function TestRunOptions:setUp()
   lu.skipIf(not ROOT, "needs root (rootless hako-run is a later feature)")
   self.sb = sandbox.new()
   self.host = process.sh("mktemp -d /tmp/hako-host.XXXXXX"):gsub("\n$", "")
-  self.mounts = mountinfo()
+  self.mounts = mountinfo(self)
 end
 
 function TestRunOptions:tearDown()
   if not self.sb then return end
-  lu.assertEquals(mountinfo(), self.mounts)
+  lu.assertEquals(mountinfo(self), self.mounts)
   self.sb:remove()
   process.sh("rm -rf --one-file-system " .. self.host)
 end

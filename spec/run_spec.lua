@@ -5,15 +5,15 @@ local sandbox = require "support.sandbox"
 
 local ROOT = process.is_root()
 
-local function mountinfo()
-  return process.sh("cat /proc/self/mountinfo | sort")
+local function mountinfo(t)
+  return sandbox.host_mounts({ t.sb and t.sb.root })
 end
 
 TestRun = {}
 
 function TestRun:setUp()
   lu.skipIf(not ROOT, "needs root (rootless hako-run is a later feature)")
-  self.mounts = mountinfo()
+  self.mounts = mountinfo(self)
   self.sb = sandbox.new()
 end
 
@@ -21,7 +21,7 @@ function TestRun:tearDown()
   if not self.sb then return end
   self.sb:remove()
   -- Whatever the test did, the host's mount table is as it was.
-  lu.assertEquals(mountinfo(), self.mounts)
+  lu.assertEquals(mountinfo(self), self.mounts)
 end
 
 function TestRun:test_the_command_runs_under_hako_init_in_a_new_pid_namespace()

@@ -25,17 +25,8 @@ function M.skip_unless_ready()
   lu.skipIf(not exists(M.PROBE), M.PROBE .. " is missing: make check builds it")
 end
 
--- The host's mounts, but for those in other temp dirs and network namespace files:
--- other test runs on the same machine make and remove those while this one runs.
 local function mountinfo(t)
-  local mine = { [t.sb and t.sb.root or ""] = true, [t.host or ""] = true }
-  local kept = {}
-  for line in process.sh("sort /proc/self/mountinfo"):gmatch("[^\n]+") do
-    local point = line:match("^%S+ %S+ %S+ %S+ (%S+)")
-    local temp = point:match("^(/tmp/[^/]+)")
-    if not (temp and not mine[temp]) and not point:match("^/run/netns") then kept[#kept + 1] = line end
-  end
-  return table.concat(kept, "\n")
+  return sandbox.host_mounts({ t.sb and t.sb.root, t.host })
 end
 
 -- setUp/tearDown for a test class: a sandbox with the probe, a host temp dir, and a

@@ -21,6 +21,21 @@ local APPLETS = { "sh", "ls", "cat", "echo", "hostname", "ps", "id", "true", "fa
   "sleep", "mount", "kill", "readlink", "stat", "touch", "mkdir", "grep", "env", "pwd",
   "test", "wc", "head", "ip", "chroot", "rm", "ln" }
 
+-- host_mounts({dir, ...}) -> the host's mount table, sorted, but for mounts in other
+-- temp dirs of /tmp and network namespace files: other test runs on the same machine
+-- make and remove those while this one runs. Mounts in the given dirs are all kept.
+function M.host_mounts(mine)
+  local own = {}
+  for _, dir in ipairs(mine or {}) do own[dir] = true end
+  local kept = {}
+  for line in process.sh("sort /proc/self/mountinfo"):gmatch("[^\n]+") do
+    local point = line:match("^%S+ %S+ %S+ %S+ (%S+)")
+    local temp = point:match("^(/tmp/[^/]+)")
+    if not (temp and not own[temp]) and not point:match("^/run/netns") then kept[#kept + 1] = line end
+  end
+  return table.concat(kept, "\n")
+end
+
 local Sandbox = {}
 Sandbox.__index = Sandbox
 
