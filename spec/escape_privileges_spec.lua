@@ -112,13 +112,7 @@ end
 -- 13: kill(-1, SIGKILL) inside reaches only the sandbox, even as the same uid.
 local VICTIM_UID = 47113 -- a uid nothing else on the machine runs as
 
-local function alive(pid)
-  local f = io.open("/proc/" .. pid .. "/stat")
-  if not f then return false end
-  local state = f:read("a"):match("^%d+ %b() (%a)")
-  f:close()
-  return state ~= "Z"
-end
+local alive = escape.alive
 
 function TestEscapePrivileges:victim()
   local pid = process.sh("setpriv --reuid=" .. VICTIM_UID .. " --regid=" .. VICTIM_UID

@@ -11,13 +11,7 @@ local q = process.quote
 local CALLER = 47114 -- the unprivileged caller; nothing else runs as it
 local AS_CALLER = { "setpriv", "--reuid=" .. CALLER, "--regid=" .. CALLER, "--clear-groups" }
 
-local function alive(pid)
-  local f = io.open("/proc/" .. pid .. "/stat")
-  if not f then return false end
-  local state = f:read("a"):match("^%d+ %b() (%a)")
-  f:close()
-  return state ~= "Z"
-end
+local alive = escape.alive
 
 TestRootlessEscape = {}
 

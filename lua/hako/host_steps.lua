@@ -11,7 +11,8 @@ local M = {}
 
 local PID_FILE_MODE = tonumber("644", 8)
 
-local function signal_numbers(core, names)
+-- signal_numbers(core, {"SIGTERM", ...}) -> their numbers (supervise_steps uses it too).
+function M.signal_numbers(core, names)
   local numbers = {}
   for i, name in ipairs(names) do numbers[i] = core[name] end
   return numbers
@@ -122,7 +123,7 @@ end
 
 function M.block_signals(step, state)
   local core = state.core
-  local saved = check(core.sigprocmask(core.SIG_BLOCK, signal_numbers(core, step.signals)))
+  local saved = check(core.sigprocmask(core.SIG_BLOCK, M.signal_numbers(core, step.signals)))
   state.saved_mask = saved
   table.insert(state.cleanups, function() core.sigprocmask(core.SIG_SETMASK, saved) end)
 end

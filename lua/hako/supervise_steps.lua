@@ -7,11 +7,7 @@ local check = failure.check
 
 local M = {}
 
-local function signal_numbers(core, names)
-  local numbers = {}
-  for i, name in ipairs(names) do numbers[i] = core[name] end
-  return numbers
-end
+local signal_numbers = require("hako.host_steps").signal_numbers
 
 -- The supervisor's fd for --json-status-fd must be open before anything starts.
 function M.check_status_fd(step, state)

@@ -25,6 +25,15 @@ function M.skip_unless_ready()
   lu.skipIf(not exists(M.PROBE), M.PROBE .. " is missing: make check builds it")
 end
 
+-- alive(pid) -> whether pid is a process that has not ended (a zombie has).
+function M.alive(pid)
+  local f = io.open("/proc/" .. pid .. "/stat")
+  if not f then return false end
+  local state = f:read("a"):match("^%d+ %b() (%a)")
+  f:close()
+  return state ~= "Z"
+end
+
 local function mountinfo(t)
   return sandbox.host_mounts({ t.sb and t.sb.root, t.host })
 end
