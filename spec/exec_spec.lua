@@ -17,13 +17,15 @@ end
 local function host_answers(extra)
   local answers = {
     statx = function(_, path)
-      return { type = "directory", mount_root = false, path = path, dev_major = 0, dev_minor = 4, ino = 1 }
+      return { type = "directory", mount_root = false, path = path, dev_major = 0, dev_minor = 4, ino = 1,
+        uid = 0, mode = 448 }
     end,
     readdir = {},
     sigprocmask = { 13 },
     -- result pipe (hako's PID 1 -> host), then status and alive (exec.start_sandbox)
     pipe2 = fake.sequence({ 3, 4 }, { 5, 6 }, { 7, 8 }),
     poll = 0,
+    geteuid = 0,
     clone = CHILD,
     read = "",
     -- No /proc here: the sandbox gets no record (see host_steps.write_record).

@@ -269,8 +269,10 @@ function TestPlan.test_the_record_is_identified_at_the_clone_and_written_once_up
   local steps = steps_for({ root = "/sb", hostname = "box" })
   lu.assertEquals(index_of(steps, "identify_sandbox"), index_of(steps, "clone") + 1)
   lu.assertEquals(index_of(steps, "write_record"), index_of(steps, "await_sandbox") + 1)
+  -- Its directory is checked before the sandbox exists: a bad one leaves nothing behind.
+  lu.assertEquals(find(steps, "open_record_directory").dir, "/run/hako")
+  lu.assertTrue(index_of(steps, "open_record_directory") < index_of(steps, "clone"))
   local write = find(steps, "write_record")
-  lu.assertEquals(write.dir, "/run/hako")
   lu.assertEquals({ write.policy.caps, write.policy.no_new_privs, write.policy.setgroups,
     write.policy.hostname }, { "0000000000000000", 1, 1, "box" })
   write = find(steps_for({ root = "/sb", cap_add = { "NET_RAW" } }), "write_record")

@@ -138,12 +138,27 @@ function TestRootless:test_map_users_without_a_range_is_an_error()
   lu.assertEquals(r.stderr, "hako-run: --map-users auto: no range for nobody in /etc/subuid\n")
 end
 
+-- A runtime directory others may write is refused before the sandbox is made.
+function TestRootless:test_a_bad_record_directory_is_refused_before_the_sandbox()
+  local runtime = process.sh("mktemp -d /tmp/hako-xdg.XXXXXX"):gsub("\n$", "")
+  process.sh("mkdir " .. runtime .. "/hako && chmod 777 " .. runtime .. "/hako && chmod 755 " .. runtime)
+  if ROOT then process.sh("chown 65534:65534 " .. runtime .. "/hako") end
+  local argv = unprivileged({ "env", "XDG_RUNTIME_DIR=" .. runtime, self.bin .. "/hako-run", self.sb.root,
+    "/bin/touch", "/tmp/ran" })
+  local r = process.run(argv)
+  process.sh("rm -rf " .. runtime)
+  lu.assertEquals(r.status, 125)
+  lu.assertEquals(r.stderr, "hako-run: runtime directory " .. runtime .. "/hako: mode 777 is too open\n")
+  lu.assertEquals(process.sh("ls " .. self.sb:path("tmp")), "") -- the command never ran
+end
+
 -- Without user namespaces the error names the setting that forbids them. The limit is
 -- set in a user namespace of the test's own, so the host's setting is never touched.
 function TestRootless:test_user_namespaces_disabled_is_explained()
-  local script = "echo 0 > /proc/sys/user/max_user_namespaces && exec " .. self.bin
-    .. "/hako-run --userns " .. self.sb.root .. " /bin/true"
-  local r = process.run(unprivileged({ "unshare", "--user", "--map-root-user", "sh", "-c", script }))
+  -- uid 0 of that namespace keeps records in /run/hako: a /run of its own holds them.
+  local script = "mount -t tmpfs none /run && echo 0 > /proc/sys/user/max_user_namespaces && exec "
+    .. self.bin .. "/hako-run --userns " .. self.sb.root .. " /bin/true"
+  local r = process.run(unprivileged({ "unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script }))
   lu.assertEquals(r.status, 125)
   lu.assertEquals(r.stderr, "hako-run: clone: user namespaces are not available: sysctl user.max_user_namespaces is 0\n")
 end

@@ -158,16 +158,23 @@ function M.identify_sandbox(_, state)
   state.sandbox_id = record.identity(state.core, state.child)
 end
 
+-- The records' directory, checked (and made) before the sandbox: a bad one is an error
+-- that must leave nothing behind.
+function M.open_record_directory(step, state)
+  local core = state.core
+  local dirfd = check(record.open_directory(core, step.dir, core.geteuid(), true))
+  state.record_dirfd = dirfd
+  table.insert(state.cleanups, function() core.close(dirfd) end)
+end
+
 -- The host-side record hako-enter trusts (see hako.record); removed when hako-run ends.
 -- The user, groups and HOME are known only now, from --user/--group and the sandbox's
 -- passwd; the rest of the policy comes from the spec, through the step.
 function M.write_record(step, state)
   local core = state.core
-  local id = state.sandbox_id
-  if not step.dir or not id or not id.start_time or next(id.ns) == nil then return end
+  local id, dirfd = state.sandbox_id, state.record_dirfd
+  if not dirfd or not id or not id.start_time or next(id.ns) == nil then return end
   local euid = core.geteuid()
-  local dirfd = check(record.open_directory(core, step.dir, euid, true))
-  table.insert(state.cleanups, function() core.close(dirfd) end)
   local user = state.identity or { uid = 0, gid = 0, groups = { 0 } }
   local rec = { pid = state.child, start_time = id.start_time, ns = id.ns,
     supervisor = core.getpid(), owner = euid, uid = user.uid, gid = user.gid,

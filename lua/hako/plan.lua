@@ -77,6 +77,7 @@ function M.build(spec)
     host("resolve_identity", { root = spec.root, user = spec.user, group = spec.group })
   end
   if spec.pid_file then host("prepare_pid_file", { path = spec.pid_file }) end
+  if spec.record_dir then host("open_record_directory", { dir = spec.record_dir }) end
   if status_fd then host("check_status_fd", { fd = status_fd }) end
   host("block_signals", { signals = blocked_signals() })
   -- hako's PID 1 tells the host how the command ended (exit code or signal) through it.
@@ -142,7 +143,7 @@ function M.build(spec)
 
   host("await_sandbox")
   -- The record first: once the pid file names the sandbox, hako-enter can be asked in.
-  host("write_record", { dir = spec.record_dir, policy = record.policy(spec) })
+  if spec.record_dir then host("write_record", { policy = record.policy(spec) }) end
   if spec.pid_file then host("write_pid_file", { path = spec.pid_file }) end
   if status_fd then
     local ns = {}
