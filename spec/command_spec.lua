@@ -2,6 +2,7 @@
 local lu = require "luaunit"
 local cli = require "hako.cli"
 local command = require "hako.command"
+local docs = require "support.docs"
 
 local function parse(argv)
   return cli.parse(command.run_options, argv)
@@ -31,21 +32,9 @@ function TestCommand.test_help_names_every_option()
   end
 end
 
-local function read(path)
-  local f = assert(io.open(path))
-  local text = f:read("a")
-  f:close()
-  return text
-end
-
 -- The man page and the README describe exactly the options the code has.
 function TestCommand.test_man_page_and_readme_name_every_option()
-  local man, readme = read("bin/hako-run.1"), read("README.md")
-  for _, def in ipairs(command.run_options) do
-    local long = "--" .. def.long
-    lu.assertStrContains(man, (long:gsub("%-", "\\-")), false, "man page lacks " .. long)
-    lu.assertStrContains(readme, long, false, "README lacks " .. long)
-  end
+  docs.assert_documented(command.run_options, "bin/hako-run.1", docs.read("README.md"))
 end
 
 os.exit(lu.LuaUnit.run("-o", "tap"))

@@ -1,5 +1,6 @@
 -- enter_plan_spec: hako-enter's options -> spec -> steps, and the policy it applies (pure).
 local lu = require "luaunit"
+local docs = require "support.docs"
 local enter_plan = require "hako.enter_plan"
 local failure = require "hako.failure"
 
@@ -111,19 +112,8 @@ end
 
 -- The man page and the README describe exactly the options the code has.
 function TestEnterPlan.test_man_page_and_readme_name_every_option()
-  local function read(path)
-    local f = assert(io.open(path))
-    local text = f:read("a")
-    f:close()
-    return text
-  end
-  local man, readme = read("bin/hako-enter.1"), read("README.md")
-  local section = readme:match("### Entering a running sandbox(.-)\n### ")
-  for _, def in ipairs(require("hako.enter").options) do
-    local long = "--" .. def.long
-    lu.assertStrContains(man, (long:gsub("%-", "\\-")), false, "man page lacks " .. long)
-    lu.assertStrContains(section, long, false, "README lacks " .. long)
-  end
+  local section = docs.read("README.md"):match("### Entering a running sandbox(.-)\n### ")
+  docs.assert_documented(require("hako.enter").options, "bin/hako-enter.1", section)
 end
 
 os.exit(lu.LuaUnit.run("-o", "tap"))

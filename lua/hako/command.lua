@@ -81,21 +81,9 @@ found. SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH sent to h
 are passed on to the command; if hako-run dies, even of SIGKILL, the sandbox dies too.
 ]]
 
--- Run f, turning a failure into one line on stderr and its exit status.
-local function guarded(program, f)
-  local ok, result = pcall(f)
-  if ok then return result end
-  if failure.is(result) then
-    io.stderr:write(program, ": ", tostring(result), "\n")
-    return result.status
-  end
-  io.stderr:write(program, ": internal error: ", tostring(result), "\n")
-  return failure.SETUP
-end
-
 -- hako_run(argv) -> exit status
 function M.hako_run(argv)
-  return guarded("hako-run", function()
+  return failure.run_command("hako-run", function()
     local options, operands = cli.parse(M.run_options, argv)
     if options.help then
       io.stdout:write(RUN_USAGE, cli.help(M.run_options), RUN_EXIT)

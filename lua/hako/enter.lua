@@ -83,14 +83,7 @@ end
 
 -- main(argv) -> exit status; a failure is one line on stderr.
 function M.main(argv)
-  local ok, result = pcall(run, argv)
-  if ok then return result end
-  if failure.is(result) then
-    io.stderr:write("hako-enter: ", tostring(result), "\n")
-    return result.status
-  end
-  io.stderr:write("hako-enter: internal error: ", tostring(result), "\n")
-  return failure.SETUP
+  return failure.run_command("hako-enter", run, argv)
 end
 
 return M

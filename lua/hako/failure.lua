@@ -45,4 +45,17 @@ function M.check(value, ...)
   return value, ...
 end
 
+-- run_command(program, f, ...) -> f's result, or the exit status of its failure after one
+-- line "program: what: why" on stderr (any other error is hako's own bug: 125).
+function M.run_command(program, f, ...)
+  local ok, result = pcall(f, ...)
+  if ok then return result end
+  if M.is(result) then
+    io.stderr:write(program, ": ", tostring(result), "\n")
+    return result.status
+  end
+  io.stderr:write(program, ": internal error: ", tostring(result), "\n")
+  return M.SETUP
+end
+
 return M
