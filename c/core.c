@@ -75,5 +75,6 @@ int luaopen_hako_core(lua_State *L)
 	hako_open_net(L);
 	hako_open_seccomp(L);
 	hako_open_keys(L);
+	hako_open_job(L);
 	return 1;
 }

@@ -55,11 +55,13 @@ end
 function TestEnterPlan.test_the_order_of_the_steps()
   local steps = enter_plan.build(spec_for({ pid = "42", command = { "ls" } }))
   lu.assertEquals(ops(steps, "host"), { "set_nondumpable", "seal_self", "open_target", "find_record",
-    "check_identity", "resolve_policy", "join", "set_root", "block_signals", "clone",
+    "check_identity", "resolve_policy", "join", "set_root", "block_signals", "clone", "start_job",
     "await_sandbox", "supervise" })
-  lu.assertEquals(ops(steps, "sandbox"), { "restore_signals", "apply_policy", "new_session_keyring",
-    "filter_syscalls", "die_with_parent", "close_fds", "exec_command" })
-  lu.assertEquals(steps[#steps - 5].deny_ioctls, { "TIOCSTI", "TIOCLINUX" })
+  lu.assertEquals(ops(steps, "sandbox"), { "restore_signals", "new_process_group", "apply_policy",
+    "set_nondumpable", "new_session_keyring", "filter_syscalls", "die_with_parent", "close_fds", "chdir",
+    "exec_command" })
+  lu.assertEquals(steps[#steps - 6].deny_ioctls, { "TIOCSTI", "TIOCLINUX" })
+  lu.assertEquals(steps[#steps - 3].path, "/")
   lu.assertEquals(steps[#steps - 2].argv, { "ls" })
 end
 
@@ -67,8 +69,8 @@ function TestEnterPlan.test_no_fork_execs_in_place()
   local steps = enter_plan.build(spec_for({ pid = "42", fork = false }))
   lu.assertEquals(ops(steps, "sandbox"), {})
   local host = ops(steps, "host")
-  lu.assertEquals({ table.unpack(host, #host - 4) }, { "apply_policy", "new_session_keyring", "filter_syscalls",
-    "close_fds", "exec_command" })
+  lu.assertEquals({ table.unpack(host, #host - 6) }, { "apply_policy", "set_nondumpable", "new_session_keyring",
+    "filter_syscalls", "close_fds", "chdir", "exec_command" })
 end
 
 function TestEnterPlan.test_policy_is_the_record_by_default()

@@ -180,7 +180,7 @@ end
 function TestEnter:test_errors()
   fails({ "abc" }, 125, "pid abc: not a number")
   fails({}, 125, "pid: missing (usage: hako-enter [options] <pid> [command])")
-  fails({ "-c", "/nope", self.pid, "true" }, 125, "chdir /nope: No such file or directory")
+  fails({ "-c", "/nope", self.pid, "true" }, 125, "working directory /nope: No such file or directory")
   fails({ self.pid, "nosuch" }, 127, "nosuch: command not found")
   fails({ self.pid, "/etc" }, 126, "/etc: Permission denied")
   fails({ "--bogus", self.pid }, 125, "--bogus: unknown option (try --help)")

@@ -28,6 +28,11 @@ local function host_answers(extra)
     geteuid = 0,
     clone = CHILD,
     read = "",
+    getcwd = "/",
+    fcntl = 0,
+    -- Not at a terminal: the sandbox's process group stays in the background.
+    getpgid = 100,
+    tcgetpgrp = function() return nil, "tcgetpgrp: Inappropriate ioctl for device", 25 end,
     -- No /proc here: the sandbox gets no record (see host_steps.write_record).
     open = function(path)
       if path:match("^/proc/") then return nil, "open " .. path .. ": No such file or directory", 2 end
@@ -110,9 +115,11 @@ function TestExec.test_the_sandbox_side_reports_its_failure_and_exits()
   lu.assertEquals(mounts[1][3], "/")
   lu.assertEquals(mounts[2][2], "/sb")
   lu.assertEquals(#fake.calls_named(calls, "pivot_root"), 1)
-  -- Privileges went before the exec: no_new_privs is the last prctl before it.
+  -- Privileges went before the exec: no_new_privs, then non-dumpable again (the uid
+  -- change reset it), then the parent-death signal armed again.
   local prctls = fake.calls_named(calls, "prctl")
-  lu.assertEquals(prctls[#prctls - 1][2], core.PR_SET_NO_NEW_PRIVS)
+  lu.assertEquals({ prctls[#prctls - 2][2], prctls[#prctls - 1][2], prctls[#prctls][2] },
+    { core.PR_SET_NO_NEW_PRIVS, core.PR_SET_DUMPABLE, core.PR_SET_PDEATHSIG })
 end
 
 os.exit(lu.LuaUnit.run("-o", "tap"))

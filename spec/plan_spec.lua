@@ -37,7 +37,8 @@ function TestPlan.test_signals_are_blocked_before_the_clone()
   local steps = steps_for({ root = "/sb" })
   lu.assertTrue(index_of(steps, "block_signals") < index_of(steps, "clone"))
   lu.assertItemsEquals(find(steps, "block_signals").signals,
-    { "SIGCHLD", "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH" })
+    { "SIGCHLD", "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH",
+      "SIGCONT", "SIGIO", "SIGTTOU" })
 end
 
 function TestPlan.test_clone_makes_the_namespaces()
@@ -50,10 +51,11 @@ function TestPlan.test_sandbox_order()
   for _, step in ipairs(steps_for({ root = "/sb", command = { "sh" } })) do
     if step.side == "sandbox" then ops[#ops + 1] = step.op end
   end
-  lu.assertEquals(ops, { "die_with_parent", "make_private", "bind_root", "protect_root",
+  lu.assertEquals(ops, { "close_host_fds", "new_process_group", "die_with_parent", "set_dumpable",
+    "make_private", "bind_root", "protect_root",
     "mount_proc", "protect_proc", "mount_dev", "pivot_root", "detach_old_root", "sethostname",
-    "loopback_up", "drop_privileges", "new_session_keyring", "close_inherited_fds", "filter_syscalls",
-    "die_with_parent", "chdir", "init" })
+    "loopback_up", "drop_privileges", "set_dumpable", "new_session_keyring", "close_inherited_fds",
+    "filter_syscalls", "die_with_parent", "chdir", "init" })
 end
 
 local function ops_of(steps, side)
@@ -121,21 +123,22 @@ function TestPlan.test_privileges_are_dropped_after_the_mounts_and_before_exec()
   lu.assertTrue(at("detach_old_root") < at("drop_privileges"))
   -- keyring, fds and seccomp after the credentials (seccomp needs no_new_privs), then
   -- the parent-death signal again, which the credential change cleared
-  lu.assertEquals({ table.unpack(ops, at("drop_privileges"), at("drop_privileges") + 4) },
-    { "drop_privileges", "new_session_keyring", "close_inherited_fds", "filter_syscalls", "die_with_parent" })
+  lu.assertEquals({ table.unpack(ops, at("drop_privileges"), at("drop_privileges") + 5) },
+    { "drop_privileges", "set_dumpable", "new_session_keyring", "close_inherited_fds", "filter_syscalls",
+      "die_with_parent" })
   lu.assertTrue(at("drop_privileges") < at("chdir"))
 end
 
 function TestPlan.test_rootless_steps()
   local steps = plan.build(spec.build({ root = "/sb" }, { cwd = "/", uid = 1000, gid = 100 }))
   lu.assertEquals(find(steps, "clone").flags[1], "CLONE_NEWUSER")
-  lu.assertEquals(index_of(steps, "write_id_maps"), index_of(steps, "clone") + 1)
+  lu.assertEquals(index_of(steps, "write_id_maps"), index_of(steps, "start_job") + 1)
   local maps = find(steps, "write_id_maps")
   lu.assertEquals({ maps.uid, maps.gid, maps.map_users }, { 1000, 100, false })
   -- The sandbox waits for the maps (and its identification) before its first privileged step.
   lu.assertEquals(index_of(steps, "identify_sandbox"), index_of(steps, "write_id_maps") + 1)
   lu.assertEquals(index_of(steps, "release_sandbox"), index_of(steps, "identify_sandbox") + 1)
-  lu.assertEquals(index_of(steps, "await_release"), index_of(steps, "make_private") - 1)
+  lu.assertEquals(index_of(steps, "await_release"), index_of(steps, "make_private") - 2)
   lu.assertTrue(find(steps, "mount_dev").bind_devices)
   lu.assertFalse(find(steps, "drop_privileges").setgroups)
   steps = plan.build(spec.build({ root = "/sb", map_groups = "auto" }, { cwd = "/", uid = 1000, gid = 100 }))
@@ -190,11 +193,14 @@ function TestPlan.test_die_with_parent_is_armed_first_and_again_after_the_creden
     for _, step in ipairs(steps_for(options)) do
       if step.side == "sandbox" then ops[#ops + 1] = step.op end
     end
-    lu.assertEquals(ops[1], "die_with_parent")
+    -- Before it: only what keeps the sandbox from reaching this process and the host.
+    lu.assertEquals({ table.unpack(ops, 1, 4) },
+      { "close_host_fds", "new_process_group", "die_with_parent", "set_dumpable" })
     local dropped, armed
     for i, op in ipairs(ops) do
       if op == "drop_privileges" then dropped = i end
       if op == "die_with_parent" then armed = i end
+      if op == "set_dumpable" and dropped then lu.assertEquals(i, dropped + 1) end
     end
     lu.assertTrue(armed > dropped)
     -- Nothing after it changes credentials, and the command follows soon after.
@@ -207,22 +213,24 @@ function TestPlan.test_json_status_fd_steps()
   lu.assertEquals(find(steps, "check_status_fd").fd, 7)
   lu.assertTrue(index_of(steps, "check_status_fd") < index_of(steps, "clone"))
   -- The sandbox is identified right after the clone, and waits for that.
-  lu.assertEquals(index_of(steps, "identify_sandbox"), index_of(steps, "clone") + 1)
+  lu.assertEquals(index_of(steps, "identify_sandbox"), index_of(steps, "start_job") + 1)
   lu.assertEquals(index_of(steps, "release_sandbox"), index_of(steps, "identify_sandbox") + 1)
   lu.assertEquals(find(steps, "report_up").namespaces, { "mnt", "pid", "ipc", "uts", "net" })
   lu.assertEquals(index_of(steps, "await_release"), index_of(steps, "die_with_parent") + 1)
-  -- The sandbox does not keep the supervisor's fd.
-  lu.assertEquals(find(steps, "close").fd, 7)
-  lu.assertTrue(index_of(steps, "close") < index_of(steps, "make_private"))
   lu.assertEquals(find(steps, "report_up").fd, 7)
   lu.assertTrue(index_of(steps, "await_sandbox") < index_of(steps, "report_up"))
   lu.assertEquals(steps[#steps - 1].op, "supervise")
   lu.assertEquals(steps[#steps], { op = "report_end", side = "host", fd = 7 })
 end
 
-function TestPlan.test_a_status_fd_shared_with_the_command_stays_open()
-  local steps = steps_for({ root = "/sb", command = { "sh" }, json_status_fd = 1 })
-  lu.assertNil(index_of(steps, "close"))
+-- The sandbox does not keep the supervisor's fd, not even when --keep-fd names it; one of
+-- 0-2 is the command's own anyway.
+function TestPlan.test_the_status_fd_is_not_the_commands()
+  local steps = steps_for({ root = "/sb", command = { "sh" }, json_status_fd = 7, keep_fds = { 7, 9 } })
+  lu.assertEquals(find(steps, "close_host_fds").keep, { 9 })
+  lu.assertEquals(find(steps, "close_inherited_fds").keep, { 9 })
+  lu.assertEquals(find(steps, "init").command_fds, { 9 })
+  steps = steps_for({ root = "/sb", command = { "sh" }, json_status_fd = 1 })
   lu.assertEquals(find(steps, "report_up").fd, 1)
 end
 
@@ -267,7 +275,7 @@ end
 
 function TestPlan.test_the_record_is_identified_at_the_clone_and_written_once_up()
   local steps = steps_for({ root = "/sb", hostname = "box" })
-  lu.assertEquals(index_of(steps, "identify_sandbox"), index_of(steps, "clone") + 1)
+  lu.assertEquals(index_of(steps, "identify_sandbox"), index_of(steps, "start_job") + 1)
   lu.assertEquals(index_of(steps, "write_record"), index_of(steps, "await_sandbox") + 1)
   -- Its directory is checked before the sandbox exists: a bad one leaves nothing behind.
   lu.assertEquals(find(steps, "open_record_directory").dir, "/run/hako")

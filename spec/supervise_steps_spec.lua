@@ -15,6 +15,7 @@ local function supervised(waits, answers)
     return table.unpack(w, 1, 3)
   end
   answers.clock_gettime = answers.clock_gettime or 100
+  answers.fcntl = answers.fcntl or 0
   local core, calls = fake.new(answers)
   return { core = core, child = CHILD, cleanups = {} }, core, calls
 end
@@ -77,10 +78,10 @@ end
 function TestSuperviseSteps.test_the_init_tells_how_the_command_ended()
   local waits = {}
   local state, core = supervised(waits, {
-    waitpid = fake.sequence({ CHILD, "exited", 137 }), poll = 1 << 30, read = "killed 9\n" })
+    waitpid = fake.sequence({ CHILD, "exited", 137 }),
+    read = fake.sequence({ "killed 9\n" }, { nil, "read: Resource temporarily unavailable", 11 }) })
   waits[1] = { core.SIGCHLD, CHILD, 1 }
   state.result_r = 3
-  core.POLLIN = 1 << 30
   supervise_steps.supervise(FORWARD, state)
   lu.assertEquals(state.ended, { how = "killed", code = 9 })
   lu.assertEquals(state.status, 137)
@@ -89,7 +90,7 @@ end
 
 function TestSuperviseSteps.test_an_init_killed_before_it_could_tell()
   local waits = {}
-  local state, core = supervised(waits, { waitpid = fake.sequence({ CHILD, "killed", 9 }), poll = 0 })
+  local state, core = supervised(waits, { waitpid = fake.sequence({ CHILD, "killed", 9 }), read = "" })
   waits[1] = { core.SIGCHLD, CHILD, 1 }
   state.result_r = 3
   supervise_steps.supervise(FORWARD, state)

@@ -99,25 +99,33 @@ function M.build(s)
   -- Still outside: --user and --group are read through the sandbox's root fd.
   host("resolve_policy", { overrides = s.overrides })
   host("join", { pid = s.pid })
-  host("set_root", { chdir = s.chdir })
+  host("set_root")
   if s.fork then
-    host("block_signals", { signals = { "SIGCHLD", table.unpack(M.FORWARDED_SIGNALS) } })
+    host("block_signals", { signals = run_plan.blocked_signals(M.FORWARDED_SIGNALS) })
     host("clone", { flags = {} })
+    host("start_job")
     sandbox("restore_signals")
+    sandbox("new_process_group")
     sandbox("apply_policy")
+    -- Changing uid or gid made the child dumpable again (fs.suid_dumpable).
+    sandbox("set_nondumpable")
     sandbox("new_session_keyring")
     sandbox("filter_syscalls", { deny_ioctls = { table.unpack(run_plan.DENIED_IOCTLS) } })
     -- After the last credential change, which clears the parent-death signal.
     sandbox("die_with_parent")
     sandbox("close_fds")
+    -- As the command's user, inside the root, never through a magic link.
+    sandbox("chdir", { path = s.chdir })
     sandbox("exec_command", { argv = s.command })
     host("await_sandbox")
     host("supervise", { forward = M.FORWARDED_SIGNALS })
   else
     host("apply_policy")
+    host("set_nondumpable")
     host("new_session_keyring")
     host("filter_syscalls", { deny_ioctls = { table.unpack(run_plan.DENIED_IOCTLS) } })
     host("close_fds")
+    host("chdir", { path = s.chdir })
     host("exec_command", { argv = s.command })
   end
   return steps

@@ -25,9 +25,7 @@ local function why(message)
   return message:match(": ([^:]*)$") or message
 end
 
-function M.set_nondumpable(_, state)
-  check(state.core.prctl(state.core.PR_SET_DUMPABLE, 0))
-end
+M.set_nondumpable = security_steps.set_nondumpable
 
 -- Run from a binary nothing can write (see hako.seal); bin/hako-enter already did this
 -- before loading the rest, so here it is a check that costs a few system calls.
@@ -212,12 +210,12 @@ function M.join(_, state)
   end
 end
 
--- The sandbox's root as root directory, then the working directory inside it.
-function M.set_root(step, state)
+-- The sandbox's root as root directory; the working directory inside it comes after the
+-- policy (sandbox_steps.chdir), as the command's user.
+function M.set_root(_, state)
   local core = state.core
   check(core.fchdir(state.rootfd))
   check(core.chroot("."))
-  check(core.chdir(step.chdir))
   core.close(state.rootfd)
   core.close(state.pidfd)
   state.rootfd, state.pidfd = nil, nil
@@ -279,6 +277,7 @@ end
 -- the seccomp filter against terminal injection (THREATS.md 10, 12).
 M.new_session_keyring = security_steps.new_session_keyring
 M.filter_syscalls = security_steps.filter_syscalls
+M.chdir = sandbox_steps.chdir
 
 function M.exec_command(step, state)
   local p = state.policy

@@ -32,12 +32,17 @@ local function signal_numbers(core, names)
   return numbers
 end
 
--- Reap every child that has ended; -> how, code when one of them was the command.
-local function reap(core, command)
+-- Reap every child that has ended; -> how, code when one of them was the command. A stop
+-- of the command is told on the result pipe as it happens ("stopped N"): hako-run, which
+-- cannot wait for its grandchild, then takes the terminal back and stops as a job does.
+local function reap(core, command, result_w)
   while true do
-    local pid, how, code = core.waitpid(-1, core.WNOHANG)
+    local pid, how, code = core.waitpid(-1, core.WNOHANG | core.WUNTRACED)
     if not pid or pid == 0 then return nil end
-    if pid == command then return how, code end
+    if pid == command then
+      if how ~= "stopped" then return how, code end
+      if result_w then core.write(result_w, "stopped " .. code .. "\n") end
+    end
   end
 end
 
@@ -46,7 +51,7 @@ function M.loop(core, command, waited, result_w)
   while true do
     local sig, _, code = core.sigtimedwait(waited)
     if sig == core.SIGCHLD then
-      local how, status = reap(core, command)
+      local how, status = reap(core, command, result_w)
       if how then
         if result_w then core.write(result_w, how .. " " .. status .. "\n") end
         if how == "killed" then return 128 + status end
@@ -79,6 +84,9 @@ function M.run(step, state, exec)
   core.close(state.status_w)
   state.status_w = nil
   if state.alive_r then core.close(state.alive_r) end
+  -- The fds given to the command (--keep-fd) are the command's: the init keeps no copy
+  -- (a pipe's reader would otherwise wait for the init's end, not the command's).
+  for _, fd in ipairs(step.command_fds or {}) do core.close(fd) end
   local ok, status = pcall(M.loop, core, pid, waited, state.result_w)
   core._exit(ok and status or failure.SETUP)
 end

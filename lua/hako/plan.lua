@@ -33,9 +33,16 @@ M.PROC_MASKED = { "acpi", "asound", "kcore", "keys", "latency_stats", "sched_deb
 -- ioctls that push input into the caller's terminal.
 M.DENIED_IOCTLS = { "TIOCSTI", "TIOCLINUX" }
 
-local function blocked_signals()
+-- Also blocked on the host side, to be waited for: SIGCONT (the shell's fg and bg, passed
+-- on to the sandbox), SIGIO (hako's init has news on the result pipe); and SIGTTOU, so
+-- that hako may take the terminal back from the background (tcsetpgrp(3)).
+M.JOB_SIGNALS = { "SIGCONT", "SIGIO", "SIGTTOU" }
+
+-- blocked_signals() -> what the host blocks before the clone: its own waited-for signals.
+function M.blocked_signals(forwarded)
   local list = { "SIGCHLD" }
-  table.move(M.FORWARDED_SIGNALS, 1, #M.FORWARDED_SIGNALS, 2, list)
+  table.move(forwarded, 1, #forwarded, 2, list)
+  table.move(M.JOB_SIGNALS, 1, #M.JOB_SIGNALS, #list + 1, list)
   return list
 end
 
@@ -79,10 +86,11 @@ function M.build(spec)
   if spec.pid_file then host("prepare_pid_file", { path = spec.pid_file }) end
   if spec.record_dir then host("open_record_directory", { dir = spec.record_dir }) end
   if status_fd then host("check_status_fd", { fd = status_fd }) end
-  host("block_signals", { signals = blocked_signals() })
+  host("block_signals", { signals = M.blocked_signals(M.FORWARDED_SIGNALS) })
   -- hako's PID 1 tells the host how the command ended (exit code or signal) through it.
   if not spec.as_pid_1 then host("open_result_pipe") end
   host("clone", { flags = flags })
+  host("start_job")
   if spec.userns then
     host("write_id_maps", { uid = spec.userns.uid, gid = spec.userns.gid,
       map_users = spec.userns.map_users, map_groups = spec.userns.map_groups })
@@ -96,10 +104,26 @@ function M.build(spec)
   local held = spec.userns or status_fd
   if held then host("release_sandbox") end
 
+  -- Before anything else in the sandbox: nothing of the host may be found in this process
+  -- (the supervisor's status fd is not the sandbox's business either, unless it is 0-2,
+  -- the command's own), and nothing inside may look into it.
+  -- hako's init is not dumpable, so nothing inside can look into it; except in a rootless
+  -- sandbox, whose owner's hako-enter must open the init's /proc/PID/ns and setns through
+  -- its pidfd, which the kernel allows only for a dumpable process (or with CAP_SYS_PTRACE,
+  -- which only root has). The init holds no fd of the host there either (close_host_fds),
+  -- and runs with the same ids as the command, but its memory is a copy of hako-run's.
+  local dumpable = spec.userns ~= nil and spec.userns.uid ~= 0
+  local command_fds = {}
+  for _, fd in ipairs(spec.keep_fds) do
+    if fd ~= status_fd then command_fds[#command_fds + 1] = fd end
+  end
+  sandbox("close_host_fds", { keep = command_fds })
+  sandbox("new_process_group")
   sandbox("die_with_parent")
+  -- Non-dumpable only once the host has written the id maps and read the namespaces:
+  -- that makes /proc/PID/* root's, which a rootless hako-run could no longer open.
   if held then sandbox("await_release") end
-  -- The supervisor's status fd is not the sandbox's business (0-2 are the command's own).
-  if status_fd and status_fd > 2 then sandbox("close", { fd = status_fd }) end
+  sandbox("set_dumpable", { dumpable = dumpable })
   if spec.net.mode == "join" then sandbox("join_netns") end
   -- Nothing done in here may reach the host's mounts: private first, before any mount.
   sandbox("make_private", { path = "/" })
@@ -125,9 +149,11 @@ function M.build(spec)
   -- both run with them. With only one id mapped, the kernel refuses setgroups.
   sandbox("drop_privileges", { keep_caps = spec.caps,
     setgroups = spec.userns == nil or spec.userns.map_groups })
+  -- Changing uid or gid reset it (to fs.suid_dumpable).
+  sandbox("set_dumpable", { dumpable = dumpable })
   -- The last walls: own keyring, no inherited fds, no terminal injection (no_new_privs is set).
   sandbox("new_session_keyring")
-  sandbox("close_inherited_fds", { keep = spec.keep_fds })
+  sandbox("close_inherited_fds", { keep = command_fds })
   sandbox("filter_syscalls", { deny_ioctls = { table.unpack(M.DENIED_IOCTLS) } })
   -- Changing credentials cleared the parent-death signal: arm it again, after the last.
   sandbox("die_with_parent")
@@ -138,6 +164,7 @@ function M.build(spec)
     sandbox("exec", command)
   else
     command.forward = M.INIT_FORWARDED_SIGNALS
+    command.command_fds = command_fds
     sandbox("init", command)
   end
 

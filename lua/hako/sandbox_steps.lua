@@ -7,6 +7,10 @@ local check = failure.check
 
 local M = {}
 
+local function why(message)
+  return message:match(": ([^:]*)$") or message
+end
+
 -- Die when hako-run dies (also of SIGKILL). The parent may already be gone when the
 -- signal is armed, so look at the pipe hako-run holds open: a hang-up means it has died.
 -- A credential change clears the signal (prctl(2)): the plan arms it again after them.
@@ -34,9 +38,32 @@ function M.make_private(step, state)
   check(core.mount(nil, step.path, nil, core.MS_REC | core.MS_PRIVATE))
 end
 
+-- The working directory, resolved inside the root as the command's user (the step comes
+-- after the credentials are dropped), never through a magic link: a tree's
+-- `app -> /proc/self/fd/N` would otherwise lead to whatever host directory fd N is in
+-- the process that changes directory (runc CVE-2024-21626). The result must be under
+-- the root: getcwd(2) says "(unreachable)" (an error in libc) for anything outside it.
 function M.chdir(step, state)
-  local ok, message = state.core.chdir(step.path)
-  if not ok then failure.raise("working directory " .. step.path, message:match(": ([^:]*)$")) end
+  local core = state.core
+  local what = "working directory " .. step.path
+  local root = check(core.open("/", core.O_PATH | core.O_DIRECTORY | core.O_CLOEXEC))
+  local dir, message = core.openat2(root, step.path, core.O_PATH | core.O_DIRECTORY | core.O_CLOEXEC, 0,
+    core.RESOLVE_IN_ROOT | core.RESOLVE_NO_MAGICLINKS)
+  core.close(root)
+  if not dir then failure.raise(what, why(message)) end
+  local ok
+  ok, message = core.fchdir(dir)
+  core.close(dir)
+  if not ok then failure.raise(what, why(message)) end
+  local cwd = core.getcwd()
+  if not cwd or cwd:sub(1, 1) ~= "/" then failure.raise(what, "is outside the sandbox's root") end
+end
+
+-- Its own process group, so that nothing inside can signal the caller's (kill(0, ...),
+-- kill -STOP 0): the sandbox is a job of its own. The supervisor does the same from its
+-- side (supervise_steps.start_job): whichever runs first, the group exists.
+function M.new_process_group(_, state)
+  check(state.core.setpgid(0, 0))
 end
 
 -- Into the root bound by bind_root; the host's root goes onto step.old (".hako").
@@ -77,9 +104,8 @@ function M.restore_signals(_, state)
 end
 
 local function exec_failed(path, message, errno, core)
-  local why = message:match(": ([^:]*)$") or message
-  if errno == core.ENOENT then failure.raise(path, why, failure.NOT_FOUND) end
-  failure.raise(path, why, failure.CANNOT_EXECUTE)
+  if errno == core.ENOENT then failure.raise(path, why(message), failure.NOT_FOUND) end
+  failure.raise(path, why(message), failure.CANNOT_EXECUTE)
 end
 
 -- HOME, unless the environment sets it, is the user's home from the sandbox's passwd.

@@ -1,5 +1,6 @@
--- hako.security_steps: the last walls before exec: inherited fds, keyring, seccomp.
--- (THREATS.md 9, 10 and 12; the mounts and privileges have their own modules.)
+-- hako.security_steps: walls around hako's own processes and the command: dumpability,
+-- inherited fds, keyring, seccomp. (THREATS.md 9, 10 and 12; the mounts and privileges
+-- have their own modules.)
 
 local failure = require "hako.failure"
 local seccomp = require "hako.seccomp"
@@ -21,6 +22,39 @@ function M.ranges(keep)
   end
   list[#list + 1] = { from, LAST_FD }
   return list
+end
+
+-- A process that is not dumpable keeps its /proc/PID/{fd,cwd,root,exe,map_files,mem,
+-- environ} closed to processes of the same uid that lack CAP_SYS_PTRACE (ptrace(2),
+-- "ptrace access mode checking"): the command cannot reach through hako's own processes
+-- (its init, hako-enter's child before exec) into what they hold. A change of uid or gid
+-- resets it (to fs.suid_dumpable; prctl(2)), so the plans set it after those too.
+-- step.dumpable = true is for a rootless sandbox's init (see plan.lua).
+function M.set_dumpable(step, state)
+  check(state.core.prctl(state.core.PR_SET_DUMPABLE, step.dumpable and 1 or 0))
+end
+
+function M.set_nondumpable(_, state)
+  M.set_dumpable({ dumpable = false }, state)
+end
+
+-- The fds hako's own sandbox steps still need after the clone (exec.lua, host_steps).
+local OWN_FDS = { "status_w", "alive_r", "result_w", "netns_fd", "target_fd" }
+
+-- Right after the clone: really close every fd the sandbox's first process inherited
+-- but hako's own pipes and the fds the command is given (--keep-fd). hako's init never
+-- execs, so close-on-exec would never close them there: the caller's leaked fds, the
+-- records' directory, the pid file. Closing them before anything of the sandbox runs
+-- leaves nothing of the host to reach, even if a process inside could look into it.
+function M.close_host_fds(step, state)
+  local core = state.core
+  local keep = { table.unpack(step.keep or {}) }
+  for _, key in ipairs(OWN_FDS) do
+    if state[key] then keep[#keep + 1] = state[key] end
+  end
+  for _, range in ipairs(M.ranges(keep)) do
+    check(core.close_range(range[1], range[2], 0))
+  end
 end
 
 -- Only 0, 1, 2 and the fds named with --keep-fd reach the command: an fd inherited

@@ -59,29 +59,124 @@ function M.report_end(step, state)
   end
 end
 
+-- The terminal hako was started at, when it holds its foreground: one of fds 0-2 whose
+-- foreground process group is ours. Not at a terminal (a script, a pipe, CI): nil.
+local function foreground_terminal(core, own)
+  for fd = 0, 2 do
+    if core.tcgetpgrp(fd) == own then return fd end
+  end
+end
+
+-- Give the terminal to group (or take it back): only while we hold it, since a shell may
+-- have given it to another job meanwhile. SIGTTOU is blocked (plan), so a background
+-- hako may do this too.
+local function hand_terminal(core, job, from, to)
+  if core.tcgetpgrp(job.tty) == from then core.tcsetpgrp(job.tty, to) end
+end
+
+-- Right after the clone: the sandbox's first process leads a process group of its own
+-- (it does the same itself, sandbox_steps.new_process_group, so whichever runs first
+-- makes it), so nothing inside can signal the caller's group. When hako's standard input
+-- and output are the terminal whose foreground it holds, the sandbox becomes the
+-- foreground job, as a shell does for a job: the terminal's ^C, ^\, ^Z and window-size
+-- changes go to the sandbox alone, and it reads and writes the terminal. Else (in a
+-- pipeline, `hako-run ... | less`) the terminal stays with hako's group. It goes back to
+-- hako's group when the sandbox ends, however it ends.
+function M.start_job(_, state)
+  local core = state.core
+  -- EACCES: it has exec'd already, after making its group itself.
+  core.setpgid(state.child, state.child)
+  local own = check(core.getpgid(0))
+  local tty = foreground_terminal(core, own)
+  if not tty then return end
+  local job = { tty = tty, own = own, group = state.child }
+  state.job = job
+  if core.tcgetpgrp(0) == own and core.tcgetpgrp(1) == own then
+    job.foreground = true
+    check(core.tcsetpgrp(tty, job.group))
+    table.insert(state.cleanups, function() hand_terminal(core, job, job.group, job.own) end)
+  end
+end
+
+-- The sandbox's command stopped (^Z, or a read from the terminal in the background): as
+-- a shell's job, hako stops too, having taken the terminal back, so that the shell sees
+-- its job stopped. Only hako itself stops: the sandbox cannot stop the caller's group
+-- through it. Not at a terminal there is no shell to tell: the command stays stopped
+-- until it gets SIGCONT (through hako, which passes it on).
+local function command_stopped(core, job, sig)
+  if not job then return end
+  hand_terminal(core, job, job.group, job.own)
+  -- SIGSTOP from inside is told as ^Z: in a group without a job-control shell (an orphaned
+  -- one) the kernel discards SIGTSTP, and nobody would be there to continue hako.
+  if sig == core.SIGSTOP then sig = core.SIGTSTP end
+  core.kill(core.getpid(), sig)
+end
+
+-- hako was continued (the shell's fg or bg): the sandbox goes on too, in the foreground
+-- if it had it and hako was given the terminal back (fg), else in the background (bg).
+local function continued(core, state)
+  local job = state.job
+  if job and job.foreground then hand_terminal(core, job, job.own, job.group) end
+  core.kill(-(job and job.group or state.child), core.SIGCONT)
+end
+
+-- What hako's PID 1 said on the result pipe so far: a stop as it happens, the command's
+-- end at the end. -> the stops, in order; the end is kept in state.said_end.
+local function read_result_pipe(core, state)
+  local stops = {}
+  while true do
+    local chunk = core.read(state.result_r, 256)
+    if not chunk or chunk == "" then break end
+    state.result_text = (state.result_text or "") .. chunk
+  end
+  local text = state.result_text or ""
+  for line in text:gmatch("([^\n]*)\n") do
+    local how, code = line:match("^(%a+) (%d+)$")
+    if how == "stopped" then
+      stops[#stops + 1] = tonumber(code)
+    elseif how then
+      state.said_end = { how = how, code = tonumber(code) }
+    end
+  end
+  state.result_text = text:match("[^\n]*$")
+  return stops
+end
+
 -- How the command ended: hako's PID 1 says it on the result pipe; without one (--as-pid-1)
 -- or without a word from it (it was killed), the sandbox's first process's own end is it.
 local function command_end(state, how, code)
-  local core = state.core
-  if state.result_r then
-    local events = core.poll(state.result_r, core.POLLIN, 0)
-    if events and events & core.POLLIN ~= 0 then
-      local said = core.read(state.result_r, 64) or ""
-      local h, c = said:match("^(%a+) (%d+)\n$")
-      if h then return h, tonumber(c) end
-    end
-  end
+  if state.result_r then read_result_pipe(state.core, state) end
+  local said = state.said_end
+  if said then return said.how, said.code end
   return how, code
 end
 
 M.TIMED_OUT = 124 -- like timeout(1)
 
+-- The result pipe tells its news by SIGIO: hako-run waits for signals, not for fds.
+local function notify_on_result(core, state)
+  if not state.result_r then return false end
+  check(core.fcntl(state.result_r, core.F_SETOWN, core.getpid()))
+  local r = state.result_r
+  local flags = check(core.fcntl(r, core.F_GETFL))
+  check(core.fcntl(r, core.F_SETFL, flags | core.O_ASYNC | core.O_NONBLOCK))
+  -- SIGIO's default action ends the process: none may still be pending when the signal
+  -- mask is restored at the end (this runs before block_signals' clean-up).
+  table.insert(state.cleanups, function()
+    core.fcntl(r, core.F_SETFL, flags)
+    core.sigtimedwait({ core.SIGIO }, 0)
+  end)
+  return true
+end
+
 -- Pass signals on to the sandbox until its first process ends; its status is ours.
 -- With a timeout: TERM when it expires, KILL a grace period later, and status 124.
+-- Stops and continues are passed between the shell and the sandbox (see start_job).
 function M.supervise(step, state)
   local core = state.core
   local forward = signal_numbers(core, step.forward)
-  local waited = { core.SIGCHLD, table.unpack(forward) }
+  local waited = { core.SIGCHLD, core.SIGCONT, table.unpack(forward) }
+  if notify_on_result(core, state) then waited[#waited + 1] = core.SIGIO end
   local deadline = step.timeout and check(core.clock_gettime(core.CLOCK_MONOTONIC)) + step.timeout
   local timed_out = false
   local leader = core.getsid(0) == core.getpid()
@@ -92,16 +187,22 @@ function M.supervise(step, state)
     local sig, message, errno = core.sigtimedwait(waited, wait)
     local si_code = errno
     if sig == core.SIGCHLD then
-      local pid, how, code = check(core.waitpid(state.child, core.WNOHANG))
+      local pid, how, code = check(core.waitpid(state.child, core.WNOHANG | core.WUNTRACED))
       if pid == state.child and (how == "exited" or how == "killed") then
         state.child = nil
         how, code = command_end(state, how, code)
         state.ended = { how = how, code = code }
         state.status = timed_out and M.TIMED_OUT or exit_status(how, code)
         return
+      elseif pid == state.child and how == "stopped" then
+        command_stopped(core, state.job, code)
       end
+    elseif sig == core.SIGIO then
+      for _, stop in ipairs(read_result_pipe(core, state)) do command_stopped(core, state.job, stop) end
+    elseif sig == core.SIGCONT then
+      continued(core, state)
     elseif sig then
-      -- The terminal's signals went to the whole process group, the sandbox included;
+      -- The terminal's signals went to the whole foreground group, the sandbox's;
       -- except its hang-up, which goes to the session leader alone (tty_io.c).
       if not pid1.from_terminal(si_code, core) or sig == core.SIGHUP and leader then
         core.kill(state.child, sig)

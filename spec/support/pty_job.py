@@ -10,7 +10,7 @@ the foreground. Actions, in order:
   fg            give the job the terminal again and send it SIGCONT, as `fg` does
   touch=PATH    create the empty file PATH
   kill=SIG      send signal SIG (a name, e.g. USR1) to the job's first process only
-  halted=N      wait until N processes of the job's group are stopped (state T), and
+  halted=N      wait until N processes of the job's session are stopped (state T), and
                 print "halted: NAMES" with their sorted names (bounded like expect)
   hangup        close the terminal (the kernel sends SIGHUP to its session leader)
 With --leader first, COMMAND itself is the session leader (as when a login shell or
@@ -46,7 +46,9 @@ def read_until(master, text, seen):
     return True
 
 
-def halted(pgrp):
+def halted(job):
+    """The stopped processes of the job's session: its own, and those it made groups of."""
+    session = os.getsid(job)
     names = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -58,7 +60,7 @@ def halted(pgrp):
             continue
         name = stat[stat.index("(") + 1:stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2:].split()
-        if int(fields[2]) == pgrp and fields[0] in ("T", "t"):
+        if int(fields[3]) == session and fields[0] in ("T", "t"):
             names.append(name)
     return sorted(names)
 
