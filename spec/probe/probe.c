@@ -241,6 +241,8 @@ static int try_keyring(void)
 	return 0;
 }
 
+int try_walk(char **argv); /* walk.c */
+
 struct attack {
 	const char *name;
 	int args;
@@ -272,6 +274,7 @@ static const struct attack attacks[] = {
 	{"sethostname", 0, run_sethostname},
 	{"mknod", 1, try_mknod},
 	{"keyring", 0, run_keyring},
+	{"walk", 2, try_walk},
 	{NULL, 0, NULL}
 };
 

@@ -1,0 +1,179 @@
+-- escape_processes_spec: the way out through hako's own processes, and what any process
+-- inside can do to its neighbours: every link a visible process exposes in /proc (fds,
+-- map_files, cwd, root, exe), a working directory through a magic link, and signals to
+-- the caller's process group. Each attack also runs where the defence is absent (a recipe
+-- that drops the defending steps, or a process of the command's own that holds the fd),
+-- to show the test would see it. Needs root.
+local lu = require "luaunit"
+local escape = require "support.escape"
+local process = require "support.process"
+local sandbox = require "support.sandbox"
+
+local q = process.quote
+local SECRET = "hako-marker-5f3a"
+local CALLER = 47115 -- an unprivileged caller for the rootless case; nothing else runs as it
+
+TestEscapeProcesses = {}
+
+function TestEscapeProcesses:setUp()
+  escape.set_up(self)
+  self.marker = self.host .. "/marker"
+  self:write_marker()
+end
+
+function TestEscapeProcesses:tearDown()
+  escape.tear_down(self)
+end
+
+function TestEscapeProcesses:write_marker()
+  local f = assert(io.open(self.marker, "w"))
+  f:write(SECRET, "\n")
+  f:close()
+  process.sh("chmod 666 " .. self.marker)
+end
+
+function TestEscapeProcesses:marker_intact()
+  local f = assert(io.open(self.marker))
+  local text = f:read("a")
+  f:close()
+  return text == SECRET .. "\n"
+end
+
+-- The caller leaks a directory fd of the host's root (7) and a read-write fd of the
+-- marker (8) into argv, which runs with a pid file on the host: what can the walk reach?
+function TestEscapeProcesses:leaking(argv)
+  local words = {}
+  for i, w in ipairs(argv) do words[i] = q(w) end
+  local r = process.run({ "sh", "-c", table.concat(words, " ") .. " 7</ 8<>" .. q(self.marker) })
+  lu.assertEquals(r.status, 0, r.stderr)
+  return (r.stdout:gsub("\n$", ""))
+end
+
+function TestEscapeProcesses:walk(options)
+  local argv = { sandbox.bin("hako-run"), "--pid-file", self.host .. "/pid", table.unpack(options) }
+  table.move({ self.sb.root, "/bin/probe", "walk", SECRET, self.marker }, 1, 5, #argv + 1, argv)
+  return self:leaking(argv)
+end
+
+-- A recipe that runs the walk with the named steps dropped from hako-run's plan.
+function TestEscapeProcesses:walk_without(ops)
+  local recipe = self.host .. "/recipe.lua"
+  local f = assert(io.open(recipe, "w"))
+  f:write([[
+local hako = require "hako"
+local drop = {}
+for op in arg[2]:gmatch("[^,]+") do drop[op] = true end
+local steps = {}
+for _, step in ipairs(hako.plan{ root = arg[1], pid_file = arg[5],
+    command = { "/bin/probe", "walk", arg[3], arg[4] } }) do
+  if not drop[step.op] then steps[#steps + 1] = step end
+end
+os.exit(hako.execute(steps))
+]])
+  f:close()
+  return self:leaking({ sandbox.bin("hako"), recipe, self.sb.root, ops, SECRET, self.marker,
+    self.host .. "/pid" })
+end
+
+-- From inside, as uid 0, as a user and on a read-only root, no link of any visible process
+-- (hako's init included) leads to the host's marker.
+function TestEscapeProcesses:test_no_link_of_any_process_inside_reaches_the_host()
+  for _, options in ipairs({ {}, escape.AS.user, { "-R" }, { "--as-pid-1" } }) do
+    local said = self:walk(options)
+    lu.assertStrContains(said, "BLOCKED: none of ", table.concat(options, " "))
+    lu.assertTrue(self:marker_intact(), table.concat(options, " "))
+  end
+end
+
+-- Positive control: the walk finds a host directory fd held by a process it can look
+-- into (here one of the command's own, given the fd with --keep-fd).
+function TestEscapeProcesses:test_the_walk_finds_a_host_fd_held_by_a_visible_process()
+  local argv = { sandbox.bin("hako-run"), "--keep-fd", "7", self.sb.root, "/bin/sh", "-c",
+    "/bin/sleep 100 & /bin/probe walk " .. SECRET .. " " .. self.marker .. "; kill $!" }
+  lu.assertStrMatches(self:leaking(argv), "ESCAPED /proc/%d+/fd/7")
+  lu.assertFalse(self:marker_intact())
+end
+
+-- Both walls hold on their own: without the closing of the host's fds the init is still
+-- closed to the command (non-dumpable); without that, it holds nothing of the host. With
+-- neither, the escape the review found works: the init's fds lead out.
+function TestEscapeProcesses:test_each_wall_alone_holds_and_without_both_the_init_leads_out()
+  lu.assertStrContains(self:walk_without("close_host_fds"), "BLOCKED: none of ")
+  lu.assertStrContains(self:walk_without("set_dumpable"), "BLOCKED: none of ")
+  lu.assertTrue(self:marker_intact())
+  lu.assertStrMatches(self:walk_without("close_host_fds,set_dumpable"), "ESCAPED /proc/1/.*")
+  lu.assertFalse(self:marker_intact())
+end
+
+-- Rootless: the init stays dumpable (its owner's hako-enter needs that), but holds no fd
+-- of the host's, so the walk finds nothing there either.
+function TestEscapeProcesses:test_rootless_no_link_reaches_the_host()
+  process.sh("cp " .. sandbox.bin("hako") .. " " .. self.host .. "/hako && ln -s hako "
+    .. self.host .. "/hako-run && chown " .. CALLER .. " " .. self.host)
+  local argv = { "setpriv", "--reuid=" .. CALLER, "--regid=" .. CALLER, "--clear-groups",
+    self.host .. "/hako-run", "--pid-file", self.host .. "/pid", self.sb.root, "/bin/probe", "walk",
+    SECRET, self.marker }
+  lu.assertStrContains(self:leaking(argv), "BLOCKED: none of ")
+  lu.assertTrue(self:marker_intact())
+end
+
+-- --chdir through a magic link (runc CVE-2024-21626): `app -> /proc/self/fd/7`, with fd 7
+-- a host directory that hako-run has open, would give a working directory on the host.
+function TestEscapeProcesses:test_chdir_does_not_follow_magic_links()
+  process.sh("ln -s /proc/self/fd/7 " .. self.sb:path("app"))
+  local words = { sandbox.bin("hako-run"), "--keep-fd", "7", "-c", "/app", self.sb.root, "/bin/probe",
+    "read", "." .. self.marker }
+  for i, w in ipairs(words) do words[i] = q(w) end
+  local r = process.run({ "sh", "-c", table.concat(words, " ") .. " 7</" })
+  lu.assertEquals(r.stderr, "hako-run: working directory /app: Too many levels of symbolic links\n")
+  lu.assertEquals(r.status, 125)
+  -- Positive control: the link does lead out, for a process inside that follows it.
+  local out = self:leaking({ sandbox.bin("hako-run"), "--keep-fd", "7", self.sb.root, "/bin/sh", "-c",
+    "cd /app && cat ." .. self.marker })
+  lu.assertEquals(out, SECRET)
+  -- A plain symlink inside stays inside: it is resolved in the root.
+  process.sh("ln -s /tmp " .. self.sb:path("tmplink"))
+  lu.assertEquals(self:leaking({ sandbox.bin("hako-run"), "-c", "/tmplink", self.sb.root, "/bin/pwd" }),
+    "/tmp")
+end
+
+-- hako-enter changes directory too, after joining and as the command's user.
+function TestEscapeProcesses:test_hako_enter_chdir_does_not_follow_magic_links()
+  process.sh("ln -s /proc/self/fd/7 " .. self.sb:path("app"))
+  local pidfile = self.host .. "/pid"
+  local supervisor = process.sh(q(sandbox.bin("hako-run")) .. " --pid-file " .. q(pidfile) .. " "
+    .. q(self.sb.root) .. " /bin/sleep 1000 >/dev/null 2>&1 & echo $!"):match("%d+")
+  table.insert(self.cleanups, function() os.execute("kill " .. supervisor .. " 2>/dev/null; sleep 0.1") end)
+  lu.assertTrue(escape.eventually(function() return io.open(pidfile) ~= nil end))
+  local pid = assert(io.open(pidfile)):read("l")
+  local r = process.run({ "sh", "-c", q(sandbox.bin("hako-enter")) .. " -c /app " .. pid .. " /bin/pwd 7</" })
+  lu.assertEquals(r.stderr, "hako-enter: working directory /app: Too many levels of symbolic links\n")
+  lu.assertEquals(r.status, 125)
+end
+
+-- The sandbox is a process group of its own: kill(0, SIG) inside does not reach the
+-- caller's group (a shell script, a pipeline, hako-run's caller).
+function TestEscapeProcesses:test_signals_to_the_process_group_stay_inside()
+  local inside = "trap '' USR1; kill -USR1 0; echo sent"
+  local function caller(run)
+    return process.sh("setsid sh -c " .. q("trap 'echo caller got USR1' USR1; " .. run .. "; echo done"))
+  end
+  local hako_run = q(sandbox.bin("hako-run")) .. " " .. q(self.sb.root) .. " /bin/sh -c " .. q(inside)
+  lu.assertEquals(caller(hako_run), "sent\ndone\n")
+  -- Positive control: without the steps that make the group, the caller gets it.
+  local recipe = self.host .. "/group.lua"
+  local f = assert(io.open(recipe, "w"))
+  f:write([[
+local hako = require "hako"
+local steps = {}
+for _, step in ipairs(hako.plan{ root = arg[1], command = { "/bin/sh", "-c", arg[2] } }) do
+  if step.op ~= "new_process_group" and step.op ~= "start_job" then steps[#steps + 1] = step end
+end
+os.exit(hako.execute(steps))
+]])
+  f:close()
+  local without = q(sandbox.bin("hako")) .. " " .. q(recipe) .. " " .. q(self.sb.root) .. " " .. q(inside)
+  lu.assertStrContains(caller(without), "caller got USR1")
+end
+
+os.exit(lu.LuaUnit.run("-o", "tap"))
