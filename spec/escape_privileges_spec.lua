@@ -170,4 +170,52 @@ function TestEscapePrivileges:test_only_0_1_2_and_kept_fds_are_open_inside()
   lu.assertEquals(r.stdout, "0\n1\n2\n3\n7\n", r.stderr)
 end
 
+-- --userns as root: the sandbox's uid 0 (and every other id) is an unprivileged range of
+-- the host's, not host root, and the caller's supplementary groups are not the sandbox's.
+-- Checked from the host, on the sandbox's processes. The positive control is the default
+-- mode, where uid 0 inside is host root: the same check sees it.
+function TestEscapePrivileges:test_userns_as_root_maps_to_an_unprivileged_range()
+  local idmap = require "hako.idmap"
+  local function file(path)
+    local f = io.open(path)
+    if not f then return "" end
+    local text = f:read("a")
+    f:close()
+    return text
+  end
+  local uid_start = tonumber(idmap.root_range(file("/etc/subuid")):match("^0 (%d+)"))
+  local gid_start = tonumber(idmap.root_range(file("/etc/subgid")):match("^0 (%d+)"))
+  -- host ids of the sandbox's PID 1 and of its command, started with groups 4 and 6
+  local function ids(options)
+    local pidfile = self.host .. "/pid"
+    local line = "setpriv --groups 4,6 " .. process.quote(sandbox.bin("hako-run")) .. " --pid-file "
+      .. pidfile .. " " .. table.concat(options, " ") .. " " .. self.sb.root .. " /bin/sleep 1000"
+    local supervisor = process.sh(line .. " >/dev/null 2>&1 & echo $!"):match("%d+")
+    lu.assertTrue(escape.eventually(function() return io.open(pidfile) ~= nil end))
+    local pid = io.open(pidfile):read("l")
+    local child
+    escape.eventually(function()
+      child = file("/proc/" .. pid .. "/task/" .. pid .. "/children"):match("%d+")
+      return child and file("/proc/" .. child .. "/comm"):match("^sleep")
+    end)
+    local seen = {}
+    for _, p in ipairs({ pid, child }) do
+      local status = file("/proc/" .. p .. "/status")
+      seen[#seen + 1] = { uid = tonumber(status:match("\nUid:%s+(%d+)")),
+        gid = tonumber(status:match("\nGid:%s+(%d+)")), groups = (status:match("\nGroups:%s*([^\n]*)"):gsub("%s+$", "")) }
+    end
+    process.sh("kill " .. supervisor .. "; while kill -0 " .. supervisor .. " 2>/dev/null; do sleep 0.01; done")
+    return seen
+  end
+  for _, who in ipairs({ "root", "user" }) do
+    local inside = who == "root" and 0 or escape.UID
+    for _, id in ipairs(ids({ "--userns", table.unpack(escape.AS[who]) })) do
+      lu.assertEquals(id.uid, uid_start + inside, who)
+      lu.assertEquals(id.gid, gid_start + inside, who)
+      lu.assertEquals(id.groups, tostring(gid_start + inside), who)
+    end
+  end
+  lu.assertEquals(ids({})[2].uid, 0)
+end
+
 os.exit(lu.LuaUnit.run("-o", "tap"))

@@ -31,6 +31,13 @@ function TestIdmap.test_names_from_the_hosts_passwd()
   lu.assertNil(idmap.name_of("root:x:0:0::/:/bin/sh\n", 1000))
 end
 
+-- Root's own range if /etc/subuid has one (at most 65536 ids), else the documented one.
+function TestIdmap.test_roots_range()
+  lu.assertEquals(idmap.root_range("alice:100000:65536\nroot:200000:131072\n"), "0 200000 65536\n")
+  lu.assertEquals(idmap.root_range("0:300000:1000\n"), "0 300000 1000\n")
+  lu.assertEquals(idmap.root_range(nil), "0 1879048192 65536\n")
+end
+
 function TestIdmap.test_a_single_id()
   lu.assertEquals(idmap.single(0, 1000), "0 1000 1\n")
 end

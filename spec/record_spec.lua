@@ -64,7 +64,7 @@ function TestRecord.test_policy_is_what_hako_run_applies()
 end
 
 function TestRecord.test_policy_takes_the_spec_fields_that_exist()
-  local p = record.policy({ caps = { 5, 10 }, userns = { map_groups = false } })
+  local p = record.policy({ caps = { 5, 10 }, userns = { setgroups = false } })
   lu.assertEquals({ p.caps, p.no_new_privs, p.setgroups }, { "0000000000000420", 1, 0 })
 end
 

@@ -1,5 +1,11 @@
--- hako.idmap: the id maps of a rootless sandbox's user namespace. Pure.
+-- hako.idmap: the id maps of a sandbox's user namespace. Pure.
 --
+-- Made by root (--userns): the sandbox's ids 0-65535 are an unprivileged range of the
+-- host's, root's own from /etc/subuid and /etc/subgid if it has one there, else
+-- DEFAULT_RANGE_START and up: uid 0 inside is nobody outside, and root's groups are not
+-- the sandbox's (the sandbox sets its own: setgroups is allowed there).
+--
+-- Rootless:
 -- One id: the sandbox's user (uid 0 unless --user) is the caller, and nothing else is
 -- mapped. With --map-users auto (--map-groups auto), the caller's subordinate range from
 -- /etc/subuid (/etc/subgid) is mapped too, through the setuid newuidmap (newgidmap) of
@@ -25,6 +31,18 @@ function M.name_of(passwd_text, uid)
     local name, id = line:match("^([^:]*):[^:]*:(%d+):")
     if id and tonumber(id) == uid then return name end
   end
+end
+
+-- Above what systemd-nspawn picks from (0x80000-0x6FFFFFFF), below 2^31.
+M.DEFAULT_RANGE_START = 0x70000000
+M.RANGE_SIZE = 65536
+
+-- root_range(subordinate_text) -> the text of root's map: its /etc/sub[ug]id range
+-- (up to RANGE_SIZE ids), else RANGE_SIZE ids from DEFAULT_RANGE_START.
+function M.root_range(subordinate_text)
+  local start, count = M.subordinate(subordinate_text, "root", 0)
+  if not start then start, count = M.DEFAULT_RANGE_START, M.RANGE_SIZE end
+  return string.format("0 %d %d\n", start, math.min(count, M.RANGE_SIZE))
 end
 
 -- single(inside, outside) -> the text of a map of one id

@@ -123,6 +123,7 @@ function M.build(spec)
   -- Non-dumpable only once the host has written the id maps and read the namespaces:
   -- that makes /proc/PID/* root's, which a rootless hako-run could no longer open.
   if held then sandbox("await_release") end
+  if spec.userns and spec.userns.uid == 0 then sandbox("become_mapped_root") end
   sandbox("set_dumpable", { dumpable = dumpable })
   if spec.net.mode == "join" then sandbox("join_netns") end
   -- Nothing done in here may reach the host's mounts: private first, before any mount.
@@ -148,7 +149,7 @@ function M.build(spec)
   -- Credential changes go here, before the init forks, so that the init and the command
   -- both run with them. With only one id mapped, the kernel refuses setgroups.
   sandbox("drop_privileges", { keep_caps = spec.caps,
-    setgroups = spec.userns == nil or spec.userns.map_groups })
+    setgroups = spec.userns == nil or spec.userns.setgroups })
   -- Changing uid or gid reset it (to fs.suid_dumpable).
   sandbox("set_dumpable", { dumpable = dumpable })
   -- The last walls: own keyring, no inherited fds, no terminal injection (no_new_privs is set).

@@ -22,6 +22,17 @@ local function limit_bounding_set(core, kept)
   end
 end
 
+-- In a user namespace root made, this process is still host root, which the namespace
+-- does not map: files it made would have no owner there (EOVERFLOW). Once the maps are
+-- written it becomes uid and gid 0 of the namespace (the range's first ids on the host),
+-- and sheds root's supplementary groups.
+function M.become_mapped_root(_, state)
+  local core = state.core
+  check(core.setgroups({}))
+  check(core.setresgid(0))
+  check(core.setresuid(0))
+end
+
 -- Capabilities first (dropping the bounding set needs CAP_SETPCAP), then groups, group
 -- and user (each change needs the privilege the next one drops), then the capabilities
 -- the command keeps, and no_new_privs always: nothing it runs can gain privileges by exec.

@@ -130,7 +130,7 @@ function M.policy(spec)
   return {
     caps = caps.hex(caps.mask(spec.caps or {})),
     no_new_privs = spec.no_new_privs == false and 0 or 1,
-    setgroups = (spec.userns == nil or spec.userns.map_groups) and 1 or 0,
+    setgroups = (spec.userns == nil or spec.userns.setgroups) and 1 or 0,
     env = spec.env or {},
     hostname = spec.hostname,
     root = spec.root,

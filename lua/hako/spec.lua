@@ -151,6 +151,16 @@ local function map_mode(value, what)
   bad(what .. " " .. tostring(value), "expected auto")
 end
 
+-- The user namespace: whose ids it maps, and whether setgroups works inside (root maps a
+-- range and allows it; others only with their subordinate groups mapped).
+local function user_namespace(options, context)
+  local ns = { uid = context.uid, gid = context.gid,
+    map_users = map_mode(options.map_users, "--map-users"),
+    map_groups = map_mode(options.map_groups, "--map-groups") }
+  ns.setgroups = context.uid == 0 or ns.map_groups
+  return ns
+end
+
 M.MAX_FD = 2147483647
 
 -- --keep-fd: fds (numbers or decimal strings) passed on to the command besides 0, 1, 2.
@@ -215,8 +225,7 @@ function M.build(options, context)
     proc = switch(options.proc, "proc"),
     dev = switch(options.dev, "dev"),
     caps = caps.parse(options.cap_add),
-    userns = userns and { uid = context.uid, gid = context.gid, map_users = map_mode(options.map_users,
-      "--map-users"), map_groups = map_mode(options.map_groups, "--map-groups") } or nil,
+    userns = userns and user_namespace(options, context) or nil,
     record_dir = record.write_directory(context.euid, context.xdg_runtime_dir),
     keep_fds = keep_fds(options.keep_fds),
     sys = options.sys == true,

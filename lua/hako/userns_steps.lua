@@ -77,11 +77,17 @@ local function run_helper(core, state, name, args, what)
   failure.raise(what .. " auto", name .. " not found (Debian package uidmap)")
 end
 
--- Map the sandbox's ids (one each, or the caller's subordinate ranges too). The sandbox
+-- Map the sandbox's ids (root: a range; others: one each, or their subordinate ranges too). The sandbox
 -- waits for this (release_sandbox) before it does anything privileged.
 function M.write_id_maps(step, state)
   local core = state.core
   local proc = "/proc/" .. state.child
+  if step.uid == 0 then
+    -- Root maps a range itself (no helper, no setgroups denial): see hako.idmap.
+    write_file(core, proc .. "/uid_map", idmap.root_range(read_file(core, "/etc/subuid")))
+    write_file(core, proc .. "/gid_map", idmap.root_range(read_file(core, "/etc/subgid")))
+    return
+  end
   local inside = state.identity or { uid = 0, gid = 0 }
   local name = (step.map_users or step.map_groups) and idmap.name_of(read_file(core, "/etc/passwd"), step.uid)
   if step.map_users then
