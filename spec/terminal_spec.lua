@@ -60,6 +60,47 @@ function TestTerminal:test_ctrl_z_stops_the_job_and_fg_resumes_it()
   lu.assertStrContains(out, "\nstatus=6\n")
 end
 
+-- bg: the job goes on in the background; the command may still write to the terminal.
+function TestTerminal:test_ctrl_z_then_bg_continues_the_job_in_the_background()
+  local out = self:job({ "expect=ready", "type=\\x1a", "stopped", "touch=" .. self.sb:path("tmp/go"), "bg" },
+    {}, "echo ready; while [ ! -e /tmp/go ]; do sleep 0.01; done; echo resumed; exit 6")
+  lu.assertStrContains(out, "resumed\n")
+  lu.assertStrContains(out, "\nstatus=6\n")
+end
+
+-- A change of the terminal's size reaches the command, once.
+function TestTerminal:test_window_size_changes_reach_the_command_once()
+  local out = self:job({ "expect=ready", "winsize=30,100", "expect=WINCH1", "kill=USR1" }, {},
+    "n=0; trap 'n=$((n+1)); echo WINCH$n' WINCH; trap 'echo USR1 after $n; exit 5' USR1; "
+    .. "echo ready; while :; do sleep 0.01; done")
+  lu.assertStrContains(out, "USR1 after 1\n")
+  lu.assertStrContains(out, "\nstatus=5\n")
+end
+
+-- hako-enter's command is a job of its own at the terminal too: ^Z stops it and
+-- hako-enter, fg resumes both.
+function TestTerminal:test_hako_enter_ctrl_z_and_fg()
+  local pidfile = self.sb:path("tmp/pid")
+  local supervisor = process.sh(process.quote(sandbox.bin("hako-run")) .. " --pid-file " .. pidfile .. " "
+    .. self.sb.root .. " /bin/sleep 1000 >/dev/null 2>&1 & echo $!"):match("%d+")
+  local ok, err = pcall(function()
+    for _ = 1, 500 do
+      if io.open(pidfile) then break end
+      process.sh("sleep 0.01")
+    end
+    local pid = assert(io.open(pidfile)):read("l")
+    local argv = { "python3", DRIVER, "expect=ready", "type=\\x1a", "stopped", "halted=2",
+      "touch=" .. self.sb:path("tmp/go"), "fg", "expect=resumed", "--", sandbox.bin("hako-enter"), pid,
+      "/bin/sh", "-c", "echo ready; while [ ! -e /tmp/go ]; do sleep 0.01; done; echo resumed; exit 6" }
+    local r = process.run(argv)
+    -- hako-enter runs from its sealed copy (memfd:hako) when its binary is writable.
+    lu.assertNotNil(r.stdout:match("halted: [%w:-]*hako[%w-]* sh"), r.stdout)
+    lu.assertStrContains(r.stdout, "\nstatus=6\n")
+  end)
+  process.sh("kill " .. supervisor .. "; while kill -0 " .. supervisor .. " 2>/dev/null; do sleep 0.01; done")
+  if not ok then error(err, 0) end
+end
+
 -- hako-run as the session leader (a login shell or sshd's shell exec'd it): a hang-up
 -- reaches only the leader, so hako-run must pass that one on even though the kernel sent it.
 function TestTerminal:test_a_hang_up_reaches_the_command_when_hako_run_leads_the_session()

@@ -8,6 +8,8 @@ the foreground. Actions, in order:
   type=TEXT     type TEXT (Python escapes: type=\\x03 is ^C, type=\\x1a is ^Z)
   stopped       wait until the shell sees the job stopped (waitpid WUNTRACED)
   fg            give the job the terminal again and send it SIGCONT, as `fg` does
+  bg            send the stopped job SIGCONT, leaving it in the background, as `bg` does
+  winsize=R,C   change the terminal's size (the kernel sends SIGWINCH to its foreground)
   touch=PATH    create the empty file PATH
   kill=SIG      send signal SIG (a name, e.g. USR1) to the job's first process only
   halted=N      wait until N processes of the job's session are stopped (state T), and
@@ -18,11 +20,14 @@ sshd's shell execs it), with no shell in between; "stopped" and "fg" make no sen
 At the end it waits for the job and prints what the terminal showed, then a last line
 "status=N" (128+N for signal N) or "stopped" / "timeout" when it never got that far.
 """
+import fcntl
 import os
 import pty
 import select
 import signal
+import struct
 import sys
+import termios
 import time
 
 LIMIT = 20.0
@@ -82,9 +87,11 @@ def shell(command, events_w, orders_r):
         if os.WIFSTOPPED(status):
             os.tcsetpgrp(0, os.getpgrp())
             os.write(events_w, b"stopped\n")
-            if os.read(orders_r, 1) == b"":
+            order = os.read(orders_r, 1)
+            if order == b"":
                 os._exit(1)
-            os.tcsetpgrp(0, job)
+            if order == b"c":
+                os.tcsetpgrp(0, job)
             os.killpg(job, signal.SIGCONT)
             continue
         code = os.waitstatus_to_exitcode(status)
@@ -152,6 +159,11 @@ def main(argv):
                 break
         elif name == "fg":
             os.write(orders_w, b"c")
+        elif name == "bg":
+            os.write(orders_w, b"b")
+        elif name == "winsize":
+            rows, cols = (int(n) for n in value.split(","))
+            fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         elif name == "halted":
             end = time.monotonic() + LIMIT
             while len(halted(job)) < int(value) and time.monotonic() < end:
