@@ -27,7 +27,7 @@ M.run_options = {
   { short = "N", long = "net", key = "net", value = "MODE",
     help = "none (default: loopback only), host, or a netns file to join" },
   { long = "userns", key = "userns",
-    help = "make a user namespace even as root (the default when not root)" },
+    help = "make a user namespace even as root (ids then map to an unprivileged range)" },
   { long = "map-users", key = "map_users", value = "auto",
     help = "map the caller's /etc/subuid range too (through newuidmap)" },
   { long = "map-groups", key = "map_groups", value = "auto",
