@@ -105,6 +105,31 @@ function TestEscapeProcesses:test_each_wall_alone_holds_and_without_both_the_ini
   lu.assertFalse(self:marker_intact())
 end
 
+-- hako's init is a copy of hako-run: its memory holds the caller's environment, which the
+-- command was not given (a clean one). Non-dumpable, the init's environ is closed.
+function TestEscapeProcesses:test_the_inits_environment_is_closed()
+  local script = "cat /proc/1/environ | tr '\\0' '\\n' | grep HAKO_SECRET_ENV || echo closed"
+  for _, options in ipairs({ {}, escape.AS.user }) do
+    local argv = { "env", "HAKO_SECRET_ENV=" .. SECRET, sandbox.bin("hako-run"), table.unpack(options) }
+    table.move({ self.sb.root, "/bin/sh", "-c", script }, 1, 4, #argv + 1, argv)
+    lu.assertEquals(self:leaking(argv), "closed")
+  end
+  -- Positive control: with the init left dumpable, the environment is there to read.
+  local recipe = self.host .. "/environ.lua"
+  local f = assert(io.open(recipe, "w"))
+  f:write([[
+local hako = require "hako"
+local steps = {}
+for _, step in ipairs(hako.plan{ root = arg[1], command = { "/bin/sh", "-c", arg[2] } }) do
+  if step.op ~= "set_dumpable" then steps[#steps + 1] = step end
+end
+os.exit(hako.execute(steps))
+]])
+  f:close()
+  lu.assertEquals(self:leaking({ "env", "HAKO_SECRET_ENV=" .. SECRET, sandbox.bin("hako"), recipe,
+    self.sb.root, script }), "HAKO_SECRET_ENV=" .. SECRET)
+end
+
 -- Rootless: the init stays dumpable (its owner's hako-enter needs that), but holds no fd
 -- of the host's, so the walk finds nothing there either.
 function TestEscapeProcesses:test_rootless_no_link_reaches_the_host()
