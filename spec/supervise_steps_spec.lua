@@ -20,6 +20,11 @@ local function supervised(waits, answers)
   return { core = core, child = CHILD, cleanups = {} }, core, calls
 end
 
+-- A signal's number in the fake core.
+local function core_signal(name)
+  return fake.new({})[name]
+end
+
 local FORWARD = { forward = { "SIGTERM", "SIGINT", "SIGWINCH" } }
 
 TestSuperviseSteps = {}
@@ -122,6 +127,65 @@ function TestSuperviseSteps.test_a_closed_status_fd_is_refused()
   lu.assertFalse(ok)
   lu.assertTrue(failure.is(err))
   lu.assertEquals(tostring(err), "--json-status-fd 7: Bad file descriptor")
+end
+
+-- The init's news on the result pipe, then its end; a job at a terminal (fds 0 and 1).
+local function job_told(lines, extra)
+  local waits = {}
+  local answers = {
+    waitpid = fake.sequence({ CHILD, "exited", 0 }),
+    read = fake.sequence({ lines }, { nil, "read: Resource temporarily unavailable", 11 }, { "" }),
+    getpgid = 10, getpid = 10, tcgetpgrp = 10, getsid = 3,
+  }
+  for k, v in pairs(extra or {}) do answers[k] = v end
+  local state, core, calls = supervised(waits, answers)
+  local wait = core.sigtimedwait
+  -- hako's look for a SIGCONT after its own stop: none (it was not stopped, or it was
+  -- and the fake kernel had nobody continue it)
+  rawset(core, "sigtimedwait", function(signals, ...)
+    if #signals == 1 and signals[1] == core.SIGCONT then return nil, "sigtimedwait: again", core.EAGAIN end
+    return wait(signals, ...)
+  end)
+  state.result_r = 3
+  waits[1] = { core.SIGIO, 0, 0 }
+  waits[2] = { core.SIGCHLD, CHILD, 1 }
+  supervise_steps.start_job({}, state)
+  supervise_steps.supervise(FORWARD, state)
+  return state, core, calls
+end
+
+-- A rootless sandbox's command can write to the init's result pipe: only a stop by a
+-- stop signal and an end in range are believed, and hako stops itself by SIGTSTP only.
+function TestSuperviseSteps.test_forged_news_on_the_result_pipe_is_dropped()
+  local state, core, calls = job_told("stopped " .. core_signal("SIGKILL") .. "\nexited 4000\nkilled 0\n"
+    .. "exited 3 \nrubbish\n")
+  lu.assertEquals(fake.calls_named(calls, "kill"), {})
+  lu.assertEquals(state.ended, { how = "exited", code = 0 })
+  lu.assertEquals(state.status, 0)
+  local _, _, flooded = job_told(string.rep("x", 5000) .. "\n")
+  lu.assertEquals(fake.calls_named(flooded, "kill"), {})
+end
+
+function TestSuperviseSteps.test_a_stop_by_any_stop_signal_stops_hako_by_sigtstp_then_continues_the_job()
+  for _, name in ipairs({ "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGSTOP" }) do
+    local _, core, calls = job_told("stopped " .. core_signal(name) .. "\n")
+    lu.assertEquals(fake.calls_named(calls, "kill"),
+      { { "kill", 10, core.SIGTSTP }, { "kill", -CHILD, core.SIGCONT } }, name)
+  end
+end
+
+-- In an orphaned group SIGTSTP is discarded and hako goes on: so must the sandbox, with
+-- the terminal it had, or ^Z would leave both waiting for a fg nobody can give.
+function TestSuperviseSteps.test_after_its_own_stop_hako_gives_the_terminal_back_and_continues_the_sandbox()
+  local owner = 10
+  local _, core, calls = job_told("stopped " .. core_signal("SIGTSTP") .. "\n", {
+    tcgetpgrp = function() return owner end,
+    tcsetpgrp = function(_, group) owner = group; return true end,
+  })
+  local handed = {}
+  for _, call in ipairs(fake.calls_named(calls, "tcsetpgrp")) do handed[#handed + 1] = call[3] end
+  lu.assertEquals(handed, { CHILD, 10, CHILD }) -- start, stop, go on (the end is a clean-up)
+  lu.assertEquals(fake.calls_named(calls, "kill")[2], { "kill", -CHILD, core.SIGCONT })
 end
 
 os.exit(lu.LuaUnit.run("-o", "tap"))

@@ -98,20 +98,6 @@ function M.start_job(_, state)
   end
 end
 
--- The sandbox's command stopped (^Z, or a read from the terminal in the background): as
--- a shell's job, hako stops too, having taken the terminal back, so that the shell sees
--- its job stopped. Only hako itself stops: the sandbox cannot stop the caller's group
--- through it. Not at a terminal there is no shell to tell: the command stays stopped
--- until it gets SIGCONT (through hako, which passes it on).
-local function command_stopped(core, job, sig)
-  if not job then return end
-  hand_terminal(core, job, job.group, job.own)
-  -- SIGSTOP from inside is told as ^Z: in a group without a job-control shell (an orphaned
-  -- one) the kernel discards SIGTSTP, and nobody would be there to continue hako.
-  if sig == core.SIGSTOP then sig = core.SIGTSTP end
-  core.kill(core.getpid(), sig)
-end
-
 -- hako was continued (the shell's fg or bg): the sandbox goes on too, in the foreground
 -- if it had it and hako was given the terminal back (fg), else in the background (bg).
 local function continued(core, state)
@@ -120,26 +106,57 @@ local function continued(core, state)
   core.kill(-(job and job.group or state.child), core.SIGCONT)
 end
 
+-- The sandbox's command stopped (^Z, or a read from the terminal in the background): as
+-- a shell's job, hako stops too, having taken the terminal back, so that the shell sees
+-- its job stopped; when continued, so is the sandbox. Only hako itself stops: the
+-- sandbox cannot stop the caller's group through it. Not at a terminal there is no shell
+-- to tell: the command stays stopped until it gets SIGCONT (through hako, which passes
+-- it on).
+-- hako stops by SIGTSTP whatever stopped the command: SIGTTOU is blocked here, and
+-- SIGSTOP could leave hako stopped with nobody to continue it. The kernel discards
+-- SIGTSTP in an orphaned process group (a session leader's: no shell would resume it)
+-- or where it is ignored; then hako was not stopped and the sandbox goes on at once,
+-- as a process of that group would. Stopped or not, no SIGCONT is pending afterwards.
+local function command_stopped(core, state)
+  local job = state.job
+  if not job then return end
+  hand_terminal(core, job, job.group, job.own)
+  core.kill(core.getpid(), core.SIGTSTP)
+  core.sigtimedwait({ core.SIGCONT }, 0)
+  continued(core, state)
+end
+
+-- Stop signals hako's PID 1 may tell of; anything else on the pipe is not believed.
+local STOP_SIGNALS = { "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGSTOP" }
+-- A line is a few bytes: more unread than this is not hako's PID 1 talking.
+local RESULT_PIPE_LIMIT = 4096
+
 -- What hako's PID 1 said on the result pipe so far: a stop as it happens, the command's
--- end at the end. -> the stops, in order; the end is kept in state.said_end.
+-- end at the end. -> whether the command stopped; the end is kept in state.said_end.
+-- In a rootless sandbox the command may reach the pipe too (the init is dumpable there),
+-- so only well-formed news is taken: a stop by a stop signal, an end with a status or
+-- signal number in range; what else comes is dropped.
 local function read_result_pipe(core, state)
-  local stops = {}
+  local stopped = false
+  local text = state.result_text or ""
   while true do
     local chunk = core.read(state.result_r, 256)
     if not chunk or chunk == "" then break end
-    state.result_text = (state.result_text or "") .. chunk
+    text = text .. chunk
+    if #text > RESULT_PIPE_LIMIT then text = "" end
   end
-  local text = state.result_text or ""
+  local stops = signal_numbers(core, STOP_SIGNALS)
   for line in text:gmatch("([^\n]*)\n") do
     local how, code = line:match("^(%a+) (%d+)$")
+    code = math.tointeger(tonumber(code))
     if how == "stopped" then
-      stops[#stops + 1] = tonumber(code)
-    elseif how then
-      state.said_end = { how = how, code = tonumber(code) }
+      for _, sig in ipairs(stops) do stopped = stopped or code == sig end
+    elseif code and (how == "exited" and code <= 255 or how == "killed" and code >= 1 and code <= 64) then
+      state.said_end = { how = how, code = code }
     end
   end
   state.result_text = text:match("[^\n]*$")
-  return stops
+  return stopped
 end
 
 -- How the command ended: hako's PID 1 says it on the result pipe; without one (--as-pid-1)
@@ -195,10 +212,10 @@ function M.supervise(step, state)
         state.status = timed_out and M.TIMED_OUT or exit_status(how, code)
         return
       elseif pid == state.child and how == "stopped" then
-        command_stopped(core, state.job, code)
+        command_stopped(core, state)
       end
     elseif sig == core.SIGIO then
-      for _, stop in ipairs(read_result_pipe(core, state)) do command_stopped(core, state.job, stop) end
+      if read_result_pipe(core, state) then command_stopped(core, state) end
     elseif sig == core.SIGCONT then
       continued(core, state)
     elseif sig then
