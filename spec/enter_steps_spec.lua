@@ -105,4 +105,13 @@ function TestEnterSteps.test_all_capabilities_and_root_change_nothing_but_ids()
   lu.assertEquals(calls, { { "setgroups", {} }, { "setresgid", 0 }, { "setresuid", 0 } })
 end
 
+-- The child keeps only its status pipe: everything else of the caller's is closed (not
+-- marked close-on-exec) before the ids change and make it dumpable for a moment.
+function TestEnterSteps.test_close_fds_really_closes_all_but_the_status_pipe()
+  local core, calls = fake.new({})
+  enter_steps.close_fds({}, { core = core, status_w = 5, alive_r = 6 })
+  local closed = fake.calls_named(calls, "close_range")
+  lu.assertEquals(closed, { { "close_range", 3, 4, 0 }, { "close_range", 7, 0xffffffff, 0 } })
+end
+
 os.exit(lu.LuaUnit.run("-o", "tap"))

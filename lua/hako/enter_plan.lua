@@ -106,6 +106,7 @@ function M.build(s)
     host("start_job")
     sandbox("restore_signals")
     sandbox("new_process_group")
+    sandbox("close_fds")
     sandbox("apply_policy")
     -- Changing uid or gid made the child dumpable again (fs.suid_dumpable).
     sandbox("set_nondumpable")
@@ -113,18 +114,17 @@ function M.build(s)
     sandbox("filter_syscalls", { deny_ioctls = { table.unpack(run_plan.DENIED_IOCTLS) } })
     -- After the last credential change, which clears the parent-death signal.
     sandbox("die_with_parent")
-    sandbox("close_fds")
     -- As the command's user, inside the root, never through a magic link.
     sandbox("chdir", { path = s.chdir })
     sandbox("exec_command", { argv = s.command })
     host("await_sandbox")
     host("supervise", { forward = M.FORWARDED_SIGNALS })
   else
+    host("close_fds")
     host("apply_policy")
     host("set_nondumpable")
     host("new_session_keyring")
     host("filter_syscalls", { deny_ioctls = { table.unpack(run_plan.DENIED_IOCTLS) } })
-    host("close_fds")
     host("chdir", { path = s.chdir })
     host("exec_command", { argv = s.command })
   end

@@ -268,9 +268,11 @@ function M.apply_policy(_, state)
   if p.no_new_privs == 1 then check(core.prctl(core.PR_SET_NO_NEW_PRIVS, 1)) end
 end
 
--- No descriptor of the host reaches the command: everything above 2 closes on exec.
+-- No descriptor of the caller reaches the command, nor the sandbox's processes meanwhile:
+-- changing ids makes this process dumpable until set_nondumpable, so every fd above 2
+-- but hako's own status pipe is closed before that, not merely marked close-on-exec.
 function M.close_fds(_, state)
-  check(state.core.close_range(3, 0xffffffff, state.core.CLOSE_RANGE_CLOEXEC))
+  security_steps.close_host_fds({}, state)
 end
 
 -- The sandbox's own walls, for the entered command too: a session keyring of its own and

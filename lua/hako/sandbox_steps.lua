@@ -86,6 +86,9 @@ end
 
 function M.join_netns(_, state)
   check(state.core.setns(state.netns_fd, state.core.CLONE_NEWNET))
+  -- Joined: the host's fd of it is no business of the sandbox's processes.
+  state.core.close(state.netns_fd)
+  state.netns_fd = nil
 end
 
 -- A new network namespace has only loopback, and down: bring it up.
