@@ -130,16 +130,57 @@ os.exit(hako.execute(steps))
     self.sb.root, script }), "HAKO_SECRET_ENV=" .. SECRET)
 end
 
--- Rootless: the init stays dumpable (its owner's hako-enter needs that), but holds no fd
--- of the host's, so the walk finds nothing there either.
-function TestEscapeProcesses:test_rootless_no_link_reaches_the_host()
+-- An unprivileged caller's own copy of hako, in self.host.
+function TestEscapeProcesses:rootless_copy()
   process.sh("cp " .. sandbox.bin("hako") .. " " .. self.host .. "/hako && ln -s hako "
-    .. self.host .. "/hako-run && chown " .. CALLER .. " " .. self.host)
+    .. self.host .. "/hako-run && chown " .. CALLER .. " " .. self.host .. " " .. self.host .. "/hako")
+end
+
+-- Rootless: the init holds no fd of the host's, and is not dumpable either (it started
+-- itself again inside the user namespace, hako.resume), so the walk finds nothing there.
+function TestEscapeProcesses:test_rootless_no_link_reaches_the_host()
+  self:rootless_copy()
   local argv = { "setpriv", "--reuid=" .. CALLER, "--regid=" .. CALLER, "--clear-groups",
     self.host .. "/hako-run", "--pid-file", self.host .. "/pid", self.sb.root, "/bin/probe", "walk",
     SECRET, self.marker }
   lu.assertStrContains(self:leaking(argv), "BLOCKED: none of ")
   lu.assertTrue(self:marker_intact())
+end
+
+-- Rootless, hako's init runs with the command's ids: were it dumpable, the command could
+-- read the caller's environment from it, open its memory for writing, and make the
+-- caller's own hako binary writable by anyone through /proc/1/exe.
+function TestEscapeProcesses:test_rootless_init_is_closed_to_the_command()
+  self:rootless_copy()
+  local attack = "tr '\\0' '\\n' </proc/1/environ | grep HAKO_SECRET_ENV; "
+    .. "(exec 3<>/proc/1/mem) 2>/dev/null && echo mem-open; "
+    .. "chmod 777 /proc/1/exe 2>/dev/null && echo exe-chmod; echo done"
+  local function as_caller(argv)
+    local out = self:leaking({ "env", "HAKO_SECRET_ENV=" .. SECRET, "setpriv", "--reuid=" .. CALLER,
+      "--regid=" .. CALLER, "--clear-groups", table.unpack(argv) })
+    local mode = process.sh("stat -c %a " .. self.host .. "/hako"):gsub("\n", "")
+    process.sh("chmod 755 " .. self.host .. "/hako")
+    return out, mode
+  end
+  local out, mode = as_caller({ self.host .. "/hako-run", self.sb.root, "/bin/sh", "-c", attack })
+  lu.assertEquals(out, "done")
+  lu.assertEquals(mode, "755")
+  -- Positive control: the same init left dumpable, as it was before.
+  local recipe = self.host .. "/dumpable.lua"
+  local f = assert(io.open(recipe, "w"))
+  f:write([[
+local hako = require "hako"
+local steps = {}
+for _, step in ipairs(hako.plan{ root = arg[1], command = { "/bin/sh", "-c", arg[2] } }) do
+  if step.op == "set_dumpable" then step.dumpable = true end
+  if step.op ~= "reexec_in_userns" then steps[#steps + 1] = step end
+end
+os.exit(hako.execute(steps))
+]])
+  f:close()
+  out, mode = as_caller({ self.host .. "/hako", recipe, self.sb.root, attack })
+  lu.assertEquals(out, "HAKO_SECRET_ENV=" .. SECRET .. "\nmem-open\nexe-chmod\ndone")
+  lu.assertEquals(mode, "777")
 end
 
 -- --chdir through a magic link (runc CVE-2024-21626): `app -> /proc/self/fd/7`, with fd 7
@@ -162,9 +203,10 @@ function TestEscapeProcesses:test_chdir_does_not_follow_magic_links()
     "/tmp")
 end
 
--- hako-enter changes directory too, after joining and as the command's user.
+-- hako-enter changes directory too, after joining and as the command's user. Its
+-- caller's fd 7 is closed by then, so the link here is one that exists at that moment.
 function TestEscapeProcesses:test_hako_enter_chdir_does_not_follow_magic_links()
-  process.sh("ln -s /proc/self/fd/7 " .. self.sb:path("app"))
+  process.sh("ln -s /proc/self/cwd " .. self.sb:path("app"))
   local pidfile = self.host .. "/pid"
   local supervisor = process.sh(q(sandbox.bin("hako-run")) .. " --pid-file " .. q(pidfile) .. " "
     .. q(self.sb.root) .. " /bin/sleep 1000 >/dev/null 2>&1 & echo $!"):match("%d+")

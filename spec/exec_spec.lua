@@ -99,6 +99,8 @@ function TestExec.test_the_sandbox_side_reports_its_failure_and_exits()
   local enoent
   local core, calls = fake.new(host_answers({
     clone = 0, -- the sandbox's first process, then the command forked by its init
+    -- The host releases it (alive pipe, fd 7), once it has identified it for the record.
+    read = function(fd) return fd == 7 and "!" or "" end,
     execve = function(path) return nil, "execve " .. path .. ": No such file or directory", enoent end,
     _exit = function(status) error({ exited = status }, 0) end,
   }))

@@ -51,8 +51,8 @@ function TestPlan.test_sandbox_order()
   for _, step in ipairs(steps_for({ root = "/sb", command = { "sh" } })) do
     if step.side == "sandbox" then ops[#ops + 1] = step.op end
   end
-  lu.assertEquals(ops, { "close_host_fds", "new_process_group", "die_with_parent", "set_dumpable",
-    "make_private", "bind_root", "protect_root",
+  lu.assertEquals(ops, { "close_host_fds", "new_process_group", "die_with_parent", "await_release",
+    "set_dumpable", "make_private", "bind_root", "protect_root",
     "mount_proc", "protect_proc", "mount_dev", "pivot_root", "detach_old_root", "sethostname",
     "loopback_up", "drop_privileges", "set_dumpable", "new_session_keyring", "close_inherited_fds",
     "filter_syscalls", "die_with_parent", "chdir", "init" })
@@ -194,8 +194,7 @@ function TestPlan.test_die_with_parent_is_armed_first_and_again_after_the_creden
       if step.side == "sandbox" then ops[#ops + 1] = step.op end
     end
     -- Before it: only what keeps the sandbox from reaching this process and the host.
-    lu.assertEquals({ table.unpack(ops, 1, 4) },
-      { "close_host_fds", "new_process_group", "die_with_parent", "set_dumpable" })
+    lu.assertEquals({ table.unpack(ops, 1, 3) }, { "close_host_fds", "new_process_group", "die_with_parent" })
     local dropped, armed
     for i, op in ipairs(ops) do
       if op == "drop_privileges" then dropped = i end
@@ -236,10 +235,38 @@ end
 
 function TestPlan.test_without_json_status_fd_no_status_steps()
   local steps = steps_for({ root = "/sb", command = { "sh" } })
-  for _, op in ipairs({ "check_status_fd", "read_namespaces", "await_release", "close", "report_up",
-    "report_end" }) do
+  for _, op in ipairs({ "check_status_fd", "read_namespaces", "close", "report_up", "report_end" }) do
     lu.assertNil(index_of(steps, op), op)
   end
+end
+
+-- The sandbox becomes non-dumpable only once the host has identified it for the record:
+-- after that, a hako-run without CAP_SYS_PTRACE could not read its namespaces. With no
+-- record, no status report and no user namespace, nothing needs holding it.
+function TestPlan.test_the_sandbox_is_held_until_identified_for_the_record()
+  local steps = steps_for({ root = "/sb", command = { "sh" } })
+  lu.assertTrue(index_of(steps, "identify_sandbox") < index_of(steps, "release_sandbox"))
+  lu.assertTrue(index_of(steps, "await_release") < index_of(steps, "set_dumpable"))
+  local s = spec.build({ root = "/sb", command = { "sh" } }, { cwd = "/" })
+  s.record_dir = nil
+  lu.assertNil(index_of(plan.build(s), "await_release"))
+end
+
+-- Rootless, the init starts itself again inside the user namespace before it becomes
+-- non-dumpable (hako.resume); every set_dumpable makes it non-dumpable.
+function TestPlan.test_a_rootless_init_starts_itself_again_inside_then_is_not_dumpable()
+  local rootless = { cwd = "/", uid = 1000, gid = 100 }
+  local steps = plan.build(spec.build({ root = "/sb", command = { "sh" } }, rootless))
+  local again = index_of(steps, "reexec_in_userns")
+  lu.assertEquals(steps[again - 1].op, "await_release")
+  lu.assertEquals(steps[again + 1].op, "set_dumpable")
+  for _, step in ipairs(steps) do
+    if step.op == "set_dumpable" then lu.assertFalse(step.dumpable) end
+  end
+  -- Not as root, nor for --as-pid-1, whose command's own exec does the same.
+  lu.assertNil(index_of(steps_for({ root = "/sb", command = { "sh" } }), "reexec_in_userns"))
+  lu.assertNil(index_of(plan.build(spec.build({ root = "/sb", command = { "sh" }, as_pid_1 = true }, rootless)),
+    "reexec_in_userns"))
 end
 
 function TestPlan.test_timeout_goes_to_supervise()

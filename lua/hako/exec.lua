@@ -16,7 +16,7 @@ local M = {}
 -- plan first needs one of its steps (hako-enter needs none of the mount steps).
 local HOST_MODULES = { "hako.host_steps", "hako.userns_steps", "hako.supervise_steps" }
 local SANDBOX_MODULES = { "hako.sandbox_steps", "hako.mount_steps", "hako.privilege_steps",
-  "hako.security_steps" }
+  "hako.security_steps", "hako.resume" }
 
 local function handlers_from(modules)
   return setmetatable({}, { __index = function(handlers, op)
@@ -42,6 +42,8 @@ end
 local function run_sandbox(steps, from, state)
   local ok, err = pcall(function()
     for i = from, #steps do
+      -- Where it is, for a step that hands the rest on (hako.resume).
+      state.plan, state.step_index = steps, i
       if steps[i].side == "sandbox" then run_step(state.handlers.sandbox, steps[i], state) end
     end
     failure.raise("plan", "has no exec step")
@@ -84,6 +86,24 @@ local function start_sandbox(step, state)
   return false
 end
 
+-- Find every sandbox step's handler now, loading its module: once the sandbox has
+-- pivoted, a stock Lua could no longer read it from disk.
+local function load_sandbox_handlers(steps, state)
+  for _, step in ipairs(steps) do
+    if step.side == "sandbox" then local _ = state.handlers.sandbox[step.op] end
+  end
+end
+
+-- resume(steps, carried, core): the sandbox's first process, started again by
+-- hako.resume, goes on with the sandbox steps left, with the state carried; never returns.
+function M.resume(steps, carried, core)
+  local state = { core = core, side = "sandbox", cleanups = {},
+    handlers = { host = host_handlers, sandbox = sandbox_handlers } }
+  for key, value in pairs(carried) do state[key] = value end
+  load_sandbox_handlers(steps, state)
+  run_sandbox(steps, 1, state)
+end
+
 -- Whatever way the host side ends, leave nothing behind: no process, no fd, no file.
 local function clean_up(state)
   local core = state.core
@@ -109,12 +129,8 @@ function M.run(steps, core, handlers)
   local state = { core = core, side = "host", cleanups = {}, handlers = {
     host = with(host_handlers, handlers and handlers.host),
     sandbox = with(sandbox_handlers, handlers and handlers.sandbox),
-  } }
-  -- Find every sandbox step's handler now, loading its module: once the sandbox has
-  -- pivoted, a stock Lua could no longer read it from disk.
-  for _, step in ipairs(steps) do
-    if step.side == "sandbox" then local _ = state.handlers.sandbox[step.op] end
-  end
+  }, custom_handlers = handlers ~= nil and handlers.sandbox ~= nil }
+  load_sandbox_handlers(steps, state)
   local ok, err = pcall(function()
     for i, step in ipairs(steps) do
       if step.side == "host" then

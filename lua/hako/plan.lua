@@ -100,19 +100,14 @@ function M.build(spec)
   -- /proc/PID/ns.
   host("identify_sandbox")
   -- The sandbox waits until the host has done what must come first: mapped its ids (it
-  -- has no privilege before), and identified it for the status report.
-  local held = spec.userns or status_fd
+  -- has no privilege before), and identified it for the record and the status report
+  -- (once it is not dumpable, a hako-run without CAP_SYS_PTRACE could not).
+  local held = spec.userns or status_fd or spec.record_dir
   if held then host("release_sandbox") end
 
   -- Before anything else in the sandbox: nothing of the host may be found in this process
   -- (the supervisor's status fd is not the sandbox's business either, unless it is 0-2,
   -- the command's own), and nothing inside may look into it.
-  -- hako's init is not dumpable, so nothing inside can look into it; except in a rootless
-  -- sandbox, whose owner's hako-enter must open the init's /proc/PID/ns and setns through
-  -- its pidfd, which the kernel allows only for a dumpable process (or with CAP_SYS_PTRACE,
-  -- which only root has). The init holds no fd of the host there either (close_host_fds),
-  -- and runs with the same ids as the command, but its memory is a copy of hako-run's.
-  local dumpable = spec.userns ~= nil and spec.userns.uid ~= 0
   local command_fds = {}
   for _, fd in ipairs(spec.keep_fds) do
     if fd ~= status_fd then command_fds[#command_fds + 1] = fd end
@@ -124,7 +119,11 @@ function M.build(spec)
   -- that makes /proc/PID/* root's, which a rootless hako-run could no longer open.
   if held then sandbox("await_release") end
   if spec.userns and spec.userns.uid == 0 then sandbox("become_mapped_root") end
-  sandbox("set_dumpable", { dumpable = dumpable })
+  -- hako's init is not dumpable, so nothing inside can look into it. A rootless one
+  -- first starts itself again inside the user namespace (hako.resume): else its owner's
+  -- hako-enter could not look into it either.
+  if spec.userns and spec.userns.uid ~= 0 and not spec.as_pid_1 then sandbox("reexec_in_userns") end
+  sandbox("set_dumpable", { dumpable = false })
   if spec.net.mode == "join" then sandbox("join_netns") end
   -- Nothing done in here may reach the host's mounts: private first, before any mount.
   sandbox("make_private", { path = "/" })
@@ -151,7 +150,7 @@ function M.build(spec)
   sandbox("drop_privileges", { keep_caps = spec.caps,
     setgroups = spec.userns == nil or spec.userns.setgroups })
   -- Changing uid or gid reset it (to fs.suid_dumpable).
-  sandbox("set_dumpable", { dumpable = dumpable })
+  sandbox("set_dumpable", { dumpable = false })
   -- The last walls: own keyring, no inherited fds, no terminal injection (no_new_privs is set).
   sandbox("new_session_keyring")
   sandbox("close_inherited_fds", { keep = command_fds })

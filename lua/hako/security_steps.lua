@@ -29,9 +29,11 @@ end
 -- "ptrace access mode checking"): the command cannot reach through hako's own processes
 -- (its init, hako-enter's child before exec) into what they hold. A change of uid or gid
 -- resets it (to fs.suid_dumpable; prctl(2)), so the plans set it after those too.
--- step.dumpable = true is for a rootless sandbox's init (see plan.lua).
+-- state.stay_dumpable: a rootless init that could not start itself again inside the
+-- sandbox's user namespace (hako.resume), so that its owner can still enter it.
 function M.set_dumpable(step, state)
-  check(state.core.prctl(state.core.PR_SET_DUMPABLE, step.dumpable and 1 or 0))
+  local dumpable = step.dumpable or state.stay_dumpable
+  check(state.core.prctl(state.core.PR_SET_DUMPABLE, dumpable and 1 or 0))
 end
 
 function M.set_nondumpable(_, state)
@@ -39,7 +41,7 @@ function M.set_nondumpable(_, state)
 end
 
 -- The fds hako's own sandbox steps still need after the clone (exec.lua, host_steps).
-local OWN_FDS = { "status_w", "alive_r", "result_w", "netns_fd", "target_fd" }
+M.OWN_FDS = { "status_w", "alive_r", "result_w", "netns_fd", "target_fd" }
 
 -- Right after the clone: really close every fd the sandbox's first process inherited
 -- but hako's own pipes and the fds the command is given (--keep-fd). hako's init never
@@ -49,7 +51,7 @@ local OWN_FDS = { "status_w", "alive_r", "result_w", "netns_fd", "target_fd" }
 function M.close_host_fds(step, state)
   local core = state.core
   local keep = { table.unpack(step.keep or {}) }
-  for _, key in ipairs(OWN_FDS) do
+  for _, key in ipairs(M.OWN_FDS) do
     if state[key] then keep[#keep + 1] = state[key] end
   end
   for _, range in ipairs(M.ranges(keep)) do

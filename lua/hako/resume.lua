@@ -1,0 +1,163 @@
+-- hako.resume: a rootless sandbox's first process starts its own binary again, inside the
+-- sandbox's user namespace, and goes on with the rest of the plan there.
+--
+-- Why: who may open a process's /proc/PID entries (fds, cwd, root, exe, memory,
+-- environment) is ptrace's rule. A process that is not dumpable is open only to a holder of
+-- CAP_SYS_PTRACE in the user namespace its memory was made in, which is where it last
+-- exec'd. The sandbox's first process is a fork of hako-run, so that namespace is the
+-- host's: not dumpable, the sandbox's owner could no longer hako-enter it; dumpable,
+-- the command, which runs with the same ids, could read the caller's environment from
+-- it, write its memory, and chmod the caller's hako binary through /proc/1/exe. Once it
+-- has exec'd inside the sandbox's user namespace, the owner holds every capability there
+-- and the command none: not dumpable, hako's init is closed to the command alone.
+--
+-- The exec comes before any mount, while the binary and its libraries are still where
+-- the host has them. The rest of the plan is pure data: it goes to the new image through
+-- a memfd, with the fds the steps share (status pipe, result pipe, ...).
+
+local failure = require "hako.failure"
+local security_steps = require "hako.security_steps"
+
+local check = failure.check
+
+local M = {}
+
+-- The name the launcher is started by for this (bin/hako), not a command for people.
+M.NAME = "hako-sandbox"
+
+local function serialize(value, out)
+  local kind = type(value)
+  if kind == "string" then
+    out[#out + 1] = string.format("%q", value)
+  elseif kind == "number" then
+    out[#out + 1] = math.type(value) == "integer" and string.format("%d", value) or string.format("%.17g", value)
+  elseif kind == "boolean" then
+    out[#out + 1] = tostring(value)
+  elseif kind == "table" then
+    out[#out + 1] = "{"
+    for k, v in pairs(value) do
+      out[#out + 1] = "["
+      serialize(k, out)
+      out[#out + 1] = "]="
+      serialize(v, out)
+      out[#out + 1] = ","
+    end
+    out[#out + 1] = "}"
+  else
+    failure.raise("plan", "cannot carry a " .. kind .. " into the sandbox's user namespace")
+  end
+  return out
+end
+
+-- text(value) -> Lua source that gives value back (plain data only).
+function M.text(value)
+  return "return " .. table.concat(serialize(value, {}))
+end
+
+-- What of the state is not the steps' data: the executor's own, made anew.
+local NOT_CARRIED = { core = true, cleanups = true, handlers = true, plan = true, step_index = true,
+  custom_handlers = true }
+
+-- plain(value) -> true for data that M.text can write: no functions, no userdata.
+local function plain(value)
+  local kind = type(value)
+  if kind == "table" then
+    for k, v in pairs(value) do
+      if not plain(k) or not plain(v) then return false end
+    end
+    return true
+  end
+  return kind == "string" or kind == "number" or kind == "boolean"
+end
+
+-- The process's name (ps shows it): an exec makes it the binary's, hako-run's is kept.
+local function read_comm(core)
+  local fd, message, errno = core.open("/proc/thread-self/comm", core.O_RDONLY | core.O_CLOEXEC)
+  if not fd then return nil, message, errno end
+  local text = core.read(fd, 64)
+  core.close(fd)
+  return text and text:gsub("\n$", "")
+end
+
+local function write_comm(core, name)
+  local fd = name and core.open("/proc/thread-self/comm", core.O_WRONLY | core.O_CLOEXEC)
+  if fd then
+    core.write(fd, name)
+    core.close(fd)
+  end
+end
+
+-- A fresh read-only open of a memfd holding text (its own offset, at 0), not close-on-exec.
+local function memfd_with(core, text)
+  local memfd = check(core.memfd_create("hako-plan", core.MFD_CLOEXEC))
+  local at = 1
+  while at <= #text do
+    at = at + check(core.write(memfd, text:sub(at, at + (1 << 20) - 1)))
+  end
+  local fd, message, errno = core.open("/proc/self/fd/" .. memfd, core.O_RDONLY)
+  core.close(memfd)
+  if not fd then failure.from_core(message, errno) end
+  return fd
+end
+
+-- How to start this program again: the launcher by name; a stock Lua interpreter (a
+-- recipe run by lua5.4) with the module paths it has now, since the environment is empty.
+local function new_argv(plan_fd, status_fd)
+  local interpreter = type(rawget(_G, "arg")) == "table" and arg[-1]
+  if not interpreter then return { M.NAME, tostring(plan_fd), tostring(status_fd) } end
+  return { interpreter, "-e", string.format("package.path=%q package.cpath=%q require(%q).main(%d, %d)",
+    package.path, package.cpath, "hako.resume", plan_fd, status_fd) }
+end
+
+-- The step: exec this program again, carrying the rest of the plan. A plan run with step
+-- handlers of a recipe's own cannot be carried: then the init stays dumpable, as
+-- before (state.stay_dumpable).
+function M.reexec_in_userns(_, state)
+  local core = state.core
+  if state.custom_handlers then
+    state.stay_dumpable = true
+    return
+  end
+  local carried = {}
+  for key, value in pairs(state) do
+    if not NOT_CARRIED[key] and plain(value) then carried[key] = value end
+  end
+  carried.comm = check(read_comm(core))
+  local rest = table.move(state.plan, state.step_index + 1, #state.plan, 1, {})
+  local plan_fd = memfd_with(core, M.text({ steps = rest, state = carried }))
+  for _, key in ipairs(security_steps.OWN_FDS) do
+    if state[key] then check(core.fcntl(state[key], core.F_SETFD, 0)) end
+  end
+  local exe = check(core.open("/proc/self/exe", core.O_PATH | core.O_CLOEXEC))
+  io.stdout:flush()
+  io.stderr:flush()
+  check(core.execveat(exe, "", new_argv(plan_fd, state.status_w), {}, core.AT_EMPTY_PATH))
+end
+
+-- The new image's start (bin/hako): read the plan, go on with it; never returns.
+function M.main(plan_fd, status_fd)
+  local core = require "hako.core"
+  plan_fd, status_fd = math.tointeger(tonumber(plan_fd)), math.tointeger(tonumber(status_fd))
+  local ok, carried = pcall(function()
+    local parts = {}
+    repeat
+      parts[#parts + 1] = check(core.read(plan_fd, 1 << 16))
+    until parts[#parts] == ""
+    core.close(plan_fd)
+    return assert(load(table.concat(parts), "=plan", "t", {}))()
+  end)
+  if not ok then
+    if status_fd then core.write(status_fd, string.format("%d\n%s\n%s", failure.SETUP, "resume", tostring(carried))) end
+    core._exit(failure.SETUP)
+  end
+  -- Open across the exec to get here; close-on-exec again, as they were.
+  for _, key in ipairs(security_steps.OWN_FDS) do
+    local fd = carried.state[key]
+    if fd then core.fcntl(fd, core.F_SETFD, core.FD_CLOEXEC) end
+  end
+  write_comm(core, carried.state.comm)
+  carried.state.comm = nil
+  require("hako.exec").resume(carried.steps, carried.state, core)
+end
+
+return M

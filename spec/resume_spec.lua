@@ -1,0 +1,70 @@
+-- resume_spec: how a rootless sandbox's first process hands the rest of its plan to its
+-- own binary, started again inside the user namespace (hako.resume), fake core. The
+-- real thing runs in rootless_spec and escape_processes_spec.
+local lu = require "luaunit"
+local fake = require "support.fake_core"
+local resume = require "hako.resume"
+
+TestResume = {}
+
+function TestResume.test_text_gives_the_data_back()
+  local value = { steps = { { op = "bind", src = "a \"b\"\n\0c", dst = "/x", read_only = true },
+    { op = "tmpfs", size = 1.5 } }, state = { status_w = 5, saved_mask = { 2, 15 }, [3] = "three" } }
+  local back = load(resume.text(value), "=t", "t", {})()
+  lu.assertEquals(back, value)
+  lu.assertEquals(math.type(back.state.status_w), "integer")
+  lu.assertEquals(math.type(back.steps[2].size), "float")
+  lu.assertErrorMsgContains("cannot carry a function", resume.text, { f = print })
+end
+
+local function state_for(core)
+  return { core = core, cleanups = { print }, handlers = {}, status_w = 5, alive_r = 6, result_w = 8,
+    identity = { uid = 1000, gid = 1000, groups = { 10 } }, saved_mask = { 2 },
+    plan = { { op = "a" }, { op = "reexec_in_userns" }, { op = "set_dumpable", dumpable = false } },
+    step_index = 2 }
+end
+
+-- The rest of the plan and the state's data go through a memfd; the fds the steps share
+-- stay open across the exec; the new image gets an empty environment.
+function TestResume.test_the_rest_of_the_plan_and_the_state_are_carried_across_an_exec()
+  local written = {}
+  local core, calls = fake.new({
+    memfd_create = 20, read = "hako-run\n",
+    write = function(_, text) written[#written + 1] = text; return #text end,
+  })
+  -- The comm file, the memfd opened afresh, the binary.
+  rawset(core, "open", function(path)
+    calls[#calls + 1] = { "open", path }
+    if path == "/proc/thread-self/comm" then return 21 end
+    if path == "/proc/self/fd/20" then return 22 end
+    if path == "/proc/self/exe" then return 23 end
+  end)
+  resume.reexec_in_userns({}, state_for(core))
+  local carried = load(table.concat(written), "=t", "t", {})()
+  lu.assertEquals(carried.steps, { { op = "set_dumpable", dumpable = false } })
+  lu.assertEquals(carried.state.identity, { uid = 1000, gid = 1000, groups = { 10 } })
+  lu.assertEquals(carried.state.comm, "hako-run")
+  lu.assertNil(carried.state.cleanups)
+  lu.assertNil(carried.state.plan)
+  local cleared = {}
+  for _, call in ipairs(fake.calls_named(calls, "fcntl")) do cleared[#cleared + 1] = call[2] end
+  lu.assertEquals(cleared, { 5, 6, 8 })
+  local exec = fake.calls_named(calls, "execveat")[1]
+  lu.assertEquals(exec[2], 23)
+  lu.assertEquals(exec[5], {})
+  -- Run by lua5.4 here: the interpreter gets the module paths; the launcher gets its name.
+  lu.assertEquals(exec[4][2], "-e")
+  lu.assertStrContains(exec[4][3], 'require("hako.resume").main(22, 5)')
+end
+
+-- A plan with a recipe's own step handlers cannot be carried: the init stays dumpable.
+function TestResume.test_a_plan_with_handlers_of_its_own_stays_in_this_image()
+  local core, calls = fake.new({})
+  local state = state_for(core)
+  state.custom_handlers = true
+  resume.reexec_in_userns({}, state)
+  lu.assertTrue(state.stay_dumpable)
+  lu.assertEquals(fake.calls_named(calls, "execveat"), {})
+end
+
+os.exit(lu.LuaUnit.run("-o", "tap"))
