@@ -98,6 +98,19 @@ function Suite:start(options, prefix, records)
   return pid, supervisor
 end
 
+-- A command line's prefix that runs it as uid 65534, with no groups.
+M.NOBODY = "setpriv --reuid=65534 --regid=65534 --clear-groups "
+
+-- Uid 65534's runtime directory, /run/user/65534 (made for the test if there was none,
+-- and then removed), with records in hako/ when `records` is true. -> its path
+function Suite:nobody_runtime_dir(records)
+  local run_dir = "/run/user/65534"
+  if not os.execute("test -e " .. run_dir) then self.dirs[#self.dirs + 1] = run_dir end
+  local dirs = run_dir .. (records and " " .. run_dir .. "/hako" or "")
+  process.sh("mkdir -p " .. dirs .. " && chown 65534:65534 " .. dirs .. " && chmod 700 " .. dirs)
+  return run_dir
+end
+
 function Suite:setUp()
   lu.skipIf(not M.ROOT, "needs root to make sandboxes (rootless hako-run is a later feature)")
   self.sb = sandbox.new()
