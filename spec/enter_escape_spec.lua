@@ -80,6 +80,26 @@ function TestEnterEscape:test_root_refuses_a_user_record_for_a_plain_process()
     .. " for a process outside any user namespace of its own)")
 end
 
+-- Issue 11: nor for a process in a user namespace the user did not make: here root made
+-- it and mapped its uid 0 to 65534, so the host sees the process as 65534's, and joining
+-- it would keep root's rights there. Control: the same record for a process in a user
+-- namespace 65534 made itself is followed.
+function TestEnterEscape:test_root_refuses_a_user_record_for_a_namespace_the_user_did_not_make()
+  lu.skipIf(not os.execute(NOBODY .. "unshare -U true 2>/dev/null"), "no user namespaces for nobody here")
+  local own = helper(self, NOBODY .. "unshare -Ur sleep 1000")
+  plant_record(self, own, own)
+  local r = support.enter({ own, "true" })
+  lu.assertEquals(r.stderr, "")
+  lu.assertEquals(r.status, 0)
+  local holder = helper(self, "unshare -U sleep 1000")
+  process.sh("echo '0 65534 1' >/proc/" .. holder .. "/uid_map && echo '0 65534 1' >/proc/" .. holder .. "/gid_map")
+  local pid = helper(self, "nsenter -U -t " .. holder .. " -S 0 -G 0 sleep 1000")
+  lu.assertEquals(process.sh("stat -c %u /proc/" .. pid), "65534\n")
+  plant_record(self, pid, pid)
+  fails({ pid, "true" }, 125, pid .. ": not a hako sandbox (record " .. pid .. ": of uid 65534"
+    .. " for a process outside any user namespace of its own)")
+end
+
 -- Issue 11: a record names the pid it is filed under. Here 65534's record for its own
 -- process C (in a user namespace of its own) names pid 1; asked for directly, and through
 -- C's parent (as for hako-run's pid, from a pid file).
