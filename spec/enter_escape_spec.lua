@@ -134,6 +134,22 @@ function TestEnterEscape:test_root_refuses_a_fifo_for_a_record_without_waiting()
   lu.assertEquals(r.status, 125)
 end
 
+-- Issue 11: root's supplementary groups do not come along into a rootless sandbox, where
+-- the policy cannot set groups (setgroups is denied there): the host would still let the
+-- command use them. Control: the same groups joined by nsenter are seen from the host.
+function TestEnterEscape:test_root_enters_a_rootless_sandbox_without_its_own_groups()
+  local pid = self:start_rootless()
+  local groups = "grep '^Groups:' /proc/$c/status | tr -s '\\t ' ' '"
+  local script = table.concat({
+    "setpriv --groups 4,6 " .. entered_sleep(pid),
+    groups, "kill $c; wait $e || :",
+    "setpriv --groups 4,6 nsenter --preserve-credentials -U -t " .. pid .. " sleep 1000 & c=$!",
+    "i=0; until grep -q '^sleep' /proc/$c/comm; do i=$((i+1)); [ $i -gt 500 ] && break; sleep 0.02; done",
+    groups, "kill $c; wait $c || :",
+  }, "\n")
+  lu.assertEquals(process.sh(script), "Groups: \nGroups: 4 6 \n")
+end
+
 -- THREATS.md 18 (runc CVE-2019-5736): the sandbox's /bin/sh starts with #!/proc/self/exe,
 -- so entering runs hako's own binary in the sandbox, as a recipe the sandbox wrote. It
 -- keeps a descriptor of that binary in a child, waits until hako-enter has exited (when

@@ -105,6 +105,32 @@ function TestEnterSteps.test_all_capabilities_and_root_change_nothing_but_ids()
   lu.assertEquals(calls, { { "setgroups", {} }, { "setresgid", 0 }, { "setresuid", 0 } })
 end
 
+function TestEnterSteps.test_root_drops_its_groups_before_joining()
+  local core, calls = fake.new({ geteuid = 0 })
+  local state = state_for(core)
+  state.policy = { setgroups = false }
+  enter_steps.drop_groups({}, state)
+  lu.assertEquals(fake.calls_named(calls, "setgroups"), { { "setgroups", {} } })
+  -- A user has no groups to drop and cannot: nothing is tried.
+  core, calls = fake.new({ geteuid = 1000 })
+  state = state_for(core)
+  state.policy = { setgroups = false }
+  enter_steps.drop_groups({}, state)
+  lu.assertEquals(fake.calls_named(calls, "setgroups"), {})
+end
+
+function TestEnterSteps.test_groups_that_cannot_be_dropped_stop_hako_enter_unless_the_policy_sets_them()
+  local core = fake.new({ geteuid = 0,
+    setgroups = function() return nil, "setgroups: Operation not permitted", 1 end })
+  local state = state_for(core)
+  state.policy = { setgroups = true }
+  enter_steps.drop_groups({}, state)
+  state.policy = { setgroups = false }
+  local ok, err = pcall(enter_steps.drop_groups, {}, state)
+  lu.assertFalse(ok)
+  lu.assertEquals(tostring(err), "drop the caller's groups: Operation not permitted")
+end
+
 -- Root looking up pid 42, whose /proc entry belongs to uid 1000: the record is in
 -- /run/user/1000/hako (fd 10; the record is fd 11, reopened as 12), and the process's
 -- user namespace (fd 13) is the recorded one, made by owner_uid.

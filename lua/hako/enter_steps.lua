@@ -184,6 +184,18 @@ function M.check_identity(_, state)
 end
 
 
+-- Root's supplementary groups stay with it through setns: where the policy does not set
+-- groups (a rootless sandbox, whose user namespace denies setgroups) the command would
+-- keep them on the host. Clear them now, while we are root in our own user namespace.
+function M.drop_groups(_, state)
+  local core = state.core
+  if core.geteuid() ~= 0 then return end
+  local ok, message, errno = core.setgroups({})
+  if not ok and not state.policy.setgroups then
+    failure.raise("drop the caller's groups", why(message), nil, errno)
+  end
+end
+
 -- Join every namespace of the sandbox, all at once through the pidfd (Linux 5.8); on
 -- older kernels, open them all first, check them, then join. A namespace we are already
 -- in is left out: joining it again would change nothing, but the kernel refuses it for

@@ -111,6 +111,14 @@ function Suite:nobody_runtime_dir(records)
   return run_dir
 end
 
+-- A rootless sandbox: hako-run as uid 65534, its record in 65534's runtime directory.
+function Suite:start_rootless()
+  lu.skipIf(not os.execute(M.NOBODY .. "unshare -U true 2>/dev/null"), "no user namespaces for nobody here")
+  local run_dir = self:nobody_runtime_dir(false)
+  process.sh("chmod 755 " .. self.sb.root)
+  return self:start({}, M.NOBODY .. "env XDG_RUNTIME_DIR=" .. run_dir .. " ", run_dir .. "/hako")
+end
+
 function Suite:setUp()
   lu.skipIf(not M.ROOT, "needs root to make sandboxes (rootless hako-run is a later feature)")
   self.sb = sandbox.new()
