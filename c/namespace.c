@@ -1,14 +1,19 @@
-/* namespace.c: namespaces: unshare, setns, and what a new UTS namespace holds. */
+/* namespace.c: namespaces: unshare, setns, what a new UTS namespace holds, who owns one. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "core.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
+#endif
+/* From <linux/nsfs.h>: _IO(0xb7, 0x4). */
+#ifndef NS_GET_OWNER_UID
+#define NS_GET_OWNER_UID 0xb704
 #endif
 
 static int core_unshare(lua_State *L)
@@ -33,10 +38,23 @@ static int core_sethostname(lua_State *L)
 	return hako_result(L, sethostname(name, len), "sethostname", name);
 }
 
+/* ioctl(fd, NS_GET_OWNER_UID) -> the uid that created the user namespace file fd, as
+ * our own user namespace sees it (the overflow uid if it is not mapped here). */
+static int core_ns_get_owner_uid(lua_State *L)
+{
+	uid_t uid;
+
+	if (ioctl((int)luaL_checkinteger(L, 1), NS_GET_OWNER_UID, &uid) == -1)
+		return hako_fail(L, errno, "NS_GET_OWNER_UID", NULL);
+	lua_pushinteger(L, uid);
+	return 1;
+}
+
 static const luaL_Reg funcs[] = {
 	{"unshare", core_unshare},
 	{"setns", core_setns},
 	{"sethostname", core_sethostname},
+	{"ns_get_owner_uid", core_ns_get_owner_uid},
 	{NULL, NULL}
 };
 

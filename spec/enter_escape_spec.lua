@@ -42,29 +42,112 @@ function TestEnterEscape:test_hako_enter_memory_is_closed_to_its_peers()
   lu.assertEquals(process.sh(script), "denied\nopen\n")
 end
 
+-- A process the shell line starts (ending in a sleep), once it sleeps; killed in tearDown.
+local function helper(self, line)
+  local pid = process.sh(line .. " >/dev/null 2>&1 & echo $!"):match("%d+")
+  self.helpers[#self.helpers + 1] = pid
+  assert(poll(function() return (read("/proc/" .. pid .. "/comm") or ""):match("^sleep") end))
+  return pid
+end
+
+-- What uid 65534 can write: a record in its runtime directory, named `name`, true to the
+-- identity of process `pid` (start time, namespaces), with a policy of its choosing.
+local function plant_record(self, name, pid, fields)
+  local run_dir = self:nobody_runtime_dir(true)
+  local core, record = require "hako.core", require "hako.record"
+  local id = record.identity(core, math.tointeger(tonumber(pid)))
+  local rec = { pid = math.tointeger(tonumber(name)), start_time = id.start_time, ns = id.ns,
+    owner = 65534, uid = 0, gid = 0, groups = {}, caps = "all", no_new_privs = 0, setgroups = 0,
+    env = { "PATH=/usr/bin:/bin" } }
+  for k, v in pairs(fields or {}) do rec[k] = v end
+  local path = run_dir .. "/hako/" .. name
+  self.files[#self.files + 1] = path
+  local f = assert(io.open(path, "w"))
+  f:write(record.format(rec))
+  f:close()
+  process.sh("chown 65534:65534 " .. path)
+  return path
+end
+
+local NOBODY = support.NOBODY
+
 -- A user may write records in /run/user/UID/hako; one for a plain process of the user's
 -- must not make root run a command with the policy it claims (here LD_PRELOAD, uid 0).
 function TestEnterEscape:test_root_refuses_a_user_record_for_a_plain_process()
-  local run_dir = "/run/user/65534"
-  if not os.execute("test -e " .. run_dir) then self.dirs[#self.dirs + 1] = run_dir end
-  process.sh("mkdir -p " .. run_dir .. "/hako && chown -R 65534:65534 " .. run_dir
-    .. " && chmod 700 " .. run_dir .. " " .. run_dir .. "/hako")
-  local pid = process.sh("setpriv --reuid=65534 --regid=65534 --clear-groups sleep 1000 >/dev/null 2>&1"
-    .. " & echo $!"):match("%d+")
-  self.helpers[#self.helpers + 1] = pid
-  assert(poll(function() return (read("/proc/" .. pid .. "/comm") or ""):match("^sleep") end))
-  local core, record = require "hako.core", require "hako.record"
-  local id = record.identity(core, math.tointeger(tonumber(pid)))
-  local path = run_dir .. "/hako/" .. pid
-  self.files[#self.files + 1] = path
-  local f = assert(io.open(path, "w"))
-  f:write(record.format({ pid = math.tointeger(tonumber(pid)), start_time = id.start_time, ns = id.ns,
-    owner = 65534, uid = 0, gid = 0, groups = {}, caps = "all", no_new_privs = 0,
-    env = { "LD_PRELOAD=/tmp/evil.so" } }))
-  f:close()
-  process.sh("chown 65534:65534 " .. path)
+  local pid = helper(self, NOBODY .. "sleep 1000")
+  plant_record(self, pid, pid, { env = { "LD_PRELOAD=/tmp/evil.so" } })
   fails({ pid, "true" }, 125, pid .. ": not a hako sandbox (record " .. pid .. ": of uid 65534"
     .. " for a process outside any user namespace of its own)")
+end
+
+-- Issue 11: nor for a process in a user namespace the user did not make: here root made
+-- it and mapped its uid 0 to 65534, so the host sees the process as 65534's, and joining
+-- it would keep root's rights there. Control: the same record for a process in a user
+-- namespace 65534 made itself is followed.
+function TestEnterEscape:test_root_refuses_a_user_record_for_a_namespace_the_user_did_not_make()
+  lu.skipIf(not os.execute(NOBODY .. "unshare -U true 2>/dev/null"), "no user namespaces for nobody here")
+  local own = helper(self, NOBODY .. "unshare -Ur sleep 1000")
+  plant_record(self, own, own)
+  local r = support.enter({ own, "true" })
+  lu.assertEquals(r.stderr, "")
+  lu.assertEquals(r.status, 0)
+  local holder = helper(self, "unshare -U sleep 1000")
+  process.sh("echo '0 65534 1' >/proc/" .. holder .. "/uid_map && echo '0 65534 1' >/proc/" .. holder .. "/gid_map")
+  local pid = helper(self, "nsenter -U -t " .. holder .. " -S 0 -G 0 sleep 1000")
+  lu.assertEquals(process.sh("stat -c %u /proc/" .. pid), "65534\n")
+  plant_record(self, pid, pid)
+  fails({ pid, "true" }, 125, pid .. ": not a hako sandbox (record " .. pid .. ": of uid 65534"
+    .. " for a process outside any user namespace of its own)")
+end
+
+-- Issue 11: a record names the pid it is filed under. Here 65534's record for its own
+-- process C (in a user namespace of its own) names pid 1; asked for directly, and through
+-- C's parent (as for hako-run's pid, from a pid file).
+function TestEnterEscape:test_root_refuses_a_user_record_that_names_another_pid()
+  lu.skipIf(not os.execute(NOBODY .. "unshare -U true 2>/dev/null"), "no user namespaces for nobody here")
+  local parent = process.sh(NOBODY .. "sh -c 'unshare -Ur sleep 1000 & wait' >/dev/null 2>&1 & echo $!"):match("%d+")
+  self.helpers[#self.helpers + 1] = parent
+  local child = poll(function()
+    local c = (read("/proc/" .. parent .. "/task/" .. parent .. "/children") or ""):match("%d+")
+    return c and (read("/proc/" .. c .. "/comm") or ""):match("^sleep") and c
+  end)
+  assert(child, "no sleeping child")
+  self.helpers[#self.helpers + 1] = child
+  local init = require("hako.record").identity(require "hako.core", 1)
+  plant_record(self, child, child, { pid = 1, supervisor = math.tointeger(tonumber(parent)),
+    start_time = init.start_time })
+  fails({ child, "true" }, 125, child .. ": not a hako sandbox (record " .. child .. ": names pid 1)")
+  fails({ parent, "true" }, 125, parent .. ": not a hako sandbox (no record in /run/hako)")
+end
+
+-- Issue 11: a FIFO where root looks for a user's record must not make root's hako-enter
+-- wait for ever. Control: opening that FIFO to read does wait.
+function TestEnterEscape:test_root_refuses_a_fifo_for_a_record_without_waiting()
+  local pid = helper(self, NOBODY .. "sleep 1000")
+  local path = self:nobody_runtime_dir(true) .. "/hako/" .. pid
+  self.files[#self.files + 1] = path
+  process.sh("mkfifo " .. path .. " && chown 65534:65534 " .. path)
+  lu.assertEquals(process.run({ "timeout", "0.5", "sh", "-c", "exec <" .. path }).status, 124)
+  local r = process.run({ "timeout", "10", support.ENTER, pid, "true" })
+  lu.assertEquals(r.stderr, "hako-enter: " .. pid .. ": not a hako sandbox (record " .. pid
+    .. ": not a regular file of root or the owner)\n")
+  lu.assertEquals(r.status, 125)
+end
+
+-- Issue 11: root's supplementary groups do not come along into a rootless sandbox, where
+-- the policy cannot set groups (setgroups is denied there): the host would still let the
+-- command use them. Control: the same groups joined by nsenter are seen from the host.
+function TestEnterEscape:test_root_enters_a_rootless_sandbox_without_its_own_groups()
+  local pid = self:start_rootless()
+  local groups = "grep '^Groups:' /proc/$c/status | tr -s '\\t ' ' '"
+  local script = table.concat({
+    "setpriv --groups 4,6 " .. entered_sleep(pid),
+    groups, "kill $c; wait $e || :",
+    "setpriv --groups 4,6 nsenter --preserve-credentials -U -t " .. pid .. " sleep 1000 & c=$!",
+    "i=0; until grep -q '^sleep' /proc/$c/comm; do i=$((i+1)); [ $i -gt 500 ] && break; sleep 0.02; done",
+    groups, "kill $c; wait $c || :",
+  }, "\n")
+  lu.assertEquals(process.sh(script), "Groups: \nGroups: 4 6 \n")
 end
 
 -- THREATS.md 18 (runc CVE-2019-5736): the sandbox's /bin/sh starts with #!/proc/self/exe,

@@ -55,7 +55,7 @@ end
 function TestEnterPlan.test_the_order_of_the_steps()
   local steps = enter_plan.build(spec_for({ pid = "42", command = { "ls" } }))
   lu.assertEquals(ops(steps, "host"), { "set_nondumpable", "seal_self", "open_target", "find_record",
-    "check_identity", "resolve_policy", "join", "set_root", "block_signals", "clone", "start_job",
+    "check_identity", "resolve_policy", "drop_groups", "join", "set_root", "block_signals", "clone", "start_job",
     "await_sandbox", "supervise" })
   -- The caller's fds are gone before the ids change, which makes the child dumpable.
   lu.assertEquals(ops(steps, "sandbox"), { "restore_signals", "new_process_group", "close_fds",

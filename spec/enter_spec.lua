@@ -53,13 +53,8 @@ end
 -- A rootless sandbox (hako-run as nobody, through a user namespace) keeps its record in
 -- its owner's runtime directory: the owner may enter it, root too, another user not.
 function TestEnter:test_a_rootless_sandbox_is_entered_by_its_owner_and_by_root()
-  local nobody = "setpriv --reuid=65534 --regid=65534 --clear-groups "
-  lu.skipIf(not os.execute(nobody .. "unshare -U true 2>/dev/null"), "no user namespaces for nobody here")
-  local run_dir = "/run/user/65534"
-  if not os.execute("test -e " .. run_dir) then self.dirs[#self.dirs + 1] = run_dir end
-  process.sh("mkdir -p " .. run_dir .. " && chown 65534:65534 " .. run_dir .. " && chmod 700 " .. run_dir)
-  process.sh("chmod 755 " .. self.sb.root)
-  local pid = self:start({}, nobody .. "env XDG_RUNTIME_DIR=" .. run_dir .. " ", run_dir .. "/hako")
+  local nobody, run_dir = support.NOBODY, "/run/user/65534"
+  local pid = self:start_rootless()
   local script = "echo $$; id -u; cat /proc/self/uid_map"
   local owner = process.run({ "sh", "-c", nobody .. "env XDG_RUNTIME_DIR=" .. run_dir .. " "
     .. q(ENTER) .. " " .. pid .. " /bin/sh -c " .. q(script) })

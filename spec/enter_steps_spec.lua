@@ -114,4 +114,73 @@ function TestEnterSteps.test_close_fds_really_closes_all_but_the_status_pipe()
   lu.assertEquals(closed, { { "close_range", 3, 4, 0 }, { "close_range", 7, 0xffffffff, 0 } })
 end
 
+function TestEnterSteps.test_root_drops_its_groups_before_joining()
+  local core, calls = fake.new({ geteuid = 0 })
+  local state = state_for(core)
+  state.policy = { setgroups = false }
+  enter_steps.drop_groups({}, state)
+  lu.assertEquals(fake.calls_named(calls, "setgroups"), { { "setgroups", {} } })
+  -- A user has no groups to drop and cannot: nothing is tried.
+  core, calls = fake.new({ geteuid = 1000 })
+  state = state_for(core)
+  state.policy = { setgroups = false }
+  enter_steps.drop_groups({}, state)
+  lu.assertEquals(fake.calls_named(calls, "setgroups"), {})
+end
+
+function TestEnterSteps.test_groups_that_cannot_be_dropped_stop_hako_enter_unless_the_policy_sets_them()
+  local core = fake.new({ geteuid = 0,
+    setgroups = function() return nil, "setgroups: Operation not permitted", 1 end })
+  local state = state_for(core)
+  state.policy = { setgroups = true }
+  enter_steps.drop_groups({}, state)
+  state.policy = { setgroups = false }
+  local ok, err = pcall(enter_steps.drop_groups, {}, state)
+  lu.assertFalse(ok)
+  lu.assertEquals(tostring(err), "drop the caller's groups: Operation not permitted")
+end
+
+-- Root looking up pid 42, whose /proc entry belongs to uid 1000: the record is in
+-- /run/user/1000/hako (fd 10; the record is fd 11, reopened as 12), and the process's
+-- user namespace (fd 13) is the recorded one, made by owner_uid.
+local function foreign_record_core(owner_uid)
+  local core
+  local text = require("hako.record").format({ pid = 42, start_time = 1, uid = 0, gid = 0,
+    caps = "all", no_new_privs = 0, ns = { user = ns(2) } })
+  core = fake.new({
+    geteuid = 0,
+    open = function(path)
+      local fd = ({ ["/run/user/1000/hako"] = 10, ["/proc/self/fd/11"] = 12, ["/proc/42/ns/user"] = 13 })[path]
+      if fd then return fd end
+      return nil, "open " .. path .. ": No such file or directory", core.ENOENT
+    end,
+    openat2 = 11,
+    statx = function(fd, path)
+      if path == "/proc/42" then return { uid = 1000 } end
+      if fd == 10 then return { type = "directory", uid = 1000, mode = 448 } end
+      if fd == 11 then return { type = "file", uid = 1000 } end
+      local ino = ({ ["/proc/self/ns/user"] = 1 })[path] or ({ [13] = 2 })[fd]
+      return { type = "file", dev_major = 0, dev_minor = 4, ino = ino }
+    end,
+    read = fake.sequence({ text }, { "" }),
+    ns_get_owner_uid = owner_uid,
+  })
+  return core
+end
+
+function TestEnterSteps.test_root_follows_a_users_record_into_a_user_namespace_of_that_user()
+  local state = state_for(foreign_record_core(1000))
+  enter_steps.find_record({ pid = 42, directories = { "/run/hako" } }, state)
+  lu.assertEquals(state.record.ns.user, ns(2))
+end
+
+-- Not into one root made (and mapped to the user): there root keeps all its rights.
+function TestEnterSteps.test_root_refuses_a_users_record_for_a_namespace_the_user_did_not_make()
+  local state = state_for(foreign_record_core(0))
+  local ok, err = pcall(enter_steps.find_record, { pid = 42, directories = { "/run/hako" } }, state)
+  lu.assertFalse(ok)
+  lu.assertEquals(tostring(err), "42: not a hako sandbox (record 42: of uid 1000 for a process outside"
+    .. " any user namespace of its own)")
+end
+
 os.exit(lu.LuaUnit.run("-o", "tap"))

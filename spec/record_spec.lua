@@ -1,6 +1,7 @@
 -- record_spec: the host-side sandbox record (hako.record) and capability masks (hako.caps).
 local lu = require "luaunit"
 local caps = require "hako.caps"
+local fake = require "support.fake_core"
 local record = require "hako.record"
 
 local function sample()
@@ -77,6 +78,51 @@ function TestRecord.test_directories()
   lu.assertEquals(record.write_directory(0, nil), "/run/hako")
   lu.assertEquals(record.write_directory(1000, "/run/user/1000"), "/run/user/1000/hako")
   lu.assertNil(record.write_directory(1000, nil))
+end
+
+-- read() against a fake core: the directory is fd 10, the record's O_PATH handle 11.
+local function reader(st, text)
+  local core, calls
+  core, calls = fake.new({
+    openat2 = 11,
+    statx = st,
+    open = 12,
+    read = fake.sequence({ text }, { "" }),
+  })
+  return core, calls
+end
+
+function TestRecord.test_read_looks_before_it_opens_and_reads_the_inode_it_saw()
+  local core, calls = reader({ type = "file", uid = 1000 }, record.format(sample()))
+  lu.assertEquals(record.read(core, 10, 4242, 1000), sample())
+  local o = fake.calls_named(calls, "openat2")[1]
+  lu.assertEquals({ o[2], o[3] }, { 10, "4242" })
+  lu.assertEquals(o[4] & core.O_PATH, core.O_PATH)
+  lu.assertEquals(fake.calls_named(calls, "open"),
+    { { "open", "/proc/self/fd/11", core.O_RDONLY | core.O_NONBLOCK | core.O_CLOEXEC } })
+end
+
+-- A user may put a FIFO where root looks for its record: opening it to read would wait
+-- for a writer for ever. It is never opened but with O_PATH.
+function TestRecord.test_read_refuses_what_is_not_a_regular_file_without_opening_it()
+  for _, st in ipairs({ { type = "fifo", uid = 1000 }, { type = "char", uid = 0 }, { type = "file", uid = 7 } }) do
+    local core, calls = reader(st, "")
+    lu.assertEquals({ record.read(core, 10, 4242, 1000) },
+      { nil, "record 4242: not a regular file of root or the owner", core.EPERM })
+    lu.assertEquals(fake.calls_named(calls, "openat2")[1][4] & core.O_PATH, core.O_PATH)
+    lu.assertEquals(fake.calls_named(calls, "open"), {})
+    lu.assertEquals(fake.calls_named(calls, "read"), {})
+    lu.assertEquals(fake.calls_named(calls, "close"), { { "close", 11 } })
+  end
+end
+
+-- The file name is what hako-enter was asked for; a record inside naming another process
+-- (pid 1, say) would be about something else.
+function TestRecord.test_read_refuses_a_record_of_another_pid_than_its_name()
+  local other = sample()
+  other.pid = 1
+  local core = reader({ type = "file", uid = 1000 }, record.format(other))
+  lu.assertEquals({ record.read(core, 10, 4242, 1000) }, { nil, "record 4242: names pid 1", core.EINVAL })
 end
 
 TestCaps = {}

@@ -98,6 +98,8 @@ function M.build(s)
   host("check_identity", { pid = s.pid })
   -- Still outside: --user and --group are read through the sandbox's root fd.
   host("resolve_policy", { overrides = s.overrides })
+  -- Root's groups must not come along where the policy cannot set groups.
+  host("drop_groups")
   host("join", { pid = s.pid })
   host("set_root")
   if s.fork then

@@ -82,6 +82,20 @@ local function outside_of_ours(core, rec)
   return rec.ns.user ~= nil and not same(rec.ns.user, own_namespace(core, "user"))
 end
 
+-- Is pid in the recorded user namespace, and did owner make it? Only then does root,
+-- joining it, get no more there than the user already has: not so in the host's, nor in
+-- one that root (or another user) made and mapped to the user.
+local function made_by(core, pid, rec, owner)
+  if not outside_of_ours(core, rec) then return false end
+  local fd = core.open("/proc/" .. pid .. "/ns/user", core.O_RDONLY | core.O_CLOEXEC)
+  if not fd then return false end
+  local st = core.statx(fd, "", core.AT_EMPTY_PATH)
+  local uid = core.ns_get_owner_uid(fd)
+  core.close(fd)
+  return st ~= nil and same(rec.ns.user, { dev = st.dev_major .. ":" .. st.dev_minor, ino = st.ino })
+    and uid == owner
+end
+
 -- lookup(core, directories, pid, euid) -> record | nil, denied, why
 local function lookup(core, directories, pid, euid)
   local denied
@@ -99,10 +113,10 @@ local function lookup(core, directories, pid, euid)
       core.close(dirfd)
       if rec and rec.owner ~= nil and rec.owner ~= owner and rec.owner ~= 0 then
         rec, message, errno = nil, "record " .. pid .. ": written by uid " .. rec.owner, core.EPERM
-      elseif rec and owner ~= 0 and euid == 0 and not outside_of_ours(core, rec) then
-        -- A user's record may only lead root into that user's own user namespace, where
-        -- uid 0 is the user: else it could hand root a policy (environment, ids) of its
-        -- choosing for a plain process of the user's.
+      elseif rec and owner ~= 0 and euid == 0 and not made_by(core, pid, rec, owner) then
+        -- A user's record may only lead root into a user namespace of that user's own,
+        -- where uid 0 is the user: else it could hand root a policy (environment, ids) of
+        -- its choosing for a plain process of the user's, or in a namespace it does not own.
         rec, message, errno = nil, "record " .. pid .. ": of uid " .. owner
           .. " for a process outside any user namespace of its own", core.EPERM
       end
@@ -169,6 +183,18 @@ function M.check_identity(_, state)
   if not state.rootfd then failure.raise(pid, "cannot open its root directory") end
 end
 
+
+-- Root's supplementary groups stay with it through setns: where the policy does not set
+-- groups (a rootless sandbox, whose user namespace denies setgroups) the command would
+-- keep them on the host. Clear them now, while we are root in our own user namespace.
+function M.drop_groups(_, state)
+  local core = state.core
+  if core.geteuid() ~= 0 then return end
+  local ok, message, errno = core.setgroups({})
+  if not ok and not state.policy.setgroups then
+    failure.raise("drop the caller's groups", why(message), nil, errno)
+  end
+end
 
 -- Join every namespace of the sandbox, all at once through the pidfd (Linux 5.8); on
 -- older kernels, open them all first, check them, then join. A namespace we are already

@@ -273,20 +273,32 @@ function M.write(core, dirfd, record)
 end
 
 -- read(core, dirfd, pid, euid) -> record | nil, message, errno (ENOENT: no record).
+-- A user can put anything under its own directory's names, and root reads there too
+-- (hako-enter into a rootless sandbox): so look first (O_PATH opens nothing: a FIFO
+-- cannot block us, a device is not touched), read only a regular file of root or the
+-- owner, and only a record of the pid it is named after.
 function M.read(core, dirfd, pid, euid)
-  local fd, message, errno = open_in(core, dirfd, tostring(pid), core.O_RDONLY)
-  if not fd then return nil, message, errno end
-  local st = core.statx(fd, "", core.AT_EMPTY_PATH)
-  local text
+  local handle, message, errno = open_in(core, dirfd, tostring(pid), core.O_PATH)
+  if not handle then return nil, message, errno end
+  local st = core.statx(handle, "", core.AT_EMPTY_PATH)
+  local fd, text
   if st and st.type == "file" and (st.uid == 0 or st.uid == euid) then
-    text, message, errno = read_all(core, fd)
+    -- The very inode just checked; O_NONBLOCK in case that ever stops being a file.
+    fd, message, errno = core.open("/proc/self/fd/" .. handle, core.O_RDONLY | core.O_NONBLOCK | core.O_CLOEXEC)
   else
     message, errno = "record " .. pid .. ": not a regular file of root or the owner", core.EPERM
   end
-  core.close(fd)
+  core.close(handle)
+  if fd then
+    text, message, errno = read_all(core, fd)
+    core.close(fd)
+  end
   if not text then return nil, message, errno end
   local record, why = M.parse(text)
   if not record then return nil, "record " .. pid .. ": " .. why, core.EINVAL end
+  if record.pid ~= pid then
+    return nil, "record " .. pid .. ": names pid " .. record.pid, core.EINVAL
+  end
   return record
 end
 

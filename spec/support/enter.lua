@@ -98,6 +98,27 @@ function Suite:start(options, prefix, records)
   return pid, supervisor
 end
 
+-- A command line's prefix that runs it as uid 65534, with no groups.
+M.NOBODY = "setpriv --reuid=65534 --regid=65534 --clear-groups "
+
+-- Uid 65534's runtime directory, /run/user/65534 (made for the test if there was none,
+-- and then removed), with records in hako/ when `records` is true. -> its path
+function Suite:nobody_runtime_dir(records)
+  local run_dir = "/run/user/65534"
+  if not os.execute("test -e " .. run_dir) then self.dirs[#self.dirs + 1] = run_dir end
+  local dirs = run_dir .. (records and " " .. run_dir .. "/hako" or "")
+  process.sh("mkdir -p " .. dirs .. " && chown 65534:65534 " .. dirs .. " && chmod 700 " .. dirs)
+  return run_dir
+end
+
+-- A rootless sandbox: hako-run as uid 65534, its record in 65534's runtime directory.
+function Suite:start_rootless()
+  lu.skipIf(not os.execute(M.NOBODY .. "unshare -U true 2>/dev/null"), "no user namespaces for nobody here")
+  local run_dir = self:nobody_runtime_dir(false)
+  process.sh("chmod 755 " .. self.sb.root)
+  return self:start({}, M.NOBODY .. "env XDG_RUNTIME_DIR=" .. run_dir .. " ", run_dir .. "/hako")
+end
+
 function Suite:setUp()
   lu.skipIf(not M.ROOT, "needs root to make sandboxes (rootless hako-run is a later feature)")
   self.sb = sandbox.new()
