@@ -94,6 +94,44 @@ function TestEscapeProcesses:test_the_walk_finds_a_host_fd_held_by_a_visible_pro
   lu.assertFalse(self:marker_intact())
 end
 
+-- What hako's init holds open, seen from the host (root may look): the links of its fds,
+-- one a line. argv runs a sandbox whose command sleeps, its pid file in self.host.
+function TestEscapeProcesses:init_fds(argv)
+  local pidfile = self.host .. "/pid"
+  local words = {}
+  for i, w in ipairs(argv) do words[i] = q(w) end
+  local script = table.concat(words, " ") .. " 7</ 8<>" .. q(self.marker) .. " </dev/null >/dev/null 2>&1 & s=$!\n"
+    .. "i=0; until [ -s " .. q(pidfile) .. " ]; do i=$((i+1)); [ $i -gt 500 ] && break; sleep 0.02; done\n"
+    .. "p=$(cat " .. q(pidfile) .. ")\n"
+    .. "for f in /proc/$p/fd/*; do readlink \"$f\"; done\n"
+    .. "kill $s; wait $s || :"
+  return process.sh(script)
+end
+
+-- The first wall on its own: the init closed every fd the caller leaked and every fd of
+-- hako-run's own that the sandbox does not need (the records' directory, the pid file).
+function TestEscapeProcesses:test_the_init_holds_no_fd_of_the_host()
+  local held = self:init_fds({ sandbox.bin("hako-run"), "--pid-file", self.host .. "/pid", self.sb.root,
+    "/bin/sleep", "1000" })
+  for link in held:gmatch("[^\n]+") do
+    lu.assertNotNil(link:match("^pipe:") or link == "/dev/null", held)
+  end
+  -- Positive control: without close_host_fds, the caller's fds are there to see.
+  local recipe = self.host .. "/fds.lua"
+  local f = assert(io.open(recipe, "w"))
+  f:write([[
+local hako = require "hako"
+local steps = {}
+for _, step in ipairs(hako.plan{ root = arg[1], pid_file = arg[2], command = { "/bin/sleep", "1000" } }) do
+  if step.op ~= "close_host_fds" then steps[#steps + 1] = step end
+end
+os.exit(hako.execute(steps))
+]])
+  f:close()
+  held = self:init_fds({ sandbox.bin("hako"), recipe, self.sb.root, self.host .. "/pid" })
+  lu.assertStrContains(held, self.marker)
+end
+
 -- Both walls hold on their own: without the closing of the host's fds the init is still
 -- closed to the command (non-dumpable); without that, it holds nothing of the host. With
 -- neither, the escape the review found works: the init's fds lead out.
