@@ -31,7 +31,9 @@ struct hako_sock_fprog {
 
 /*
  * The AUDIT_ARCH_* value seccomp_data.arch holds for this build's own system
- * calls (<linux/audit.h>); hako's name, the kernel has no single one.
+ * calls (<linux/audit.h>); hako's name, the kernel has no single one. It names
+ * the family only: hako.seccomp filters every ABI of it, since the kernel may
+ * be another ABI's (a 32-bit hako on a 64-bit kernel).
  */
 #if defined(__x86_64__) && defined(__ILP32__)
 #define AUDIT_ARCH_NATIVE 0xC000003EU /* x32 reports x86_64, with bit 30 in nr */
@@ -39,12 +41,14 @@ struct hako_sock_fprog {
 #define AUDIT_ARCH_NATIVE 0xC000003EU
 #elif defined(__i386__)
 #define AUDIT_ARCH_NATIVE 0x40000003U
-#elif defined(__aarch64__)
+#elif defined(__aarch64__) && !defined(__AARCH64EB__) /* big-endian: another arch */
 #define AUDIT_ARCH_NATIVE 0xC00000B7U
-#elif defined(__arm__)
+#elif defined(__arm__) && !defined(__ARMEB__)
 #define AUDIT_ARCH_NATIVE 0x40000028U
 #elif defined(__riscv) && __riscv_xlen == 64
 #define AUDIT_ARCH_NATIVE 0xC00000F3U
+#elif defined(__riscv) && __riscv_xlen == 32
+#define AUDIT_ARCH_NATIVE 0x400000F3U
 #else
 #define AUDIT_ARCH_NATIVE 0U /* unknown: hako.seccomp refuses to guess */
 #endif
