@@ -61,6 +61,7 @@ function TestEnterPlan.test_the_order_of_the_steps()
     "set_nondumpable", "new_session_keyring", "filter_syscalls", "die_with_parent", "close_fds", "chdir",
     "exec_command" })
   lu.assertEquals(steps[#steps - 6].deny_ioctls, { "TIOCSTI", "TIOCLINUX" })
+  lu.assertEquals(steps[#steps - 6].deny_syscalls, { "keyctl", "add_key", "request_key" })
   lu.assertEquals(steps[#steps - 3].path, "/")
   lu.assertEquals(steps[#steps - 2].argv, { "ls" })
 end
@@ -71,6 +72,7 @@ function TestEnterPlan.test_no_fork_execs_in_place()
   local host = ops(steps, "host")
   lu.assertEquals({ table.unpack(host, #host - 6) }, { "apply_policy", "set_nondumpable", "new_session_keyring",
     "filter_syscalls", "close_fds", "chdir", "exec_command" })
+  lu.assertEquals(steps[#steps - 3].deny_syscalls, { "keyctl", "add_key", "request_key" })
 end
 
 function TestEnterPlan.test_policy_is_the_record_by_default()

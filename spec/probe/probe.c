@@ -26,6 +26,12 @@
 #ifndef KEY_SPEC_SESSION_KEYRING
 #define KEY_SPEC_SESSION_KEYRING -3
 #endif
+#ifndef KEY_SPEC_PROCESS_KEYRING
+#define KEY_SPEC_PROCESS_KEYRING -2
+#endif
+#ifndef KEY_SPEC_USER_KEYRING
+#define KEY_SPEC_USER_KEYRING -4
+#endif
 
 static const char *errno_name(int err)
 {
@@ -241,6 +247,45 @@ static int try_keyring(void)
 	return 0;
 }
 
+/*
+ * keys: the three keyring calls, each in a harmless form: keyctl asks for the id of
+ * the user keyring (without a user namespace, the host user's), add_key adds a key to
+ * a process keyring that ends with the probe, request_key looks for a key that is not
+ * there, without a callout (so no /sbin/request-key runs). "ESCAPED <calls> @u=<id>"
+ * names those the kernel answered and the user keyring's id; BLOCKED when all three
+ * failed before reaching it.
+ */
+static int try_keys(void)
+{
+	static const char *const names[] = {"keyctl", "add_key", "request_key"};
+	long rc[3];
+	int err[3], i, reached = 0, first = 1;
+
+	rc[0] = syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_USER_KEYRING, 0);
+	err[0] = errno;
+	rc[1] = syscall(SYS_add_key, "user", "hako-probe", "x", (size_t)1, KEY_SPEC_PROCESS_KEYRING);
+	err[1] = errno;
+	rc[2] = syscall(SYS_request_key, "user", "hako-probe-absent", NULL, 0);
+	err[2] = errno;
+	for (i = 0; i < 3; i++)
+		if (rc[i] != -1 || (err[i] != EPERM && err[i] != ENOSYS))
+			reached = 1;
+	if (!reached) {
+		printf("BLOCKED: %s\n", errno_name(err[0]));
+		return 0;
+	}
+	printf("ESCAPED");
+	for (i = 0; i < 3; i++)
+		if (rc[i] != -1 || (err[i] != EPERM && err[i] != ENOSYS)) {
+			printf("%s%s", first ? " " : ",", names[i]);
+			first = 0;
+		}
+	if (rc[0] != -1)
+		printf(" @u=%ld", rc[0]); /* the same id: the same keyring */
+	printf("\n");
+	return 0;
+}
+
 int try_walk(char **argv); /* walk.c */
 
 struct attack {
@@ -257,6 +302,7 @@ static int run_mount(char **argv) { (void)argv; return try_mount(); }
 static int run_chroot(char **argv) { (void)argv; return try_chroot(); }
 static int run_sethostname(char **argv) { (void)argv; return try_sethostname(); }
 static int run_keyring(char **argv) { (void)argv; return try_keyring(); }
+static int run_keys(char **argv) { (void)argv; return try_keys(); }
 
 static const struct attack attacks[] = {
 	{"fd", 2, try_fd},
@@ -275,6 +321,7 @@ static const struct attack attacks[] = {
 	{"mknod", 1, try_mknod},
 	{"keyring", 0, run_keyring},
 	{"walk", 2, try_walk},
+	{"keys", 0, run_keys},
 	{NULL, 0, NULL}
 };
 
