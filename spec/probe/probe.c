@@ -286,6 +286,20 @@ static int try_keys(void)
 	return 0;
 }
 
+/*
+ * exec-empty PATH [ARG0]: run PATH with no arguments at all, not even a program name
+ * (argv = {NULL}), or with ARG0 alone. Only a failed execve prints (BLOCKED); what
+ * PATH prints and its exit status are the result.
+ */
+static int try_exec_empty(char **argv)
+{
+	char *none[2] = {argv[1], NULL};
+	extern char **environ;
+
+	execve(argv[0], none, environ);
+	return report(-1);
+}
+
 int try_walk(char **argv); /* walk.c */
 
 struct attack {
@@ -322,6 +336,7 @@ static const struct attack attacks[] = {
 	{"keyring", 0, run_keyring},
 	{"walk", 2, try_walk},
 	{"keys", 0, run_keys},
+	{"exec-empty", 1, try_exec_empty},
 	{NULL, 0, NULL}
 };
 
@@ -330,6 +345,14 @@ int main(int argc, char **argv)
 	const struct attack *a;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/*
+	 * Run by exec-empty itself: shows that the program name really was missing.
+	 * Linux 5.18 on turns an empty argv into {""}; older kernels pass argc 0.
+	 */
+	if (argc == 0 || !argv[0][0]) {
+		printf("no program name (argc %d)\n", argc);
+		return 0;
+	}
 	for (a = attacks; argc > 1 && a->name; a++)
 		if (!strcmp(argv[1], a->name) && argc - 2 >= a->args)
 			return a->run(argv + 2);
