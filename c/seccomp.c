@@ -62,7 +62,7 @@ static int core_seccomp_set_mode_filter(lua_State *L)
 {
 	size_t len;
 	const char *bytes = luaL_checklstring(L, 1, &len);
-	unsigned int flags = (unsigned int)luaL_optinteger(L, 2, 0);
+	unsigned int flags = (unsigned int)hako_opt_int(L, 2, 0, 0, HAKO_UINT_MAX);
 	struct hako_sock_fprog prog;
 
 	luaL_argcheck(L, len > 0 && len % sizeof *prog.filter == 0 &&
