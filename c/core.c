@@ -1,5 +1,8 @@
 /* core.c: the hako.core module entry: shared helpers, and the gathering of every kernel area. */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 
 #include "core.h"
@@ -34,6 +37,38 @@ void hako_set_consts(lua_State *L, const struct hako_const *consts)
 		lua_pushinteger(L, consts->value);
 		lua_setfield(L, -2, consts->name);
 	}
+}
+
+lua_Integer hako_check_int(lua_State *L, int arg, lua_Integer min, lua_Integer max)
+{
+	lua_Integer v = luaL_checkinteger(L, arg);
+
+	if (v < min || v > max)
+		luaL_argerror(L, arg, lua_pushfstring(L, "%I out of range [%I, %I]", v, min, max));
+	return v;
+}
+
+lua_Integer hako_opt_int(lua_State *L, int arg, lua_Integer def, lua_Integer min, lua_Integer max)
+{
+	return lua_isnoneornil(L, arg) ? def : hako_check_int(L, arg, min, max);
+}
+
+int hako_check_fd(lua_State *L, int arg)
+{
+	return (int)hako_check_int(L, arg, 0, HAKO_INT_MAX);
+}
+
+int hako_check_dirfd(lua_State *L, int arg)
+{
+	if (luaL_checkinteger(L, arg) == AT_FDCWD)
+		return AT_FDCWD;
+	return hako_check_fd(L, arg);
+}
+
+/* NSIG is one more than the last signal in glibc and musl alike. */
+int hako_check_signal(lua_State *L, int arg)
+{
+	return (int)hako_check_int(L, arg, 0, NSIG - 1);
 }
 
 char **hako_check_strings(lua_State *L, int arg)

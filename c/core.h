@@ -2,6 +2,8 @@
 #ifndef HAKO_CORE_H
 #define HAKO_CORE_H
 
+#include <limits.h>
+
 #include <lua.h>
 #include <lauxlib.h>
 
@@ -24,6 +26,31 @@ int hako_result(lua_State *L, int rc, const char *call, const char *path);
 /* Add functions and constants to the table on top of the stack. */
 void hako_set_funcs(lua_State *L, const luaL_Reg *funcs);
 void hako_set_consts(lua_State *L, const struct hako_const *consts);
+
+/*
+ * Integer arguments, checked before a C type narrows them: a Lua integer has 64 bits,
+ * and (int)2^32 would be 0, a different fd, pid or flag set. A value outside [min, max]
+ * (or not an integer) raises a Lua argument error naming it. hako_opt_int gives def
+ * for nil or none.
+ */
+lua_Integer hako_check_int(lua_State *L, int arg, lua_Integer min, lua_Integer max);
+lua_Integer hako_opt_int(lua_State *L, int arg, lua_Integer def, lua_Integer min, lua_Integer max);
+/* An fd (0 to INT_MAX); a dirfd is an fd or AT_FDCWD. */
+int hako_check_fd(lua_State *L, int arg);
+int hako_check_dirfd(lua_State *L, int arg);
+/* A signal number, 0 (none: only asks) to the last real-time signal. */
+int hako_check_signal(lua_State *L, int arg);
+
+/* Bounds of the C types, for those checks. */
+#define HAKO_INT_MIN ((lua_Integer)INT_MIN)
+#define HAKO_INT_MAX ((lua_Integer)INT_MAX)
+#define HAKO_UINT_MAX ((lua_Integer)UINT_MAX)
+/* unsigned long and uint64_t fields take any non-negative Lua integer that fits. */
+#define HAKO_ULONG_MAX (ULONG_MAX > (unsigned long)LUA_MAXINTEGER ? LUA_MAXINTEGER : (lua_Integer)ULONG_MAX)
+#define HAKO_U64_MAX LUA_MAXINTEGER
+/* Permission bits (with setuid, setgid, sticky); with the file type, for mknod. */
+#define HAKO_MODE_MAX 07777
+#define HAKO_FILE_MODE_MAX 0177777
 
 /* A Lua string array (table {"a", "b"}) as a NULL-terminated C array in a Lua userdata. */
 char **hako_check_strings(lua_State *L, int arg);

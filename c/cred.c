@@ -100,7 +100,10 @@ static int core_capget(lua_State *L)
 	return 3;
 }
 
-/* capset(effective, permitted, inheritable): 64-bit masks, for this thread */
+/*
+ * capset(effective, permitted, inheritable): 64-bit masks, for this thread. Any Lua
+ * integer is one, bit for bit (bit 63 is its sign): nothing to narrow.
+ */
 static int core_capset(lua_State *L)
 {
 	struct hako_cap_header h = {HAKO_CAPABILITY_VERSION_3, 0};

@@ -48,7 +48,7 @@ static int core_chdir(lua_State *L)
 
 static int core_fchdir(lua_State *L)
 {
-	return hako_result(L, fchdir((int)luaL_checkinteger(L, 1)), "fchdir", NULL);
+	return hako_result(L, fchdir(hako_check_fd(L, 1)), "fchdir", NULL);
 }
 
 static int core_chroot(lua_State *L)
@@ -72,27 +72,27 @@ static int core_mkdir(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
 
-	return hako_result(L, mkdir(path, (mode_t)luaL_optinteger(L, 2, 0755)), "mkdir", path);
+	return hako_result(L, mkdir(path, (mode_t)hako_opt_int(L, 2, 0755, 0, HAKO_MODE_MAX)), "mkdir", path);
 }
 
 /* mkdirat(dirfd, path, mode) */
 static int core_mkdirat(lua_State *L)
 {
-	int dirfd = (int)luaL_checkinteger(L, 1);
+	int dirfd = hako_check_dirfd(L, 1);
 	const char *path = luaL_checkstring(L, 2);
 
-	return hako_result(L, mkdirat(dirfd, path, (mode_t)luaL_optinteger(L, 3, 0755)),
+	return hako_result(L, mkdirat(dirfd, path, (mode_t)hako_opt_int(L, 3, 0755, 0, HAKO_MODE_MAX)),
 			   "mkdirat", path);
 }
 
 /* mknodat(dirfd, path, mode, major, minor): mode holds the file type (S_IFCHR...). */
 static int core_mknodat(lua_State *L)
 {
-	int dirfd = (int)luaL_checkinteger(L, 1);
+	int dirfd = hako_check_dirfd(L, 1);
 	const char *path = luaL_checkstring(L, 2);
-	mode_t mode = (mode_t)luaL_checkinteger(L, 3);
-	unsigned int major = (unsigned int)luaL_optinteger(L, 4, 0);
-	unsigned int minor = (unsigned int)luaL_optinteger(L, 5, 0);
+	mode_t mode = (mode_t)hako_check_int(L, 3, 0, HAKO_FILE_MODE_MAX);
+	unsigned int major = (unsigned int)hako_opt_int(L, 4, 0, 0, HAKO_UINT_MAX);
+	unsigned int minor = (unsigned int)hako_opt_int(L, 5, 0, 0, HAKO_UINT_MAX);
 
 	return hako_result(L, mknodat(dirfd, path, mode, makedev(major, minor)), "mknodat", path);
 }
@@ -101,7 +101,7 @@ static int core_mknodat(lua_State *L)
 static int core_symlinkat(lua_State *L)
 {
 	const char *target = luaL_checkstring(L, 1);
-	int dirfd = (int)luaL_checkinteger(L, 2);
+	int dirfd = hako_check_dirfd(L, 2);
 	const char *path = luaL_checkstring(L, 3);
 
 	return hako_result(L, symlinkat(target, dirfd, path), "symlinkat", path);
@@ -110,7 +110,7 @@ static int core_symlinkat(lua_State *L)
 /* umask(mask) -> the previous mask; it cannot fail. */
 static int core_umask(lua_State *L)
 {
-	lua_pushinteger(L, umask((mode_t)luaL_checkinteger(L, 1)));
+	lua_pushinteger(L, umask((mode_t)hako_check_int(L, 1, 0, 0777)));
 	return 1;
 }
 

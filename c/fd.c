@@ -24,9 +24,9 @@
 /* renameat(olddirfd, old, newdirfd, new): replaces new atomically (rename(2)). */
 static int core_renameat(lua_State *L)
 {
-	int olddir = (int)luaL_checkinteger(L, 1);
+	int olddir = hako_check_dirfd(L, 1);
 	const char *old = luaL_checkstring(L, 2);
-	int newdir = (int)luaL_checkinteger(L, 3);
+	int newdir = hako_check_dirfd(L, 3);
 	const char *new = luaL_checkstring(L, 4);
 
 	return hako_result(L, renameat(olddir, old, newdir, new), "renameat", new);
@@ -35,9 +35,9 @@ static int core_renameat(lua_State *L)
 /* unlinkat(dirfd, path, flags) */
 static int core_unlinkat(lua_State *L)
 {
-	int dirfd = (int)luaL_checkinteger(L, 1);
+	int dirfd = hako_check_dirfd(L, 1);
 	const char *path = luaL_checkstring(L, 2);
-	int flags = (int)luaL_optinteger(L, 3, 0);
+	int flags = (int)hako_opt_int(L, 3, 0, 0, HAKO_INT_MAX);
 
 	return hako_result(L, unlinkat(dirfd, path, flags), "unlinkat", path);
 }
@@ -45,10 +45,10 @@ static int core_unlinkat(lua_State *L)
 /* faccessat(dirfd, path, mode, flags): EROFS for W_OK tells a read-only mount. */
 static int core_faccessat(lua_State *L)
 {
-	int dirfd = (int)luaL_checkinteger(L, 1);
+	int dirfd = hako_check_dirfd(L, 1);
 	const char *path = luaL_checkstring(L, 2);
-	int mode = (int)luaL_checkinteger(L, 3);
-	int flags = (int)luaL_optinteger(L, 4, 0);
+	int mode = (int)hako_check_int(L, 3, 0, R_OK | W_OK | X_OK);
+	int flags = (int)hako_opt_int(L, 4, 0, 0, HAKO_INT_MAX);
 
 	return hako_result(L, faccessat(dirfd, path, mode, flags), "faccessat", path);
 }
@@ -56,9 +56,10 @@ static int core_faccessat(lua_State *L)
 /* fcntl(fd, cmd[, arg]) -> the call's non-negative result; only integer arguments. */
 static int core_fcntl(lua_State *L)
 {
-	int fd = (int)luaL_checkinteger(L, 1);
-	int cmd = (int)luaL_checkinteger(L, 2);
-	int arg = (int)luaL_optinteger(L, 3, 0);
+	int fd = hako_check_fd(L, 1);
+	int cmd = (int)hako_check_int(L, 2, 0, HAKO_INT_MAX);
+	/* F_SETOWN takes a negative process group. */
+	int arg = (int)hako_opt_int(L, 3, 0, HAKO_INT_MIN, HAKO_INT_MAX);
 	int rc = fcntl(fd, cmd, arg);
 
 	if (rc == -1)
@@ -71,7 +72,7 @@ static int core_fcntl(lua_State *L)
 static int core_memfd_create(lua_State *L)
 {
 	const char *name = luaL_checkstring(L, 1);
-	unsigned int flags = (unsigned int)luaL_optinteger(L, 2, 0);
+	unsigned int flags = (unsigned int)hako_opt_int(L, 2, 0, 0, HAKO_UINT_MAX);
 	int fd = (int)syscall(SYS_memfd_create, name, flags);
 
 	if (fd == -1)
@@ -83,12 +84,12 @@ static int core_memfd_create(lua_State *L)
 /* sendfile(out_fd, in_fd, count) -> bytes copied from in_fd's offset (0 at its end). */
 static int core_sendfile(lua_State *L)
 {
-	int out = (int)luaL_checkinteger(L, 1);
-	int in = (int)luaL_checkinteger(L, 2);
-	lua_Integer count = luaL_checkinteger(L, 3);
+	int out = hako_check_fd(L, 1);
+	int in = hako_check_fd(L, 2);
+	/* size_t may have 32 bits; the kernel copies at most INT_MAX-ish bytes anyway. */
+	lua_Integer count = hako_check_int(L, 3, 0, HAKO_INT_MAX);
 	ssize_t n;
 
-	luaL_argcheck(L, count >= 0, 3, "negative count");
 	do
 		n = sendfile(out, in, NULL, (size_t)count);
 	while (n == -1 && errno == EINTR);

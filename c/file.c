@@ -62,8 +62,8 @@ static int push_fd(lua_State *L, int fd, const char *call, const char *path)
 static int core_open(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
-	int flags = (int)luaL_checkinteger(L, 2);
-	mode_t mode = (mode_t)luaL_optinteger(L, 3, 0);
+	int flags = (int)hako_check_int(L, 2, 0, HAKO_INT_MAX);
+	mode_t mode = (mode_t)hako_opt_int(L, 3, 0, 0, HAKO_MODE_MAX);
 
 	return push_fd(L, open(path, flags, mode), "open", path);
 }
@@ -71,28 +71,28 @@ static int core_open(lua_State *L)
 /* openat2(dirfd, path, flags, mode, resolve) -> fd */
 static int core_openat2(lua_State *L)
 {
-	int dirfd = (int)luaL_checkinteger(L, 1);
+	int dirfd = hako_check_dirfd(L, 1);
 	const char *path = luaL_checkstring(L, 2);
 	struct hako_open_how how;
 
-	how.flags = (uint64_t)luaL_checkinteger(L, 3);
-	how.mode = (uint64_t)luaL_optinteger(L, 4, 0);
-	how.resolve = (uint64_t)luaL_optinteger(L, 5, 0);
+	how.flags = (uint64_t)hako_check_int(L, 3, 0, HAKO_U64_MAX);
+	how.mode = (uint64_t)hako_opt_int(L, 4, 0, 0, HAKO_MODE_MAX);
+	how.resolve = (uint64_t)hako_opt_int(L, 5, 0, 0, HAKO_U64_MAX);
 	return push_fd(L, (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how),
 		       "openat2", path);
 }
 
 static int core_close(lua_State *L)
 {
-	return hako_result(L, close((int)luaL_checkinteger(L, 1)), "close", NULL);
+	return hako_result(L, close(hako_check_fd(L, 1)), "close", NULL);
 }
 
 /* close_range(first, last, flags) */
 static int core_close_range(lua_State *L)
 {
-	unsigned int first = (unsigned int)luaL_checkinteger(L, 1);
-	unsigned int last = (unsigned int)luaL_optinteger(L, 2, UINT_MAX);
-	unsigned int flags = (unsigned int)luaL_optinteger(L, 3, 0);
+	unsigned int first = (unsigned int)hako_check_int(L, 1, 0, HAKO_UINT_MAX);
+	unsigned int last = (unsigned int)hako_opt_int(L, 2, UINT_MAX, 0, HAKO_UINT_MAX);
+	unsigned int flags = (unsigned int)hako_opt_int(L, 3, 0, 0, HAKO_UINT_MAX);
 
 	return hako_result(L, (int)syscall(SYS_close_range, first, last, flags),
 			   "close_range", NULL);
@@ -101,7 +101,7 @@ static int core_close_range(lua_State *L)
 /* read(fd, max) -> string, "" at end of file */
 static int core_read(lua_State *L)
 {
-	int fd = (int)luaL_checkinteger(L, 1);
+	int fd = hako_check_fd(L, 1);
 	lua_Integer max = luaL_optinteger(L, 2, 4096);
 	luaL_Buffer b;
 	ssize_t n;
@@ -121,7 +121,7 @@ static int core_read(lua_State *L)
 /* write(fd, string) -> bytes written */
 static int core_write(lua_State *L)
 {
-	int fd = (int)luaL_checkinteger(L, 1);
+	int fd = hako_check_fd(L, 1);
 	size_t len;
 	const char *s = luaL_checklstring(L, 2, &len);
 	ssize_t n;
@@ -140,7 +140,7 @@ static int core_pipe2(lua_State *L)
 {
 	int fds[2];
 
-	if (pipe2(fds, (int)luaL_optinteger(L, 1, 0)) == -1)
+	if (pipe2(fds, (int)hako_opt_int(L, 1, 0, 0, HAKO_INT_MAX)) == -1)
 		return hako_fail(L, errno, "pipe2", NULL);
 	lua_pushinteger(L, fds[0]);
 	lua_pushinteger(L, fds[1]);
@@ -153,10 +153,10 @@ static int core_poll(lua_State *L)
 	struct pollfd p;
 	int n;
 
-	p.fd = (int)luaL_checkinteger(L, 1);
-	p.events = (short)luaL_checkinteger(L, 2);
+	p.fd = hako_check_fd(L, 1);
+	p.events = (short)hako_check_int(L, 2, 0, SHRT_MAX);
 	p.revents = 0;
-	n = poll(&p, 1, (int)luaL_optinteger(L, 3, -1));
+	n = poll(&p, 1, (int)hako_opt_int(L, 3, -1, -1, HAKO_INT_MAX));
 	if (n == -1)
 		return hako_fail(L, errno, "poll", NULL);
 	lua_pushinteger(L, p.revents);
@@ -182,9 +182,9 @@ static const char *file_type(unsigned mode)
 /* statx(dirfd, path, flags) -> {type, mode, uid, gid, size, ino, dev_*, rdev_*, mnt_id, mount_root} */
 static int core_statx(lua_State *L)
 {
-	int dirfd = (int)luaL_checkinteger(L, 1);
+	int dirfd = hako_check_dirfd(L, 1);
 	const char *path = luaL_checkstring(L, 2);
-	int flags = (int)luaL_optinteger(L, 3, 0);
+	int flags = (int)hako_opt_int(L, 3, 0, 0, HAKO_INT_MAX);
 	struct hako_statx st;
 
 	memset(&st, 0, sizeof st);

@@ -12,21 +12,10 @@
 
 #include "core.h"
 
-/* A pid or process group id: positive, and small enough for pid_t. */
+/* A pid or process group id: 0 (the caller) or positive, up to the largest pid there can be. */
 static pid_t check_pid(lua_State *L, int arg)
 {
-	lua_Integer v = luaL_checkinteger(L, arg);
-
-	luaL_argcheck(L, v >= 0 && v <= 0x3fffffff, arg, "not a process id");
-	return (pid_t)v;
-}
-
-static int check_fd(lua_State *L, int arg)
-{
-	lua_Integer v = luaL_checkinteger(L, arg);
-
-	luaL_argcheck(L, v >= 0 && v <= 0x7fffffff, arg, "not a file descriptor");
-	return (int)v;
+	return (pid_t)hako_check_int(L, arg, 0, 0x3fffffff);
 }
 
 /* setpgid(pid, pgid); 0 for either means the caller (setpgid(2)). */
@@ -49,7 +38,7 @@ static int core_getpgid(lua_State *L)
 /* tcgetpgrp(fd) -> the foreground process group of the terminal fd. */
 static int core_tcgetpgrp(lua_State *L)
 {
-	pid_t pgrp = tcgetpgrp(check_fd(L, 1));
+	pid_t pgrp = tcgetpgrp(hako_check_fd(L, 1));
 
 	if (pgrp == -1)
 		return hako_fail(L, errno, "tcgetpgrp", NULL);
@@ -60,7 +49,7 @@ static int core_tcgetpgrp(lua_State *L)
 /* tcsetpgrp(fd, pgrp): make pgrp the terminal's foreground process group. */
 static int core_tcsetpgrp(lua_State *L)
 {
-	return hako_result(L, tcsetpgrp(check_fd(L, 1), check_pid(L, 2)), "tcsetpgrp", NULL);
+	return hako_result(L, tcsetpgrp(hako_check_fd(L, 1), check_pid(L, 2)), "tcsetpgrp", NULL);
 }
 
 static const luaL_Reg funcs[] = {

@@ -207,14 +207,25 @@ static int run_command(lua_State *L, const struct hako_blob *script, int argc, c
 
 int main(int argc, char **argv)
 {
-	const char *self = argc > 0 ? argv[0] : "hako";
-	const char *slash = strrchr(self, '/');
+	const char *self, *slash;
 	const char *command = "hako";
 	const struct hako_blob *script;
 	struct arena arena;
 	lua_State *L;
 	int shipped;
 
+	/*
+	 * execve(2) allows argv = {NULL}: with argc 0, run_command would hand lua_pcall
+	 * -1 arguments and the script itself as the message handler (Linux 5.18 on
+	 * passes {""} instead). An empty name names no command either. Neither comes
+	 * from a shell; refuse both.
+	 */
+	if (argc < 1 || !argv[0] || !argv[0][0]) {
+		fputs("hako: no program name (empty argv)\n", stderr);
+		return 125;
+	}
+	self = argv[0];
+	slash = strrchr(self, '/');
 	if (slash)
 		self = slash + 1;
 	if (strcmp(self, "hako-run") == 0 || strcmp(self, "hako-enter") == 0)

@@ -77,7 +77,8 @@ static int core_mount(lua_State *L)
 	const char *src = luaL_optstring(L, 1, NULL);
 	const char *dst = luaL_checkstring(L, 2);
 	const char *type = luaL_optstring(L, 3, NULL);
-	unsigned long flags = (unsigned long)luaL_optinteger(L, 4, 0);
+	/* Every MS_* flag fits in 32 bits, as unsigned long does on 32-bit machines. */
+	unsigned long flags = (unsigned long)hako_opt_int(L, 4, 0, 0, UINT32_MAX);
 	const char *data = luaL_optstring(L, 5, NULL);
 
 	return hako_result(L, mount(src, dst, type, flags, data), "mount", dst);
@@ -86,7 +87,7 @@ static int core_mount(lua_State *L)
 static int core_umount2(lua_State *L)
 {
 	const char *target = luaL_checkstring(L, 1);
-	int flags = (int)luaL_optinteger(L, 2, 0);
+	int flags = (int)hako_opt_int(L, 2, 0, 0, HAKO_INT_MAX);
 
 	return hako_result(L, umount2(target, flags), "umount2", target);
 }
@@ -104,14 +105,14 @@ static int core_pivot_root(lua_State *L)
 /* mount_setattr(dirfd, path, flags, attr_set, attr_clr, propagation) */
 static int core_mount_setattr(lua_State *L)
 {
-	int dirfd = (int)luaL_checkinteger(L, 1);
+	int dirfd = hako_check_dirfd(L, 1);
 	const char *path = luaL_checkstring(L, 2);
-	unsigned int flags = (unsigned int)luaL_optinteger(L, 3, 0);
+	unsigned int flags = (unsigned int)hako_opt_int(L, 3, 0, 0, HAKO_UINT_MAX);
 	struct hako_mount_attr attr = {0, 0, 0, 0};
 
-	attr.attr_set = (uint64_t)luaL_optinteger(L, 4, 0);
-	attr.attr_clr = (uint64_t)luaL_optinteger(L, 5, 0);
-	attr.propagation = (uint64_t)luaL_optinteger(L, 6, 0);
+	attr.attr_set = (uint64_t)hako_opt_int(L, 4, 0, 0, HAKO_U64_MAX);
+	attr.attr_clr = (uint64_t)hako_opt_int(L, 5, 0, 0, HAKO_U64_MAX);
+	attr.propagation = (uint64_t)hako_opt_int(L, 6, 0, 0, HAKO_U64_MAX);
 	return hako_result(L, (int)syscall(SYS_mount_setattr, dirfd, path, flags,
 					   &attr, sizeof attr), "mount_setattr", path);
 }
@@ -119,9 +120,9 @@ static int core_mount_setattr(lua_State *L)
 /* open_tree(dirfd, path, flags) -> fd of a mount (a detached copy with OPEN_TREE_CLONE). */
 static int core_open_tree(lua_State *L)
 {
-	int dirfd = (int)luaL_checkinteger(L, 1);
+	int dirfd = hako_check_dirfd(L, 1);
 	const char *path = luaL_checkstring(L, 2);
-	unsigned int flags = (unsigned int)luaL_optinteger(L, 3, 0);
+	unsigned int flags = (unsigned int)hako_opt_int(L, 3, 0, 0, HAKO_UINT_MAX);
 	int fd = (int)syscall(SYS_open_tree, dirfd, path, flags);
 
 	if (fd == -1)
@@ -133,11 +134,11 @@ static int core_open_tree(lua_State *L)
 /* move_mount(from_dirfd, from_path, to_dirfd, to_path, flags) */
 static int core_move_mount(lua_State *L)
 {
-	int from_fd = (int)luaL_checkinteger(L, 1);
+	int from_fd = hako_check_dirfd(L, 1);
 	const char *from = luaL_checkstring(L, 2);
-	int to_fd = (int)luaL_checkinteger(L, 3);
+	int to_fd = hako_check_dirfd(L, 3);
 	const char *to = luaL_checkstring(L, 4);
-	unsigned int flags = (unsigned int)luaL_optinteger(L, 5, 0);
+	unsigned int flags = (unsigned int)hako_opt_int(L, 5, 0, 0, HAKO_UINT_MAX);
 
 	return hako_result(L, (int)syscall(SYS_move_mount, from_fd, from, to_fd, to, flags),
 			   "move_mount", to);
@@ -147,7 +148,7 @@ static int core_move_mount(lua_State *L)
 static int core_fsopen(lua_State *L)
 {
 	const char *type = luaL_checkstring(L, 1);
-	unsigned int flags = (unsigned int)luaL_optinteger(L, 2, 0);
+	unsigned int flags = (unsigned int)hako_opt_int(L, 2, 0, 0, HAKO_UINT_MAX);
 	int fd = (int)syscall(SYS_fsopen, type, flags);
 
 	if (fd == -1)
@@ -159,8 +160,8 @@ static int core_fsopen(lua_State *L)
 /* fsconfig(fd, cmd, key, value): value a string or nil, as the command needs. */
 static int core_fsconfig(lua_State *L)
 {
-	int fd = (int)luaL_checkinteger(L, 1);
-	unsigned int cmd = (unsigned int)luaL_checkinteger(L, 2);
+	int fd = hako_check_fd(L, 1);
+	unsigned int cmd = (unsigned int)hako_check_int(L, 2, 0, HAKO_UINT_MAX);
 	const char *key = luaL_optstring(L, 3, NULL);
 	const char *value = luaL_optstring(L, 4, NULL);
 
@@ -171,9 +172,9 @@ static int core_fsconfig(lua_State *L)
 /* fsmount(fd, flags, attr_flags) -> fd of a detached mount */
 static int core_fsmount(lua_State *L)
 {
-	int fsfd = (int)luaL_checkinteger(L, 1);
-	unsigned int flags = (unsigned int)luaL_optinteger(L, 2, 0);
-	unsigned int attrs = (unsigned int)luaL_optinteger(L, 3, 0);
+	int fsfd = hako_check_fd(L, 1);
+	unsigned int flags = (unsigned int)hako_opt_int(L, 2, 0, 0, HAKO_UINT_MAX);
+	unsigned int attrs = (unsigned int)hako_opt_int(L, 3, 0, 0, HAKO_UINT_MAX);
 	int fd = (int)syscall(SYS_fsmount, fsfd, flags, attrs);
 
 	if (fd == -1)

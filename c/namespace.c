@@ -18,14 +18,14 @@
 
 static int core_unshare(lua_State *L)
 {
-	return hako_result(L, unshare((int)luaL_checkinteger(L, 1)), "unshare", NULL);
+	return hako_result(L, unshare((int)hako_check_int(L, 1, 0, HAKO_INT_MAX)), "unshare", NULL);
 }
 
 /* setns(fd, nstype): fd is a namespace file or a pidfd. */
 static int core_setns(lua_State *L)
 {
-	int fd = (int)luaL_checkinteger(L, 1);
-	int nstype = (int)luaL_optinteger(L, 2, 0);
+	int fd = hako_check_fd(L, 1);
+	int nstype = (int)hako_opt_int(L, 2, 0, 0, HAKO_INT_MAX);
 
 	return hako_result(L, setns(fd, nstype), "setns", NULL);
 }

@@ -16,9 +16,9 @@
 /* socket(domain, type, protocol) -> fd */
 static int core_socket(lua_State *L)
 {
-	int domain = (int)luaL_checkinteger(L, 1);
-	int type = (int)luaL_checkinteger(L, 2);
-	int fd = socket(domain, type, (int)luaL_optinteger(L, 3, 0));
+	int domain = (int)hako_check_int(L, 1, 0, HAKO_INT_MAX);
+	int type = (int)hako_check_int(L, 2, 0, HAKO_INT_MAX);
+	int fd = socket(domain, type, (int)hako_opt_int(L, 3, 0, 0, HAKO_INT_MAX));
 
 	if (fd == -1)
 		return hako_fail(L, errno, "socket", NULL);
@@ -39,7 +39,7 @@ static void check_ifname(lua_State *L, int arg, struct ifreq *ifr)
 /* ioctl(fd, SIOCGIFFLAGS) for interface name -> flags */
 static int core_get_ifflags(lua_State *L)
 {
-	int fd = (int)luaL_checkinteger(L, 1);
+	int fd = hako_check_fd(L, 1);
 	struct ifreq ifr;
 
 	check_ifname(L, 2, &ifr);
@@ -52,18 +52,19 @@ static int core_get_ifflags(lua_State *L)
 /* ioctl(fd, SIOCSIFFLAGS) for interface name, flags */
 static int core_set_ifflags(lua_State *L)
 {
-	int fd = (int)luaL_checkinteger(L, 1);
+	int fd = hako_check_fd(L, 1);
 	struct ifreq ifr;
 
 	check_ifname(L, 2, &ifr);
-	ifr.ifr_flags = (short)luaL_checkinteger(L, 3);
+	/* As get_ifflags gives them: the 16 bits of the (short) field. */
+	ifr.ifr_flags = (short)(unsigned short)hako_check_int(L, 3, 0, USHRT_MAX);
 	return hako_result(L, ioctl(fd, SIOCSIFFLAGS, &ifr), "SIOCSIFFLAGS", ifr.ifr_name);
 }
 
 /* ioctl(fd, NS_GET_NSTYPE) -> the CLONE_NEW* flag of the namespace file fd */
 static int core_ns_get_nstype(lua_State *L)
 {
-	int type = ioctl((int)luaL_checkinteger(L, 1), NS_GET_NSTYPE);
+	int type = ioctl(hako_check_fd(L, 1), NS_GET_NSTYPE);
 
 	if (type == -1)
 		return hako_fail(L, errno, "NS_GET_NSTYPE", NULL);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -31,7 +32,7 @@ extern char **environ;
  */
 static int core_clone(lua_State *L)
 {
-	unsigned long flags = (unsigned long)luaL_checkinteger(L, 1);
+	unsigned long flags = (unsigned long)hako_check_int(L, 1, 0, UINT32_MAX);
 	long pid;
 
 	if (flags & CLONE_VM)
@@ -57,11 +58,12 @@ static int core_execve(lua_State *L)
 /* execveat(dirfd, path, argv, envp, flags): with AT_EMPTY_PATH, runs the file dirfd is. */
 static int core_execveat(lua_State *L)
 {
-	int dirfd = (int)luaL_checkinteger(L, 1);
+	int dirfd = hako_check_dirfd(L, 1);
 	const char *path = luaL_checkstring(L, 2);
+	/* Before the arrays: each is pushed as a userdata, which would be argument 5. */
+	int flags = (int)hako_opt_int(L, 5, 0, 0, HAKO_INT_MAX);
 	char **argv = hako_check_strings(L, 3);
 	char **envp = hako_check_strings(L, 4);
-	int flags = (int)luaL_optinteger(L, 5, 0);
 
 	syscall(SYS_execveat, dirfd, path, argv, envp, flags);
 	return hako_fail(L, errno, "execveat", path);
@@ -70,7 +72,7 @@ static int core_execveat(lua_State *L)
 /* pidfd_open(pid) -> fd: a handle on that very process, immune to pid reuse. */
 static int core_pidfd_open(lua_State *L)
 {
-	pid_t pid = (pid_t)luaL_checkinteger(L, 1);
+	pid_t pid = (pid_t)hako_check_int(L, 1, 1, HAKO_INT_MAX);
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 
 	if (fd == -1)
@@ -82,8 +84,8 @@ static int core_pidfd_open(lua_State *L)
 /* pidfd_send_signal(pidfd, sig): sig 0 only asks whether the process still lives. */
 static int core_pidfd_send_signal(lua_State *L)
 {
-	int fd = (int)luaL_checkinteger(L, 1);
-	int sig = (int)luaL_checkinteger(L, 2);
+	int fd = hako_check_fd(L, 1);
+	int sig = hako_check_signal(L, 2);
 
 	return hako_result(L, (int)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0),
 			   "pidfd_send_signal", NULL);
@@ -92,8 +94,9 @@ static int core_pidfd_send_signal(lua_State *L)
 /* waitpid(pid, options) -> pid, "exited"|"killed"|"stopped"|"continued", code; 0 when WNOHANG finds none. */
 static int core_waitpid(lua_State *L)
 {
-	pid_t pid = (pid_t)luaL_checkinteger(L, 1);
-	int options = (int)luaL_optinteger(L, 2, 0);
+	/* -1 any child, below -1 a process group: pid_t's whole range means something. */
+	pid_t pid = (pid_t)hako_check_int(L, 1, HAKO_INT_MIN, HAKO_INT_MAX);
+	int options = (int)hako_opt_int(L, 2, 0, 0, HAKO_INT_MAX);
 	int status;
 	pid_t got;
 
@@ -123,15 +126,16 @@ static int core_waitpid(lua_State *L)
 
 static int core_kill(lua_State *L)
 {
-	pid_t pid = (pid_t)luaL_checkinteger(L, 1);
-	int sig = (int)luaL_checkinteger(L, 2);
+	pid_t pid = (pid_t)hako_check_int(L, 1, HAKO_INT_MIN, HAKO_INT_MAX);
+	int sig = hako_check_signal(L, 2);
 
 	return hako_result(L, kill(pid, sig), "kill", NULL);
 }
 
 static int core__exit(lua_State *L)
 {
-	_exit((int)luaL_optinteger(L, 1, 0));
+	/* An exit status has 8 bits: 256 would silently be 0, success. */
+	_exit((int)hako_opt_int(L, 1, 0, 0, 255));
 	return 0;
 }
 
@@ -150,7 +154,7 @@ static int core_getppid(lua_State *L)
 /* getsid(pid) -> the session id; 0 for the caller's own. */
 static int core_getsid(lua_State *L)
 {
-	pid_t sid = getsid((pid_t)luaL_optinteger(L, 1, 0));
+	pid_t sid = getsid((pid_t)hako_opt_int(L, 1, 0, 0, HAKO_INT_MAX));
 
 	if (sid == -1)
 		return hako_fail(L, errno, "getsid", NULL);
@@ -161,12 +165,12 @@ static int core_getsid(lua_State *L)
 /* prctl(option, arg2, arg3, arg4, arg5) -> the call's non-negative result. */
 static int core_prctl(lua_State *L)
 {
-	int option = (int)luaL_checkinteger(L, 1);
+	int option = (int)hako_check_int(L, 1, 0, HAKO_INT_MAX);
 	unsigned long a[4];
 	int i, rc;
 
 	for (i = 0; i < 4; i++)
-		a[i] = (unsigned long)luaL_optinteger(L, i + 2, 0);
+		a[i] = (unsigned long)hako_opt_int(L, i + 2, 0, 0, HAKO_ULONG_MAX);
 	rc = prctl(option, a[0], a[1], a[2], a[3]);
 	if (rc == -1)
 		return hako_fail(L, errno, "prctl", NULL);
@@ -220,7 +224,6 @@ static const struct hako_const consts[] = {
 	HAKO_CONST(PR_CAP_AMBIENT_CLEAR_ALL),
 	HAKO_CONST(PR_CAP_AMBIENT_RAISE),
 	HAKO_CONST(PR_SET_CHILD_SUBREAPER),
-	HAKO_CONST(PR_CAP_AMBIENT_RAISE),
 	{NULL, 0}
 };
 

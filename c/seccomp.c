@@ -31,7 +31,9 @@ struct hako_sock_fprog {
 
 /*
  * The AUDIT_ARCH_* value seccomp_data.arch holds for this build's own system
- * calls (<linux/audit.h>); hako's name, the kernel has no single one.
+ * calls (<linux/audit.h>); hako's name, the kernel has no single one. It names
+ * the family only: hako.seccomp filters every ABI of it, since the kernel may
+ * be another ABI's (a 32-bit hako on a 64-bit kernel).
  */
 #if defined(__x86_64__) && defined(__ILP32__)
 #define AUDIT_ARCH_NATIVE 0xC000003EU /* x32 reports x86_64, with bit 30 in nr */
@@ -39,12 +41,14 @@ struct hako_sock_fprog {
 #define AUDIT_ARCH_NATIVE 0xC000003EU
 #elif defined(__i386__)
 #define AUDIT_ARCH_NATIVE 0x40000003U
-#elif defined(__aarch64__)
+#elif defined(__aarch64__) && !defined(__AARCH64EB__) /* big-endian: another arch */
 #define AUDIT_ARCH_NATIVE 0xC00000B7U
-#elif defined(__arm__)
+#elif defined(__arm__) && !defined(__ARMEB__)
 #define AUDIT_ARCH_NATIVE 0x40000028U
 #elif defined(__riscv) && __riscv_xlen == 64
 #define AUDIT_ARCH_NATIVE 0xC00000F3U
+#elif defined(__riscv) && __riscv_xlen == 32
+#define AUDIT_ARCH_NATIVE 0x400000F3U
 #else
 #define AUDIT_ARCH_NATIVE 0U /* unknown: hako.seccomp refuses to guess */
 #endif
@@ -58,7 +62,7 @@ static int core_seccomp_set_mode_filter(lua_State *L)
 {
 	size_t len;
 	const char *bytes = luaL_checklstring(L, 1, &len);
-	unsigned int flags = (unsigned int)luaL_optinteger(L, 2, 0);
+	unsigned int flags = (unsigned int)hako_opt_int(L, 2, 0, 0, HAKO_UINT_MAX);
 	struct hako_sock_fprog prog;
 
 	luaL_argcheck(L, len > 0 && len % sizeof *prog.filter == 0 &&

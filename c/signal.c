@@ -1,6 +1,7 @@
 /* signal.c: signal masks, synchronous waiting for signals, and the clock their timeouts use. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <time.h>
 
@@ -38,7 +39,7 @@ static void push_sigset(lua_State *L, const sigset_t *set)
 /* sigprocmask(how, signals) -> the previous mask, as an array of signal numbers. */
 static int core_sigprocmask(lua_State *L)
 {
-	int how = (int)luaL_checkinteger(L, 1);
+	int how = (int)hako_check_int(L, 1, 0, HAKO_INT_MAX);
 	sigset_t set, old;
 
 	check_sigset(L, 2, &set);
@@ -68,7 +69,8 @@ static int core_sigtimedwait(lua_State *L)
 		sig = sigwaitinfo(&set, &info);
 	} else {
 		seconds = luaL_checknumber(L, 2);
-		luaL_argcheck(L, seconds >= 0, 2, "negative timeout");
+		/* time_t cannot hold every float: beyond it the conversion is undefined. */
+		luaL_argcheck(L, seconds >= 0 && seconds <= (lua_Number)INT_MAX, 2, "timeout out of range");
 		ts.tv_sec = (time_t)seconds;
 		ts.tv_nsec = (long)((seconds - (lua_Number)ts.tv_sec) * 1e9);
 		sig = sigtimedwait(&set, &info, &ts);
@@ -84,7 +86,8 @@ static int core_sigtimedwait(lua_State *L)
 /* clock_gettime(clockid) -> seconds, as a float. */
 static int core_clock_gettime(lua_State *L)
 {
-	clockid_t clock = (clockid_t)luaL_checkinteger(L, 1);
+	/* Negative ids are CPU-time clocks of processes (clock_getcpuclockid). */
+	clockid_t clock = (clockid_t)hako_check_int(L, 1, HAKO_INT_MIN, HAKO_INT_MAX);
 	struct timespec ts;
 
 	if (clock_gettime(clock, &ts) == -1)

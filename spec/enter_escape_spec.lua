@@ -150,6 +150,21 @@ function TestEnterEscape:test_root_enters_a_rootless_sandbox_without_its_own_gro
   lu.assertEquals(process.sh(script), "Groups: \nGroups: 4 6 \n")
 end
 
+-- THREATS.md 12: the entered command's keyring calls fail too (a sandbox without a user
+-- namespace shares the host's user keyrings: see escape_privileges_spec), with and
+-- without --fork. On the host the same probe reaches them.
+function TestEnterEscape:test_keyring_calls_are_refused_in_an_entered_command()
+  local probe = sandbox.bin("probe")
+  lu.skipIf(not io.open(probe), probe .. " is missing: make check builds it")
+  process.sh("cp " .. q(probe) .. " " .. q(self.sb:path("bin/probe")))
+  lu.assertStrMatches(process.sh(q(self.sb:path("bin/probe")) .. " keys"),
+    "ESCAPED keyctl,add_key,request_key @u=%d+\n")
+  for _, flag in ipairs({ "--fork", "--no-fork" }) do
+    local r = process.run({ sandbox.bin("hako-enter"), flag, self.pid, "/bin/probe", "keys" })
+    lu.assertEquals(r.stdout, "BLOCKED: EPERM\n", r.stderr)
+  end
+end
+
 -- THREATS.md 18 (runc CVE-2019-5736): the sandbox's /bin/sh starts with #!/proc/self/exe,
 -- so entering runs hako's own binary in the sandbox, as a recipe the sandbox wrote. It
 -- keeps a descriptor of that binary in a child, waits until hako-enter has exited (when

@@ -62,6 +62,7 @@ function TestEnterPlan.test_the_order_of_the_steps()
     "apply_policy", "set_nondumpable", "new_session_keyring", "filter_syscalls", "die_with_parent", "chdir",
     "exec_command" })
   lu.assertEquals(steps[#steps - 5].deny_ioctls, { "TIOCSTI", "TIOCLINUX" })
+  lu.assertEquals(steps[#steps - 5].deny_syscalls, { "keyctl", "add_key", "request_key" })
   lu.assertEquals(steps[#steps - 3].path, "/")
   lu.assertEquals(steps[#steps - 2].argv, { "ls" })
 end
@@ -72,6 +73,7 @@ function TestEnterPlan.test_no_fork_execs_in_place()
   local host = ops(steps, "host")
   lu.assertEquals({ table.unpack(host, #host - 6) }, { "close_fds", "apply_policy", "set_nondumpable",
     "new_session_keyring", "filter_syscalls", "chdir", "exec_command" })
+  lu.assertEquals(steps[#steps - 2].deny_syscalls, { "keyctl", "add_key", "request_key" })
 end
 
 function TestEnterPlan.test_policy_is_the_record_by_default()

@@ -133,15 +133,31 @@ function TestEscapePrivileges:test_kill_all_does_not_reach_the_host()
   lu.assertTrue(escape.eventually(function() return not alive(pid) end))
 end
 
--- 12: the sandbox has its own session keyring, not the caller's.
+-- 12: the sandbox has its own session keyring, not the caller's. The keyring calls fail
+-- inside (below), so it is seen without the seccomp filter.
 function TestEscapePrivileges:test_own_session_keyring()
   local host = escape.outside(self, nil, "keyring")
   lu.assertStrMatches(host, "%d+")
   lu.assertEquals(escape.outside(self, nil, "keyring"), host) -- without hako: the caller's
-  local inside = self:both({}, "keyring")
-  lu.assertStrMatches(inside.root, "%d+")
-  lu.assertNotEquals(inside.root, host)
-  lu.assertNotEquals(inside.user, host)
+  for _, user in ipairs({ "", "probe" }) do -- "": root
+    local inside = escape.without(self, { "filter_syscalls" }, user, "keyring")
+    lu.assertStrMatches(inside, "%d+")
+    lu.assertNotEquals(inside, host)
+  end
+  -- and without the step that makes it, the caller's
+  lu.assertEquals(escape.without(self, { "filter_syscalls", "new_session_keyring" }, nil, "keyring"), host)
+end
+
+-- 12: without a user namespace the command's uid is the host's, and so are the user and
+-- persistent keyrings of that uid (root's for uid 0); request_key would make the host
+-- run /sbin/request-key as root. keyctl, add_key and request_key fail with EPERM.
+function TestEscapePrivileges:test_keyring_calls_are_refused()
+  local host = { root = escape.outside(self, nil, "keys"), user = escape.outside(self, escape.UID, "keys") }
+  lu.assertStrMatches(host.root, "ESCAPED keyctl,add_key,request_key @u=%d+")
+  -- Without the filter, the command reaches the very keyrings of the host's root and user.
+  lu.assertEquals(escape.without(self, { "filter_syscalls" }, nil, "keys"), host.root)
+  lu.assertEquals(escape.without(self, { "filter_syscalls" }, "probe", "keys"), host.user)
+  lu.assertEquals(self:both({}, "keys"), { root = "BLOCKED: EPERM", user = "BLOCKED: EPERM" })
 end
 
 -- 9: an fd the caller left open on a host directory does not reach the command.

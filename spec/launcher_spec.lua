@@ -103,6 +103,24 @@ function TestLauncher:test_a_missing_recipe()
   lu.assertStrContains(r.stderr, "hako: cannot open " .. self.dir .. "/none.lua")
 end
 
+-- execve(2) allows an empty argv (argc 0), which the launcher once ran the command
+-- script as Lua's message handler with; an empty program name names no command either.
+function TestLauncher:test_an_empty_argv_is_refused()
+  local probe = sandbox.bin("probe")
+  lu.skipIf(not io.open(probe), probe .. " is missing: make check builds it")
+  -- The probe really does run a program without a name (Linux 5.18 on makes argv {""}).
+  lu.assertStrMatches(process.run({ probe, "exec-empty", probe }).stdout, "no program name %(argc [01]%)\n")
+  lu.assertStrMatches(process.run({ probe, "exec-empty", probe, "" }).stdout, "no program name %(argc 1%)\n")
+  for _, name in ipairs({ "hako", "hako-run", "hako-enter" }) do
+    for _, arg0 in ipairs({ {}, { "" } }) do -- argv {NULL}, then {"", NULL}
+      local r = process.run({ probe, "exec-empty", sandbox.bin(name), table.unpack(arg0) })
+      lu.assertEquals(r.stderr, "hako: no program name (empty argv)\n", name)
+      lu.assertEquals(r.stdout, "")
+      lu.assertEquals(r.status, 125)
+    end
+  end
+end
+
 local RECIPE = [[
 local hako = require "hako"
 os.exit(hako.run{ root = arg[1], command = { "/bin/sh", "-c", "echo hi from $$; exit 7" } })

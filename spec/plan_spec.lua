@@ -346,7 +346,10 @@ function TestPlan.test_fds_keyring_and_seccomp()
   local steps = steps_for({ root = "/sb", keep_fds = { "9", "7" } })
   lu.assertEquals(find(steps, "close_inherited_fds").keep, { 7, 9 })
   lu.assertEquals(find(steps, "filter_syscalls").deny_ioctls, { "TIOCSTI", "TIOCLINUX" })
+  lu.assertEquals(find(steps, "filter_syscalls").deny_syscalls, { "keyctl", "add_key", "request_key" })
   lu.assertEquals(find(steps, "new_session_keyring").side, "sandbox")
+  -- the keyring is made before the filter forbids keyctl
+  lu.assertTrue(index_of(steps, "new_session_keyring") < index_of(steps, "filter_syscalls"))
   lu.assertTrue(index_of(steps, "filter_syscalls") < index_of(steps, "exec"))
 end
 

@@ -72,11 +72,33 @@ function TestRootlessEscape:test_inherited_directory_fd_is_closed()
   lu.assertEquals(r.stdout, "BLOCKED: EBADF\n", r.stderr)
 end
 
--- 12: its own session keyring.
+-- The probe's line, run as the caller by a recipe without the steps named (the copy of
+-- the binary that the caller can run).
+function TestRootlessEscape:without(ops, ...)
+  local argv = escape.without_steps(self, ops)
+  argv[1] = self.host .. "/hako"
+  table.move({ "/bin/probe", ... }, 1, select("#", ...) + 1, #argv + 1, argv)
+  local r = process.run(as_caller(argv))
+  lu.assertEquals(r.status, 0, r.stderr)
+  return (r.stdout:gsub("\n$", ""))
+end
+
+-- 12: its own session keyring, seen without the seccomp filter (the keyring calls fail).
 function TestRootlessEscape:test_own_session_keyring()
   local outside = process.run(as_caller({ self.sb:path("bin/probe"), "keyring" })).stdout:gsub("\n", "")
   lu.assertStrMatches(outside, "%d+")
-  lu.assertNotEquals(self:run({}, "keyring"), outside)
+  local inside = self:without({ "filter_syscalls" }, "keyring")
+  lu.assertStrMatches(inside, "%d+")
+  lu.assertNotEquals(inside, outside)
+  lu.assertEquals(self:run({}, "keyring"), "BLOCKED: EPERM")
+end
+
+-- 12: keyctl, add_key and request_key fail inside, as in a sandbox made by root.
+function TestRootlessEscape:test_keyring_calls_are_refused()
+  local outside = process.run(as_caller({ self.sb:path("bin/probe"), "keys" })).stdout:gsub("\n", "")
+  lu.assertStrMatches(outside, "ESCAPED keyctl,add_key,request_key @u=%d+")
+  lu.assertStrMatches(self:without({ "filter_syscalls" }, "keys"), "ESCAPED keyctl,add_key,request_key @u=%d+")
+  lu.assertEquals(self:run({}, "keys"), "BLOCKED: EPERM")
 end
 
 -- 14: hako-run killed with SIGKILL takes the rootless sandbox with it.

@@ -1,9 +1,15 @@
--- seccomp_spec: the BPF filter hako.seccomp builds, run through a small BPF interpreter.
+-- seccomp_spec: the BPF filter hako.seccomp builds, run through a small BPF interpreter
+-- on the seccomp_data of every ABI: this machine's kernel offers only some of them, and
+-- the filter must hold on every kernel its hako may run on (a 32-bit hako on a 64-bit
+-- kernel too).
 local lu = require "luaunit"
 local seccomp = require "hako.seccomp"
 
 local TIOCSTI, TIOCLINUX, TIOCGWINSZ, EPERM = 0x5412, 0x541C, 0x5413, 1
-local X86_64, I386, AARCH64, ARM = 0xC000003E, 0x40000003, 0xC00000B7, 0x40000028
+local X86_64, I386, AARCH64, ARM = seccomp.X86_64, seccomp.I386, seccomp.AARCH64, seccomp.ARM
+local RISCV64, RISCV32 = seccomp.RISCV64, seccomp.RISCV32
+local X32 = 0x40000000
+local KEYS = { "keyctl", "add_key", "request_key" }
 
 local function little_endian()
   return string.pack("=I4", 1):byte(1) == 1
@@ -11,21 +17,21 @@ end
 
 -- struct seccomp_data as the kernel lays it out: nr, arch, ip, args[6] (64-bit each).
 local function data(arch, nr, arg1)
-  local args = {}
-  for i = 0, 5 do args[i] = 0 end
-  args[1] = arg1 or 0
-  local s = string.pack("=i4I4I8", nr, arch, 0)
-  for i = 0, 5 do s = s .. string.pack("=I8", args[i]) end
+  local s = string.pack("=I4I4I8", nr, arch, 0)
+  for i = 0, 5 do s = s .. string.pack("=I8", i == 1 and arg1 or 0) end
   return s
 end
 
--- Run a classic BPF program (only the instructions hako uses) on seccomp_data bytes.
+-- Run a classic BPF program (only the instructions hako uses) on seccomp_data bytes,
+-- as the kernel's checker would have it: forward jumps inside the program, a return
+-- at the end of every path.
 local function run(bytes, input)
   local insns = seccomp.decode(bytes)
   local a, pc = 0, 1
-  for _ = 1, #insns do
-    local i = insns[pc]
+  while true do
+    local i = insns[pc] or error("ran off the end of the program")
     if i.code == seccomp.LD_W_ABS then
+      assert(i.k % 4 == 0 and i.k + 4 <= #input, "load out of seccomp_data")
       a = string.unpack("=I4", input, i.k + 1)
       pc = pc + 1
     elseif i.code == seccomp.JEQ_K then
@@ -38,48 +44,110 @@ local function run(bytes, input)
       error(string.format("unexpected instruction 0x%x", i.code))
     end
   end
-  error("ran off the end of the program")
 end
 
 local DENY = seccomp.RET_ERRNO | EPERM
 local ALLOW = seccomp.RET_ALLOW
+local KILL = seccomp.RET_KILL_PROCESS
 
-local function program(arch)
-  return assert(seccomp.program(arch, { TIOCSTI, TIOCLINUX }, EPERM))
+local function program(arch, deny)
+  return assert(seccomp.program(arch, deny or { ioctls = { TIOCSTI, TIOCLINUX }, syscalls = KEYS }, EPERM))
 end
+
+-- Each ABI's numbers, written out here from the kernel's tables (not from hako.seccomp).
+local ABI = {
+  x86_64 = { arch = X86_64, ioctl = 16, keyctl = 250, add_key = 248, request_key = 249, other = 54 },
+  x32 = { arch = X86_64, ioctl = X32 | 16, keyctl = X32 | 250, add_key = X32 | 248,
+    request_key = X32 | 249, other = X32 | 54 },
+  x32_old = { arch = X86_64, ioctl = X32 | 514 },
+  i386 = { arch = I386, ioctl = 54, keyctl = 288, add_key = 286, request_key = 287, other = 16 },
+  aarch64 = { arch = AARCH64, ioctl = 29, keyctl = 219, add_key = 217, request_key = 218, other = 54 },
+  arm = { arch = ARM, ioctl = 54, keyctl = 311, add_key = 309, request_key = 310, other = 29 },
+  riscv64 = { arch = RISCV64, ioctl = 29, keyctl = 219, add_key = 217, request_key = 218, other = 54 },
+  riscv32 = { arch = RISCV32, ioctl = 29, keyctl = 219, add_key = 217, request_key = 218, other = 54 },
+}
+
+-- Whatever ABI of its family hako was built for, the filter covers all of them.
+local FAMILY = {
+  [X86_64] = { "x86_64", "x32", "x32_old", "i386" }, [I386] = { "x86_64", "x32", "x32_old", "i386" },
+  [AARCH64] = { "aarch64", "arm" }, [ARM] = { "aarch64", "arm" },
+  [RISCV64] = { "riscv64", "riscv32" }, [RISCV32] = { "riscv64", "riscv32" },
+}
 
 TestSeccomp = {}
 
-function TestSeccomp.test_tiocsti_and_tioclinux_fail_on_every_x86_abi()
-  local p = program(X86_64)
-  lu.assertEquals(run(p, data(X86_64, 16, TIOCSTI)), DENY)
-  lu.assertEquals(run(p, data(X86_64, 16, TIOCLINUX)), DENY)
-  lu.assertEquals(run(p, data(X86_64, 0x40000000 | 16, TIOCSTI)), DENY)
-  lu.assertEquals(run(p, data(X86_64, 0x40000000 | 514, TIOCSTI)), DENY)
-  lu.assertEquals(run(p, data(I386, 54, TIOCSTI)), DENY)
-  lu.assertEquals(run(p, data(I386, 54, TIOCLINUX)), DENY)
+function TestSeccomp.test_tiocsti_and_tioclinux_fail_on_every_abi_of_the_family()
+  for native, abis in pairs(FAMILY) do
+    local p = program(native)
+    for _, name in ipairs(abis) do
+      local abi, what = ABI[name], string.format("hako for 0x%08X, %s", native, name)
+      lu.assertEquals(run(p, data(abi.arch, abi.ioctl, TIOCSTI)), DENY, what)
+      lu.assertEquals(run(p, data(abi.arch, abi.ioctl, TIOCLINUX)), DENY, what)
+      lu.assertEquals(run(p, data(abi.arch, abi.ioctl, TIOCGWINSZ)), ALLOW, what)
+    end
+  end
+end
+
+function TestSeccomp.test_the_keyring_calls_fail_on_every_abi_of_the_family()
+  for native, abis in pairs(FAMILY) do
+    local p = program(native)
+    for _, name in ipairs(abis) do
+      local abi, what = ABI[name], string.format("hako for 0x%08X, %s", native, name)
+      for _, call in ipairs(KEYS) do
+        if abi[call] then lu.assertEquals(run(p, data(abi.arch, abi[call], 0)), DENY, what .. " " .. call) end
+      end
+    end
+  end
+end
+
+-- The finding this guards: an i386 (or arm) hako on a 64-bit kernel filtered only its
+-- own ABI's numbers, and a 64-bit program inside called TIOCSTI freely.
+function TestSeccomp.test_a_32_bit_hako_filters_the_64_bit_abi()
+  lu.assertEquals(run(program(I386), data(X86_64, 16, TIOCSTI)), DENY)
+  lu.assertEquals(run(program(I386), data(X86_64, 250, 0)), DENY)
+  lu.assertEquals(run(program(ARM), data(AARCH64, 29, TIOCSTI)), DENY)
+  lu.assertEquals(run(program(RISCV32), data(RISCV64, 29, TIOCSTI)), DENY)
+end
+
+function TestSeccomp.test_an_abi_outside_the_family_is_killed()
+  for native in pairs(FAMILY) do
+    local p = program(native)
+    for _, arch in ipairs({ 0, 0x12345678, 0xC00000B6, 0x800000B7 --[[aarch64 big-endian]] }) do
+      lu.assertEquals(run(p, data(arch, 1, 0)), KILL)
+    end
+  end
+  lu.assertEquals(run(program(X86_64), data(AARCH64, 29, TIOCSTI)), KILL)
+  lu.assertEquals(run(program(AARCH64), data(X86_64, 16, TIOCSTI)), KILL)
 end
 
 function TestSeccomp.test_only_the_low_32_bits_of_the_request_count()
   local p = program(X86_64)
   lu.assertEquals(run(p, data(X86_64, 16, (1 << 32) | TIOCSTI)), DENY)
   lu.assertEquals(run(p, data(X86_64, 16, (0xffffffff << 32) | TIOCLINUX)), DENY)
+  lu.assertEquals(run(p, data(I386, 54, (1 << 32) | TIOCSTI)), DENY)
 end
 
-function TestSeccomp.test_other_ioctls_and_calls_are_allowed()
-  local p = program(X86_64)
-  lu.assertEquals(run(p, data(X86_64, 16, TIOCGWINSZ)), ALLOW)
-  -- the same numbers mean other calls elsewhere: 54 is setsockopt on x86_64, 16 lchown on i386
-  lu.assertEquals(run(p, data(X86_64, 54, TIOCSTI)), ALLOW)
-  lu.assertEquals(run(p, data(I386, 16, TIOCSTI)), ALLOW)
-  lu.assertEquals(run(p, data(X86_64, 0, TIOCSTI)), ALLOW)
+function TestSeccomp.test_other_calls_are_allowed()
+  for native, abis in pairs(FAMILY) do
+    local p = program(native)
+    for _, name in ipairs(abis) do
+      local abi = ABI[name]
+      -- the same numbers mean other calls elsewhere: 54 is setsockopt on x86_64, 16 lchown on i386
+      if abi.other then lu.assertEquals(run(p, data(abi.arch, abi.other, TIOCSTI)), ALLOW, name) end
+      lu.assertEquals(run(p, data(abi.arch, 0, TIOCSTI)), ALLOW, name)
+    end
+  end
 end
 
-function TestSeccomp.test_aarch64_and_its_arm_compat()
-  local p = program(AARCH64)
-  lu.assertEquals(run(p, data(AARCH64, 29, TIOCSTI)), DENY)
-  lu.assertEquals(run(p, data(ARM, 54, TIOCSTI)), DENY)
-  lu.assertEquals(run(p, data(AARCH64, 54, TIOCSTI)), ALLOW)
+function TestSeccomp.test_only_what_is_asked_is_denied()
+  local p = program(X86_64, { ioctls = { TIOCSTI } })
+  lu.assertEquals(run(p, data(X86_64, 16, TIOCSTI)), DENY)
+  lu.assertEquals(run(p, data(X86_64, 16, TIOCLINUX)), ALLOW)
+  lu.assertEquals(run(p, data(X86_64, 250, 0)), ALLOW)
+  p = program(X86_64, { syscalls = { "keyctl" } })
+  lu.assertEquals(run(p, data(X86_64, 250, 0)), DENY)
+  lu.assertEquals(run(p, data(X86_64, 248, 0)), ALLOW)
+  lu.assertEquals(run(p, data(X86_64, 16, TIOCSTI)), ALLOW)
 end
 
 function TestSeccomp.test_the_program_checks_the_arch_first_and_ends_in_returns()
@@ -97,9 +165,17 @@ function TestSeccomp.test_the_program_checks_the_arch_first_and_ends_in_returns(
 end
 
 function TestSeccomp.test_an_unknown_architecture_is_refused()
-  local p, why = seccomp.program(0x12345678, { TIOCSTI }, EPERM)
+  local p, why = seccomp.program(0x12345678, { ioctls = { TIOCSTI } }, EPERM)
   lu.assertNil(p)
   lu.assertEquals(why, "unknown architecture 0x12345678")
+end
+
+function TestSeccomp.test_an_unknown_system_call_is_refused()
+  for _, name in ipairs({ "frobnicate", "ioctl" }) do
+    local p, why = seccomp.program(X86_64, { syscalls = { name } }, EPERM)
+    lu.assertNil(p)
+    lu.assertEquals(why, "no number known for system call " .. name .. " on x86_64")
+  end
 end
 
 os.exit(lu.LuaUnit.run("-o", "tap"))

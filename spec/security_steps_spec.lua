@@ -24,10 +24,20 @@ end
 
 function TestSecuritySteps.test_the_filter_loaded_is_hako_seccomp_s()
   local core, calls = fake.new({})
-  security_steps.filter_syscalls({ deny_ioctls = { "TIOCSTI", "TIOCLINUX" } }, { core = core })
+  security_steps.filter_syscalls({ deny_ioctls = { "TIOCSTI", "TIOCLINUX" }, deny_syscalls = { "keyctl" } },
+    { core = core })
   local loads = fake.calls_named(calls, "seccomp_set_mode_filter")
   lu.assertEquals(#loads, 1)
-  lu.assertEquals(loads[1][2], seccomp.program(core.AUDIT_ARCH_NATIVE, { 0x5412, 0x541C }, 1))
+  lu.assertEquals(loads[1][2], seccomp.program(core.AUDIT_ARCH_NATIVE,
+    { ioctls = { 0x5412, 0x541C }, syscalls = { "keyctl" } }, 1))
+end
+
+function TestSecuritySteps.test_a_filter_that_cannot_be_made_stops_the_sandbox()
+  local core, calls = fake.new({})
+  local ok, err = pcall(security_steps.filter_syscalls, { deny_syscalls = { "frobnicate" } }, { core = core })
+  lu.assertFalse(ok)
+  lu.assertEquals(tostring(err), "seccomp filter: no number known for system call frobnicate on x86_64")
+  lu.assertEquals(fake.calls_named(calls, "seccomp_set_mode_filter"), {})
 end
 
 function TestSecuritySteps.test_a_failed_filter_stops_the_sandbox()

@@ -113,7 +113,8 @@ function M.build(s)
     -- Changing uid or gid made the child dumpable again (fs.suid_dumpable).
     sandbox("set_nondumpable")
     sandbox("new_session_keyring")
-    sandbox("filter_syscalls", { deny_ioctls = { table.unpack(run_plan.DENIED_IOCTLS) } })
+    sandbox("filter_syscalls", { deny_ioctls = { table.unpack(run_plan.DENIED_IOCTLS) },
+      deny_syscalls = { table.unpack(run_plan.DENIED_SYSCALLS) } })
     -- After the last credential change, which clears the parent-death signal.
     sandbox("die_with_parent")
     -- As the command's user, inside the root, never through a magic link.
@@ -126,7 +127,8 @@ function M.build(s)
     host("apply_policy")
     host("set_nondumpable")
     host("new_session_keyring")
-    host("filter_syscalls", { deny_ioctls = { table.unpack(run_plan.DENIED_IOCTLS) } })
+    host("filter_syscalls", { deny_ioctls = { table.unpack(run_plan.DENIED_IOCTLS) },
+      deny_syscalls = { table.unpack(run_plan.DENIED_SYSCALLS) } })
     host("chdir", { path = s.chdir })
     host("exec_command", { argv = s.command })
   end

@@ -32,6 +32,11 @@ M.PROC_MASKED = { "acpi", "asound", "kcore", "keys", "latency_stats", "sched_deb
   "timer_list", "timer_stats" }
 -- ioctls that push input into the caller's terminal.
 M.DENIED_IOCTLS = { "TIOCSTI", "TIOCLINUX" }
+-- System calls that fail with EPERM (THREATS.md 12): a user's keyrings belong to its
+-- uid, and without a user namespace the command's uid is the host's: its user and
+-- persistent keyrings are the host user's (root's for uid 0), and request_key makes the
+-- host run /sbin/request-key as root. hako-enter's command gets the same filter.
+M.DENIED_SYSCALLS = { "keyctl", "add_key", "request_key" }
 
 -- Also blocked on the host side, to be waited for: SIGCONT (the shell's fg and bg, passed
 -- on to the sandbox), SIGIO (hako's init has news on the result pipe); and SIGTTOU, so
@@ -151,10 +156,12 @@ function M.build(spec)
     setgroups = spec.userns == nil or spec.userns.setgroups })
   -- Changing uid or gid reset it (to fs.suid_dumpable).
   sandbox("set_dumpable", { dumpable = false })
-  -- The last walls: own keyring, no inherited fds, no terminal injection (no_new_privs is set).
+  -- The last walls: own keyring, no inherited fds, no terminal injection, no keyring calls
+  -- (the filter needs no_new_privs, which is set).
   sandbox("new_session_keyring")
   sandbox("close_inherited_fds", { keep = command_fds })
-  sandbox("filter_syscalls", { deny_ioctls = { table.unpack(M.DENIED_IOCTLS) } })
+  sandbox("filter_syscalls", { deny_ioctls = { table.unpack(M.DENIED_IOCTLS) },
+    deny_syscalls = { table.unpack(M.DENIED_SYSCALLS) } })
   -- Changing credentials cleared the parent-death signal: arm it again, after the last.
   sandbox("die_with_parent")
   sandbox("chdir", { path = spec.chdir })

@@ -1,17 +1,24 @@
 -- hako.seccomp: the sandbox's seccomp filter, built as classic BPF bytes. Pure.
 --
--- The filter fails ioctl(fd, TIOCSTI) and ioctl(fd, TIOCLINUX) with EPERM and allows
--- everything else: TIOCSTI pushes characters into the terminal's input, which the
--- caller's shell reads once the sandbox has ended (bwrap CVE-2017-5226), and TIOCLINUX
--- can paste a console selection the same way. A new session would stop TIOCSTI too,
--- but would also take job control from interactive shells.
+-- The filter fails some system calls with EPERM and allows everything else:
+--  * ioctl(fd, TIOCSTI) and ioctl(fd, TIOCLINUX): TIOCSTI pushes characters into the
+--    terminal's input, which the caller's shell reads once the sandbox has ended (bwrap
+--    CVE-2017-5226), and TIOCLINUX can paste a console selection the same way. A new
+--    session would stop TIOCSTI too, but would also take job control from shells.
+--  * whole calls by name (plan.lua's DENIED_SYSCALLS): the keyring calls, because
+--    without a user namespace the sandbox's uid is the host's, and so are its user and
+--    persistent keyrings (and request_key makes the host run /sbin/request-key as root).
 --
 -- The kernel takes the request as an unsigned int, so only the low 32 bits of args[1]
--- are compared: a request with high bits set cannot slip past. A system call's number
--- means something else on another ABI, so the filter checks seccomp_data.arch and
--- knows the ioctl number of every ABI a process of this machine can call in with
--- (on x86_64 also i386 and x32). A native arch it does not know is refused: no filter
--- is better made than a wrong one.
+-- are compared: a request with high bits set cannot slip past.
+--
+-- A system call's number means something else on another ABI, and a process may call
+-- in with any ABI the kernel offers: a 64-bit kernel runs 32-bit programs (and int 0x80
+-- from a 64-bit one), and a 32-bit hako may run on a 64-bit kernel. So the filter knows
+-- the numbers of every ABI of the machine's family, whichever of them hako was built
+-- for, and kills a process calling in with any other (no filter is better made than a
+-- wrong one). x32 shares x86_64's arch and sets bit 30 of the number: the filter lists
+-- those numbers as well.
 
 local M = {}
 
@@ -22,24 +29,53 @@ M.JA = 0x05          -- BPF_JMP | BPF_JA: jump k forward
 M.RET_K = 0x06       -- BPF_RET | BPF_K: return k
 M.RET_ALLOW = 0x7fff0000
 M.RET_ERRNO = 0x00050000
+M.RET_KILL_PROCESS = 0x80000000
 
 -- offsets in struct seccomp_data
 M.OFFSET_NR = 0
 M.OFFSET_ARCH = 4
 M.OFFSET_ARGS = 16
 
-local X86_64, I386, X32_BIT = 0xC000003E, 0x40000003, 0x40000000
-local AARCH64, ARM, RISCV64 = 0xC00000B7, 0x40000028, 0xC00000F3
+-- AUDIT_ARCH_* (linux/audit.h)
+M.X86_64, M.I386 = 0xC000003E, 0x40000003
+M.AARCH64, M.ARM = 0xC00000B7, 0x40000028
+M.RISCV64, M.RISCV32 = 0xC00000F3, 0x400000F3
+local X32_BIT = 0x40000000
 
--- Native AUDIT_ARCH -> every { arch, ioctl numbers } a process may enter with.
--- x86_64's x32 ioctl is 16 with the x32 bit since Linux 5.4, and 514 before.
+-- The same number for x86_64 and for x32, which sets bit 30 (unistd_x32.h).
+local function and_x32(...)
+  local list = {}
+  for _, nr in ipairs({ ... }) do
+    list[#list + 1] = nr
+    list[#list + 1] = X32_BIT | nr
+  end
+  return list
+end
+
+-- asm-generic/unistd.h, which aarch64 and both riscv ABIs use.
+local GENERIC = { ioctl = { 29 }, add_key = { 217 }, request_key = { 218 }, keyctl = { 219 } }
+
+-- ABI -> AUDIT_ARCH and the numbers of each call the filter knows, from the kernel's
+-- syscall tables. x32's ioctl is 514 (its own compat entry) and, since Linux 5.4, 16
+-- with the x32 bit too.
 M.ABIS = {
-  [X86_64] = { { arch = X86_64, ioctl = { 16, X32_BIT | 16, X32_BIT | 514 } },
-    { arch = I386, ioctl = { 54 } } },
-  [I386] = { { arch = I386, ioctl = { 54 } } },
-  [AARCH64] = { { arch = AARCH64, ioctl = { 29 } }, { arch = ARM, ioctl = { 54 } } },
-  [ARM] = { { arch = ARM, ioctl = { 54 } } },
-  [RISCV64] = { { arch = RISCV64, ioctl = { 29 } } },
+  x86_64 = { arch = M.X86_64, nr = { ioctl = { 16, X32_BIT | 16, X32_BIT | 514 },
+    add_key = and_x32(248), request_key = and_x32(249), keyctl = and_x32(250) } },
+  i386 = { arch = M.I386, nr = { ioctl = { 54 }, add_key = { 286 }, request_key = { 287 },
+    keyctl = { 288 } } },
+  aarch64 = { arch = M.AARCH64, nr = GENERIC },
+  arm = { arch = M.ARM, nr = { ioctl = { 54 }, add_key = { 309 }, request_key = { 310 },
+    keyctl = { 311 } } },
+  riscv64 = { arch = M.RISCV64, nr = GENERIC },
+  riscv32 = { arch = M.RISCV32, nr = GENERIC },
+}
+
+-- The AUDIT_ARCH hako was built for -> every ABI a kernel that runs it may accept.
+local X86, ARMS, RISCV = { "x86_64", "i386" }, { "aarch64", "arm" }, { "riscv64", "riscv32" }
+M.FAMILIES = {
+  [M.X86_64] = X86, [M.I386] = X86,
+  [M.AARCH64] = ARMS, [M.ARM] = ARMS,
+  [M.RISCV64] = RISCV, [M.RISCV32] = RISCV,
 }
 
 local function little_endian()
@@ -65,28 +101,42 @@ local function assemble(program, labels)
   return table.concat(out)
 end
 
--- program(native_arch, requests, errno) -> bytes of the filter, or nil, why.
--- requests are the ioctl request numbers to fail with errno (TIOCSTI, TIOCLINUX).
-function M.program(native_arch, requests, errno)
-  local abis = M.ABIS[native_arch]
-  if not abis then return nil, string.format("unknown architecture 0x%08X", native_arch or 0) end
+-- program(native_arch, deny, errno) -> bytes of the filter, or nil, why.
+-- deny = { ioctls = { request, ... }, syscalls = { name, ... } }: the ioctl requests
+-- (TIOCSTI, TIOCLINUX) and the calls (names in ABIS' nr) to fail with errno.
+function M.program(native_arch, deny, errno)
+  local family = M.FAMILIES[native_arch]
+  if not family then return nil, string.format("unknown architecture 0x%08X", native_arch or 0) end
+  for _, name in ipairs(deny.syscalls or {}) do
+    for _, abi in ipairs(family) do
+      if name == "ioctl" or not M.ABIS[abi].nr[name] then
+        return nil, "no number known for system call " .. tostring(name) .. " on " .. abi
+      end
+    end
+  end
   local args1 = M.OFFSET_ARGS + 8 + (little_endian() and 0 or 4)
   local program, labels = {}, {}
   local function emit(insn) program[#program + 1] = insn end
   local function label(name) labels[name] = #program + 1 end
 
   emit({ code = M.LD_W_ABS, k = M.OFFSET_ARCH })
-  for i, abi in ipairs(abis) do emit({ code = M.JEQ_K, k = abi.arch, jt = "abi" .. i }) end
-  emit({ code = M.JA, to = "allow" })
-  for i, abi in ipairs(abis) do
-    label("abi" .. i)
+  for _, abi in ipairs(family) do emit({ code = M.JEQ_K, k = M.ABIS[abi].arch, jt = abi }) end
+  emit({ code = M.RET_K, k = M.RET_KILL_PROCESS })
+  for _, abi in ipairs(family) do
+    local nr = M.ABIS[abi].nr
+    label(abi)
     emit({ code = M.LD_W_ABS, k = M.OFFSET_NR })
-    for _, nr in ipairs(abi.ioctl) do emit({ code = M.JEQ_K, k = nr, jt = "ioctl" }) end
+    if #(deny.ioctls or {}) > 0 then
+      for _, n in ipairs(nr.ioctl) do emit({ code = M.JEQ_K, k = n, jt = "ioctl" }) end
+    end
+    for _, name in ipairs(deny.syscalls or {}) do
+      for _, n in ipairs(nr[name]) do emit({ code = M.JEQ_K, k = n, jt = "deny" }) end
+    end
     emit({ code = M.JA, to = "allow" })
   end
   label("ioctl")
   emit({ code = M.LD_W_ABS, k = args1 })
-  for _, request in ipairs(requests) do emit({ code = M.JEQ_K, k = request, jt = "deny" }) end
+  for _, request in ipairs(deny.ioctls or {}) do emit({ code = M.JEQ_K, k = request, jt = "deny" }) end
   label("allow")
   emit({ code = M.RET_K, k = M.RET_ALLOW })
   label("deny")

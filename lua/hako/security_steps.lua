@@ -77,13 +77,15 @@ function M.new_session_keyring(_, state)
   if not id and errno ~= core.ENOSYS then failure.from_core(message, errno) end
 end
 
--- ioctls nobody inside may make (TIOCSTI, TIOCLINUX), by kernel name; the filter
--- needs no_new_privs, set by drop_privileges before.
+-- ioctls nobody inside may make (TIOCSTI, TIOCLINUX), by kernel name, and system calls
+-- (keyctl...) by name (hako.seccomp knows their numbers); the filter needs
+-- no_new_privs, set by drop_privileges before.
 function M.filter_syscalls(step, state)
   local core = state.core
   local requests = {}
-  for i, name in ipairs(step.deny_ioctls) do requests[i] = core[name] end
-  local program, why = seccomp.program(core.AUDIT_ARCH_NATIVE, requests, core.EPERM)
+  for i, name in ipairs(step.deny_ioctls or {}) do requests[i] = core[name] end
+  local deny = { ioctls = requests, syscalls = step.deny_syscalls or {} }
+  local program, why = seccomp.program(core.AUDIT_ARCH_NATIVE, deny, core.EPERM)
   if not program then failure.raise("seccomp filter", why) end
   check(core.seccomp_set_mode_filter(program))
 end

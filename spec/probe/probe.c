@@ -26,6 +26,12 @@
 #ifndef KEY_SPEC_SESSION_KEYRING
 #define KEY_SPEC_SESSION_KEYRING -3
 #endif
+#ifndef KEY_SPEC_PROCESS_KEYRING
+#define KEY_SPEC_PROCESS_KEYRING -2
+#endif
+#ifndef KEY_SPEC_USER_KEYRING
+#define KEY_SPEC_USER_KEYRING -4
+#endif
 
 static const char *errno_name(int err)
 {
@@ -241,6 +247,59 @@ static int try_keyring(void)
 	return 0;
 }
 
+/*
+ * keys: the three keyring calls, each in a harmless form: keyctl asks for the id of
+ * the user keyring (without a user namespace, the host user's), add_key adds a key to
+ * a process keyring that ends with the probe, request_key looks for a key that is not
+ * there, without a callout (so no /sbin/request-key runs). "ESCAPED <calls> @u=<id>"
+ * names those the kernel answered and the user keyring's id; BLOCKED when all three
+ * failed before reaching it.
+ */
+static int try_keys(void)
+{
+	static const char *const names[] = {"keyctl", "add_key", "request_key"};
+	long rc[3];
+	int err[3], i, reached = 0, first = 1;
+
+	rc[0] = syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_USER_KEYRING, 0);
+	err[0] = errno;
+	rc[1] = syscall(SYS_add_key, "user", "hako-probe", "x", (size_t)1, KEY_SPEC_PROCESS_KEYRING);
+	err[1] = errno;
+	rc[2] = syscall(SYS_request_key, "user", "hako-probe-absent", NULL, 0);
+	err[2] = errno;
+	for (i = 0; i < 3; i++)
+		if (rc[i] != -1 || (err[i] != EPERM && err[i] != ENOSYS))
+			reached = 1;
+	if (!reached) {
+		printf("BLOCKED: %s\n", errno_name(err[0]));
+		return 0;
+	}
+	printf("ESCAPED");
+	for (i = 0; i < 3; i++)
+		if (rc[i] != -1 || (err[i] != EPERM && err[i] != ENOSYS)) {
+			printf("%s%s", first ? " " : ",", names[i]);
+			first = 0;
+		}
+	if (rc[0] != -1)
+		printf(" @u=%ld", rc[0]); /* the same id: the same keyring */
+	printf("\n");
+	return 0;
+}
+
+/*
+ * exec-empty PATH [ARG0]: run PATH with no arguments at all, not even a program name
+ * (argv = {NULL}), or with ARG0 alone. Only a failed execve prints (BLOCKED); what
+ * PATH prints and its exit status are the result.
+ */
+static int try_exec_empty(char **argv)
+{
+	char *none[2] = {argv[1], NULL};
+	extern char **environ;
+
+	execve(argv[0], none, environ);
+	return report(-1);
+}
+
 int try_walk(char **argv); /* walk.c */
 
 struct attack {
@@ -257,6 +316,7 @@ static int run_mount(char **argv) { (void)argv; return try_mount(); }
 static int run_chroot(char **argv) { (void)argv; return try_chroot(); }
 static int run_sethostname(char **argv) { (void)argv; return try_sethostname(); }
 static int run_keyring(char **argv) { (void)argv; return try_keyring(); }
+static int run_keys(char **argv) { (void)argv; return try_keys(); }
 
 static const struct attack attacks[] = {
 	{"fd", 2, try_fd},
@@ -275,6 +335,8 @@ static const struct attack attacks[] = {
 	{"mknod", 1, try_mknod},
 	{"keyring", 0, run_keyring},
 	{"walk", 2, try_walk},
+	{"keys", 0, run_keys},
+	{"exec-empty", 1, try_exec_empty},
 	{NULL, 0, NULL}
 };
 
@@ -283,6 +345,14 @@ int main(int argc, char **argv)
 	const struct attack *a;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/*
+	 * Run by exec-empty itself: shows that the program name really was missing.
+	 * Linux 5.18 on turns an empty argv into {""}; older kernels pass argc 0.
+	 */
+	if (argc == 0 || !argv[0][0]) {
+		printf("no program name (argc %d)\n", argc);
+		return 0;
+	}
 	for (a = attacks; argc > 1 && a->name; a++)
 		if (!strcmp(argv[1], a->name) && argc - 2 >= a->args)
 			return a->run(argv + 2);

@@ -80,6 +80,38 @@ function M.outside(t, uid, ...)
   return line(process.run(argv))
 end
 
+-- A recipe for the hako binary that runs what hako-run would, but for the steps named:
+-- the positive control for a defence that one step makes. Its arguments: the root, the
+-- ops to leave out ("a,b"), the user ("" for root), the command.
+M.WITHOUT_STEPS = [[
+local hako = require "hako"
+local drop = {}
+for op in arg[2]:gmatch("[^,]+") do drop[op] = true end
+local options = { root = arg[1], user = arg[3] ~= "" and arg[3] or nil, command = { table.unpack(arg, 4) } }
+local steps = {}
+for _, step in ipairs(hako.plan(options)) do
+  if not drop[step.op] then steps[#steps + 1] = step end
+end
+os.exit(hako.execute(steps))
+]]
+
+-- without_steps(t, ops, user) -> the argv that runs that recipe on t's sandbox, to
+-- which the command is added; anyone may read the recipe.
+function M.without_steps(t, ops, user)
+  local recipe = t.host .. "/without-steps.lua"
+  local f = assert(io.open(recipe, "w"))
+  f:write(M.WITHOUT_STEPS)
+  f:close()
+  return { sandbox.bin("hako"), recipe, t.sb.root, table.concat(ops, ","), user or "" }
+end
+
+-- without(t, ops, user, args...) -> the probe's line, run inside by that recipe.
+function M.without(t, ops, user, ...)
+  local argv = M.without_steps(t, ops, user)
+  table.move({ "/bin/probe", ... }, 1, select("#", ...) + 1, #argv + 1, argv)
+  return line(process.run(argv))
+end
+
 -- Bounded polling: true as soon as f() is, false after `tries` looks (no fixed sleeps).
 function M.eventually(f, tries)
   for _ = 1, tries or 500 do
