@@ -165,6 +165,76 @@ function TestEnterEscape:test_keyring_calls_are_refused_in_an_entered_command()
   end
 end
 
+-- A recipe that runs hako-enter's plan for a pid and a command with the named steps
+-- dropped (and seal_self, which would start the launcher again as hako-enter): the
+-- positive controls below.
+local ENTER_WITHOUT = [[
+local core = require "hako.core"
+local enter_plan, enter_steps = require "hako.enter_plan", require "hako.enter_steps"
+local drop = { seal_self = true }
+for op in arg[2]:gmatch("[^,]+") do drop[op] = true end
+local s = enter_plan.build_spec({ pid = arg[1], command = { table.unpack(arg, 3) } }, { euid = core.geteuid() })
+local steps = {}
+for _, step in ipairs(enter_plan.build(s)) do
+  if not drop[step.op] then steps[#steps + 1] = step end
+end
+os.exit(require("hako.exec").run(steps, core, { host = enter_steps, sandbox = enter_steps }))
+]]
+
+local function enter_without(self, ops, ...)
+  local recipe = self.sb.root .. "-enter.lua"
+  self.files[#self.files + 1] = recipe
+  local f = assert(io.open(recipe, "w"))
+  f:write(ENTER_WITHOUT)
+  f:close()
+  local words = { sandbox.bin("hako"), recipe, self.pid, table.concat(ops, ","), ... }
+  for i, w in ipairs(words) do words[i] = q(w) end
+  return table.concat(words, " ")
+end
+
+local function with_probe(self)
+  process.sh("cp " .. q(sandbox.bin("probe")) .. " " .. q(self.sb:path("bin/probe")))
+end
+
+-- No fd of hako-enter's caller reaches the entered command (here a directory fd of the
+-- host's root, 7, to open the host's /etc/hostname through), with or without --fork.
+-- Control: without close_fds, it does.
+function TestEnterEscape:test_the_callers_fds_do_not_reach_the_entered_command()
+  with_probe(self)
+  local attack = " /bin/probe fd 7 etc/hostname 7</"
+  for _, flag in ipairs({ "--fork", "--no-fork" }) do
+    lu.assertEquals(process.sh(q(support.ENTER) .. " " .. flag .. " " .. self.pid .. attack), "BLOCKED: EBADF\n",
+      flag)
+  end
+  lu.assertEquals(process.sh(enter_without(self, { "close_fds" }) .. attack), "ESCAPED\n")
+end
+
+-- The entered command is a process group of its own: kill(0, SIG) in it does not reach
+-- hako-enter's caller. Control: without the steps that make the group, it does.
+function TestEnterEscape:test_signals_to_the_process_group_stay_inside()
+  local inside = "/bin/sh -c 'trap \"\" USR1; kill -USR1 0; echo sent'"
+  local function caller(run)
+    return process.sh("setsid sh -c " .. q("trap 'echo caller got USR1' USR1; " .. run .. "; echo done"))
+  end
+  lu.assertEquals(caller(q(support.ENTER) .. " " .. self.pid .. " " .. inside), "sent\ndone\n")
+  lu.assertStrContains(caller(enter_without(self, { "new_process_group", "start_job" }) .. " " .. inside),
+    "caller got USR1")
+end
+
+-- The entered command gets a session keyring of its own, not its caller's (seen without
+-- the seccomp filter, since the keyring calls fail inside). Control: without the step,
+-- the caller's.
+function TestEnterEscape:test_the_entered_command_has_its_own_session_keyring()
+  with_probe(self)
+  local host = process.sh(q(self.sb:path("bin/probe")) .. " keyring")
+  lu.assertStrMatches(host, "%d+\n")
+  local own = process.sh(enter_without(self, { "filter_syscalls" }, "/bin/probe", "keyring"))
+  lu.assertStrMatches(own, "%d+\n")
+  lu.assertNotEquals(own, host)
+  lu.assertEquals(process.sh(enter_without(self, { "filter_syscalls", "new_session_keyring" }, "/bin/probe",
+    "keyring")), host)
+end
+
 -- THREATS.md 18 (runc CVE-2019-5736): the sandbox's /bin/sh starts with #!/proc/self/exe,
 -- so entering runs hako's own binary in the sandbox, as a recipe the sandbox wrote. It
 -- keeps a descriptor of that binary in a child, waits until hako-enter has exited (when
