@@ -88,6 +88,16 @@ function TestRootless:test_no_capabilities_and_no_new_privs()
     "CapEff:\t0000000000000000\nCapBnd:\t0000000000000000\nNoNewPrivs:\t1\n")
 end
 
+-- --user N: the caller is uid N inside, and so is hako's init when it starts itself again
+-- inside (hako.resume); the set-up after that still has its capabilities, the command none.
+function TestRootless:test_a_user_other_than_root_inside()
+  self.sb:write("etc/passwd", "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/:/bin/sh\n")
+  self.sb:write("etc/group", "root:x:0:\nalice:x:1000:\n")
+  lu.assertEquals(self:sh("id; grep -E '^(CapEff|CapAmb)' /proc/self/status; cat /proc/1/environ || echo closed",
+    { "-u", "alice" }), "uid=1000(alice) gid=1000(alice)\n"
+      .. "CapEff:\t0000000000000000\nCapAmb:\t0000000000000000\nclosed\n")
+end
+
 -- uid 0 inside is the caller outside: a host file the caller cannot write stays unwritten.
 function TestRootless:test_root_inside_cannot_write_what_the_caller_cannot()
   lu.skipIf(not ROOT, "needs a root-owned directory that the test can create")

@@ -30,7 +30,7 @@ local function serialize(value, out)
   if kind == "string" then
     out[#out + 1] = string.format("%q", value)
   elseif kind == "number" then
-    out[#out + 1] = math.type(value) == "integer" and string.format("%d", value) or string.format("%.17g", value)
+    out[#out + 1] = string.format("%q", value)
   elseif kind == "boolean" then
     out[#out + 1] = tostring(value)
   elseif kind == "table" then
@@ -109,15 +109,26 @@ local function new_argv(plan_fd, status_fd)
     package.path, package.cpath, "hako.resume", plan_fd, status_fd) }
 end
 
+-- The exec keeps a process's capabilities only when its uid is 0 (in its namespace). As
+-- another uid (rootless --user N: the caller is N inside) they go across as ambient ones,
+-- for the set-up still to come; drop_privileges clears them for good later.
+local function keep_capabilities(core)
+  if core.getuid() == 0 then return end
+  local all, caps = 0, {}
+  for cap = 0, 63 do
+    if not core.prctl(core.PR_CAPBSET_READ, cap) then break end
+    all, caps[#caps + 1] = all | (1 << cap), cap
+  end
+  check(core.capset(all, all, all))
+  for _, cap in ipairs(caps) do check(core.prctl(core.PR_CAP_AMBIENT, core.PR_CAP_AMBIENT_RAISE, cap)) end
+end
+
 -- The step: exec this program again, carrying the rest of the plan. A plan run with step
--- handlers of a recipe's own cannot be carried: then the init stays dumpable, as
--- before (state.stay_dumpable).
+-- handlers of a recipe's own cannot be carried: it goes on in this image, and its init,
+-- not dumpable all the same, is closed to its owner's hako-enter too.
 function M.reexec_in_userns(_, state)
   local core = state.core
-  if state.custom_handlers then
-    state.stay_dumpable = true
-    return
-  end
+  if state.custom_handlers then return end
   local carried = {}
   for key, value in pairs(state) do
     if not NOT_CARRIED[key] and plain(value) then carried[key] = value end
@@ -128,6 +139,7 @@ function M.reexec_in_userns(_, state)
   for _, key in ipairs(security_steps.OWN_FDS) do
     if state[key] then check(core.fcntl(state[key], core.F_SETFD, 0)) end
   end
+  keep_capabilities(core)
   local exe = check(core.open("/proc/self/exe", core.O_PATH | core.O_CLOEXEC))
   io.stdout:flush()
   io.stderr:flush()

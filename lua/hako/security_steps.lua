@@ -29,11 +29,10 @@ end
 -- "ptrace access mode checking"): the command cannot reach through hako's own processes
 -- (its init, hako-enter's child before exec) into what they hold. A change of uid or gid
 -- resets it (to fs.suid_dumpable; prctl(2)), so the plans set it after those too.
--- state.stay_dumpable: a rootless init that could not start itself again inside the
--- sandbox's user namespace (hako.resume), so that its owner can still enter it.
+-- A rootless init first starts itself again inside its user namespace (hako.resume), so
+-- that its owner can still look into it.
 function M.set_dumpable(step, state)
-  local dumpable = step.dumpable or state.stay_dumpable
-  check(state.core.prctl(state.core.PR_SET_DUMPABLE, dumpable and 1 or 0))
+  check(state.core.prctl(state.core.PR_SET_DUMPABLE, step.dumpable and 1 or 0))
 end
 
 function M.set_nondumpable(_, state)
