@@ -44,13 +44,14 @@ COMMANDS = bin/hako bin/hako-run bin/hako-enter
 MANPAGES = $(wildcard bin/*.1)
 LINKS = $(B)/hako-run $(B)/hako-enter
 
-.PHONY: all static check bench demo deps install uninstall clean help
+.PHONY: all static check mutate bench demo deps install uninstall clean help
 all: $(B)/hako $(LINKS) $(CORE_SO)
 
 help:
 	@echo 'make [all]    build build/hako, its hako-run and hako-enter links and build/lib/hako/core.so'
 	@echo 'make static   the same, one static binary with musl: $(B)/musl/hako (faster start)'
 	@echo 'make check    install test dependencies if root, build, run every test'
+	@echo 'make mutate   as root: remove each defence in turn; its tests must fail (about 20 min)'
 	@echo 'make bench    as root: hako against chroot, unshare, bwrap, crun; $(B)/bench-results.md'
 	@echo 'make demo     install dependencies if root, build, run a busybox sandbox'
 	@echo 'make install  PREFIX=$(PREFIX) DESTDIR= LUA_LMOD=$(LUA_LMOD) LUA_CMOD=$(LUA_CMOD)'
@@ -112,8 +113,15 @@ deps:
 # The tests run the built binary; TAP from luaunit, summed up by prove.
 check: deps
 	$(MAKE) all $(B)/probe
+	$(LUA) spec/mutate/run.lua --check
 	LUA_PATH='lua/?.lua;lua/?/init.lua;spec/?.lua;;' LUA_CPATH='$(B)/lib/?.so;;' HAKO_BUILD=$(B) \
 	  prove --exec $(LUA) spec/*_spec.lua
+
+# Each defence removed in turn from a copy of the tree, which its tests must then fail
+# (spec/mutate/mutants.lua); check only looks that every mutant still applies.
+mutate: deps
+	$(MAKE) all $(B)/probe
+	$(LUA) spec/mutate/run.lua
 
 # Never part of check: timings belong in a report, not in a test verdict.
 bench: deps

@@ -104,17 +104,23 @@ function TestEscapeProcesses:init_fds(argv)
     .. "i=0; until [ -s " .. q(pidfile) .. " ]; do i=$((i+1)); [ $i -gt 500 ] && break; sleep 0.02; done\n"
     .. "p=$(cat " .. q(pidfile) .. ")\n"
     .. "for f in /proc/$p/fd/*; do readlink \"$f\"; done\n"
+    .. "grep -E '^Cap(Prm|Eff|Bnd)' /proc/$p/status\n"
     .. "kill $s; wait $s || :"
   return process.sh(script)
 end
 
 -- The first wall on its own: the init closed every fd the caller leaked and every fd of
--- hako-run's own that the sandbox does not need (the records' directory, the pid file).
+-- hako-run's own that the sandbox does not need (the records' directory, the pid file),
+-- and holds no capability.
 function TestEscapeProcesses:test_the_init_holds_no_fd_of_the_host()
   local held = self:init_fds({ sandbox.bin("hako-run"), "--pid-file", self.host .. "/pid", self.sb.root,
     "/bin/sleep", "1000" })
   for link in held:gmatch("[^\n]+") do
-    lu.assertNotNil(link:match("^pipe:") or link == "/dev/null", held)
+    lu.assertNotNil(link:match("^pipe:") or link == "/dev/null" or link:match("^Cap"), held)
+  end
+  -- Nor any capability: it has dropped them with the command's (it never execs to lose them).
+  for _, set in ipairs({ "Prm", "Eff", "Bnd" }) do
+    lu.assertStrContains(held, "Cap" .. set .. ":\t0000000000000000\n")
   end
   -- Positive control: without close_host_fds, the caller's fds are there to see.
   local recipe = self.host .. "/fds.lua"
