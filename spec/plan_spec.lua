@@ -54,7 +54,7 @@ function TestPlan.test_sandbox_order()
   lu.assertEquals(ops, { "close_host_fds", "new_process_group", "die_with_parent", "await_release",
     "set_dumpable", "make_private", "bind_root", "protect_root",
     "mount_proc", "protect_proc", "mount_dev", "pivot_root", "detach_old_root", "sethostname",
-    "loopback_up", "drop_privileges", "set_dumpable", "new_session_keyring", "close_inherited_fds",
+    "loopback_up", "drop_privileges", "set_dumpable", "new_session_keyring",
     "filter_syscalls", "die_with_parent", "chdir", "init" })
 end
 
@@ -123,9 +123,8 @@ function TestPlan.test_privileges_are_dropped_after_the_mounts_and_before_exec()
   lu.assertTrue(at("detach_old_root") < at("drop_privileges"))
   -- keyring, fds and seccomp after the credentials (seccomp needs no_new_privs), then
   -- the parent-death signal again, which the credential change cleared
-  lu.assertEquals({ table.unpack(ops, at("drop_privileges"), at("drop_privileges") + 5) },
-    { "drop_privileges", "set_dumpable", "new_session_keyring", "close_inherited_fds", "filter_syscalls",
-      "die_with_parent" })
+  lu.assertEquals({ table.unpack(ops, at("drop_privileges"), at("drop_privileges") + 4) },
+    { "drop_privileges", "set_dumpable", "new_session_keyring", "filter_syscalls", "die_with_parent" })
   lu.assertTrue(at("drop_privileges") < at("chdir"))
 end
 
@@ -227,7 +226,6 @@ end
 function TestPlan.test_the_status_fd_is_not_the_commands()
   local steps = steps_for({ root = "/sb", command = { "sh" }, json_status_fd = 7, keep_fds = { 7, 9 } })
   lu.assertEquals(find(steps, "close_host_fds").keep, { 9 })
-  lu.assertEquals(find(steps, "close_inherited_fds").keep, { 9 })
   lu.assertEquals(find(steps, "init").command_fds, { 9 })
   steps = steps_for({ root = "/sb", command = { "sh" }, json_status_fd = 1 })
   lu.assertEquals(find(steps, "report_up").fd, 1)
@@ -344,7 +342,7 @@ end
 
 function TestPlan.test_fds_keyring_and_seccomp()
   local steps = steps_for({ root = "/sb", keep_fds = { "9", "7" } })
-  lu.assertEquals(find(steps, "close_inherited_fds").keep, { 7, 9 })
+  lu.assertEquals(find(steps, "close_host_fds").keep, { 7, 9 })
   lu.assertEquals(find(steps, "filter_syscalls").deny_ioctls, { "TIOCSTI", "TIOCLINUX" })
   lu.assertEquals(find(steps, "filter_syscalls").deny_syscalls, { "keyctl", "add_key", "request_key" })
   lu.assertEquals(find(steps, "new_session_keyring").side, "sandbox")

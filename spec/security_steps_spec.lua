@@ -15,11 +15,11 @@ function TestSecuritySteps.test_ranges_cover_every_fd_from_3_but_the_kept()
   lu.assertEquals(security_steps.ranges({ 4, 5 }), { { 3, 3 }, { 6, LAST } })
 end
 
-function TestSecuritySteps.test_inherited_fds_are_marked_close_on_exec()
+function TestSecuritySteps.test_every_fd_but_the_kept_and_hakos_own_is_closed()
   local core, calls = fake.new({})
-  security_steps.close_inherited_fds({ keep = { 7 } }, { core = core })
-  lu.assertEquals(calls, { { "close_range", 3, 6, core.CLOSE_RANGE_CLOEXEC },
-    { "close_range", 8, LAST, core.CLOSE_RANGE_CLOEXEC } })
+  security_steps.close_host_fds({ keep = { 7 } }, { core = core, status_w = 4, result_w = 9 })
+  lu.assertEquals(calls, { { "close_range", 3, 3, 0 }, { "close_range", 5, 6, 0 },
+    { "close_range", 8, 8, 0 }, { "close_range", 10, LAST, 0 } })
 end
 
 function TestSecuritySteps.test_the_filter_loaded_is_hako_seccomp_s()

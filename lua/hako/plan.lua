@@ -112,7 +112,9 @@ function M.build(spec)
 
   -- Before anything else in the sandbox: nothing of the host may be found in this process
   -- (the supervisor's status fd is not the sandbox's business either, unless it is 0-2,
-  -- the command's own), and nothing inside may look into it.
+  -- the command's own), and nothing inside may look into it. The command, forked or
+  -- exec'd from it, gets only 0-2 and --keep-fd's: every fd opened after this is
+  -- close-on-exec.
   local command_fds = {}
   for _, fd in ipairs(spec.keep_fds) do
     if fd ~= status_fd then command_fds[#command_fds + 1] = fd end
@@ -156,10 +158,9 @@ function M.build(spec)
     setgroups = spec.userns == nil or spec.userns.setgroups })
   -- Changing uid or gid reset it (to fs.suid_dumpable).
   sandbox("set_dumpable", { dumpable = false })
-  -- The last walls: own keyring, no inherited fds, no terminal injection, no keyring calls
-  -- (the filter needs no_new_privs, which is set).
+  -- The last walls: own keyring, no terminal injection, no keyring calls (the filter
+  -- needs no_new_privs, which is set).
   sandbox("new_session_keyring")
-  sandbox("close_inherited_fds", { keep = command_fds })
   sandbox("filter_syscalls", { deny_ioctls = { table.unpack(M.DENIED_IOCTLS) },
     deny_syscalls = { table.unpack(M.DENIED_SYSCALLS) } })
   -- Changing credentials cleared the parent-death signal: arm it again, after the last.

@@ -58,16 +58,6 @@ function M.close_host_fds(step, state)
   end
 end
 
--- Only 0, 1, 2 and the fds named with --keep-fd reach the command: an fd inherited
--- from the caller may be a host directory to walk out through (runc CVE-2024-21626).
--- Marked close-on-exec, not closed, so that hako's own pipes still work until exec.
-function M.close_inherited_fds(step, state)
-  local core = state.core
-  for _, range in ipairs(M.ranges(step.keep)) do
-    check(core.close_range(range[1], range[2], core.CLOSE_RANGE_CLOEXEC))
-  end
-end
-
 -- A new anonymous session keyring: the caller's keys are not the sandbox's. A kernel
 -- without keyrings (ENOSYS) has no keys to reach.
 function M.new_session_keyring(_, state)
