@@ -1,6 +1,7 @@
 -- enter_escape_spec: the attacks of THREATS.md 17-19 on hako-enter, performed against real
 -- sandboxes (needs root; skipped with the reason otherwise).
 local lu = require "luaunit"
+local escape = require "support.escape"
 local process = require "support.process"
 local sandbox = require "support.sandbox"
 local support = require "support.enter"
@@ -213,9 +214,7 @@ end
 -- hako-enter's caller. Control: without the steps that make the group, it does.
 function TestEnterEscape:test_signals_to_the_process_group_stay_inside()
   local inside = "/bin/sh -c 'trap \"\" USR1; kill -USR1 0; echo sent'"
-  local function caller(run)
-    return process.sh("setsid sh -c " .. q("trap 'echo caller got USR1' USR1; " .. run .. "; echo done"))
-  end
+  local caller = escape.in_caller_group
   lu.assertEquals(caller(q(support.ENTER) .. " " .. self.pid .. " " .. inside), "sent\ndone\n")
   lu.assertStrContains(caller(enter_without(self, { "new_process_group", "start_job" }) .. " " .. inside),
     "caller got USR1")

@@ -55,24 +55,16 @@ function TestEscapeProcesses:walk(options)
   return self:leaking(argv)
 end
 
--- A recipe that runs the walk with the named steps dropped from hako-run's plan.
-function TestEscapeProcesses:walk_without(ops)
-  local recipe = self.host .. "/recipe.lua"
-  local f = assert(io.open(recipe, "w"))
-  f:write([[
-local hako = require "hako"
-local drop = {}
-for op in arg[2]:gmatch("[^,]+") do drop[op] = true end
-local steps = {}
-for _, step in ipairs(hako.plan{ root = arg[1], pid_file = arg[5],
-    command = { "/bin/probe", "walk", arg[3], arg[4] } }) do
-  if not drop[step.op] then steps[#steps + 1] = step end
+-- escape.without_steps' argv for ops, the pid file (or nil) and the command.
+function TestEscapeProcesses:without(ops, pid_file, ...)
+  local argv = escape.without_steps(self, ops, { pid_file = pid_file })
+  table.move({ ... }, 1, select("#", ...), #argv + 1, argv)
+  return argv
 end
-os.exit(hako.execute(steps))
-]])
-  f:close()
-  return self:leaking({ sandbox.bin("hako"), recipe, self.sb.root, ops, SECRET, self.marker,
-    self.host .. "/pid" })
+
+-- The walk, with the named steps dropped from hako-run's plan.
+function TestEscapeProcesses:walk_without(ops)
+  return self:leaking(self:without(ops, self.host .. "/pid", "/bin/probe", "walk", SECRET, self.marker))
 end
 
 -- From inside, as uid 0, as a user and on a read-only root, no link of any visible process
@@ -123,18 +115,7 @@ function TestEscapeProcesses:test_the_init_holds_no_fd_of_the_host()
     lu.assertStrContains(held, "Cap" .. set .. ":\t0000000000000000\n")
   end
   -- Positive control: without close_host_fds, the caller's fds are there to see.
-  local recipe = self.host .. "/fds.lua"
-  local f = assert(io.open(recipe, "w"))
-  f:write([[
-local hako = require "hako"
-local steps = {}
-for _, step in ipairs(hako.plan{ root = arg[1], pid_file = arg[2], command = { "/bin/sleep", "1000" } }) do
-  if step.op ~= "close_host_fds" then steps[#steps + 1] = step end
-end
-os.exit(hako.execute(steps))
-]])
-  f:close()
-  held = self:init_fds({ sandbox.bin("hako"), recipe, self.sb.root, self.host .. "/pid" })
+  held = self:init_fds(self:without({ "close_host_fds" }, self.host .. "/pid", "/bin/sleep", "1000"))
   lu.assertStrContains(held, self.marker)
 end
 
@@ -142,10 +123,10 @@ end
 -- closed to the command (non-dumpable); without that, it holds nothing of the host. With
 -- neither, the escape the review found works: the init's fds lead out.
 function TestEscapeProcesses:test_each_wall_alone_holds_and_without_both_the_init_leads_out()
-  lu.assertStrContains(self:walk_without("close_host_fds"), "BLOCKED: none of ")
-  lu.assertStrContains(self:walk_without("set_dumpable"), "BLOCKED: none of ")
+  lu.assertStrContains(self:walk_without({ "close_host_fds" }), "BLOCKED: none of ")
+  lu.assertStrContains(self:walk_without({ "set_dumpable" }), "BLOCKED: none of ")
   lu.assertTrue(self:marker_intact())
-  lu.assertStrMatches(self:walk_without("close_host_fds,set_dumpable"), "ESCAPED /proc/1/.*")
+  lu.assertStrMatches(self:walk_without({ "close_host_fds", "set_dumpable" }), "ESCAPED /proc/1/.*")
   lu.assertFalse(self:marker_intact())
 end
 
@@ -159,19 +140,8 @@ function TestEscapeProcesses:test_the_inits_environment_is_closed()
     lu.assertEquals(self:leaking(argv), "closed")
   end
   -- Positive control: with the init left dumpable, the environment is there to read.
-  local recipe = self.host .. "/environ.lua"
-  local f = assert(io.open(recipe, "w"))
-  f:write([[
-local hako = require "hako"
-local steps = {}
-for _, step in ipairs(hako.plan{ root = arg[1], command = { "/bin/sh", "-c", arg[2] } }) do
-  if step.op ~= "set_dumpable" then steps[#steps + 1] = step end
-end
-os.exit(hako.execute(steps))
-]])
-  f:close()
-  lu.assertEquals(self:leaking({ "env", "HAKO_SECRET_ENV=" .. SECRET, sandbox.bin("hako"), recipe,
-    self.sb.root, script }), "HAKO_SECRET_ENV=" .. SECRET)
+  lu.assertEquals(self:leaking({ "env", "HAKO_SECRET_ENV=" .. SECRET,
+    table.unpack(self:without({ "set_dumpable" }, nil, "/bin/sh", "-c", script)) }), "HAKO_SECRET_ENV=" .. SECRET)
 end
 
 -- An unprivileged caller's own copy of hako, in self.host.
@@ -210,19 +180,9 @@ function TestEscapeProcesses:test_rootless_init_is_closed_to_the_command()
   lu.assertEquals(out, "done")
   lu.assertEquals(mode, "755")
   -- Positive control: the same init left dumpable, as it was before.
-  local recipe = self.host .. "/dumpable.lua"
-  local f = assert(io.open(recipe, "w"))
-  f:write([[
-local hako = require "hako"
-local steps = {}
-for _, step in ipairs(hako.plan{ root = arg[1], command = { "/bin/sh", "-c", arg[2] } }) do
-  if step.op == "set_dumpable" then step.dumpable = true end
-  if step.op ~= "reexec_in_userns" then steps[#steps + 1] = step end
-end
-os.exit(hako.execute(steps))
-]])
-  f:close()
-  out, mode = as_caller({ self.host .. "/hako", recipe, self.sb.root, attack })
+  local argv = self:without({ "reexec_in_userns", "dumpable" }, nil, "/bin/sh", "-c", attack)
+  argv[1] = self.host .. "/hako" -- the caller's own copy
+  out, mode = as_caller(argv)
   lu.assertEquals(out, "HAKO_SECRET_ENV=" .. SECRET .. "\nmem-open\nexe-chmod\ndone")
   lu.assertEquals(mode, "777")
 end
@@ -266,24 +226,13 @@ end
 -- caller's group (a shell script, a pipeline, hako-run's caller).
 function TestEscapeProcesses:test_signals_to_the_process_group_stay_inside()
   local inside = "trap '' USR1; kill -USR1 0; echo sent"
-  local function caller(run)
-    return process.sh("setsid sh -c " .. q("trap 'echo caller got USR1' USR1; " .. run .. "; echo done"))
-  end
+  local caller = escape.in_caller_group
   local hako_run = q(sandbox.bin("hako-run")) .. " " .. q(self.sb.root) .. " /bin/sh -c " .. q(inside)
   lu.assertEquals(caller(hako_run), "sent\ndone\n")
   -- Positive control: without the steps that make the group, the caller gets it.
-  local recipe = self.host .. "/group.lua"
-  local f = assert(io.open(recipe, "w"))
-  f:write([[
-local hako = require "hako"
-local steps = {}
-for _, step in ipairs(hako.plan{ root = arg[1], command = { "/bin/sh", "-c", arg[2] } }) do
-  if step.op ~= "new_process_group" and step.op ~= "start_job" then steps[#steps + 1] = step end
-end
-os.exit(hako.execute(steps))
-]])
-  f:close()
-  local without = q(sandbox.bin("hako")) .. " " .. q(recipe) .. " " .. q(self.sb.root) .. " " .. q(inside)
+  local words = self:without({ "new_process_group", "start_job" }, nil, "/bin/sh", "-c", inside)
+  for i, w in ipairs(words) do words[i] = q(w) end
+  local without = table.concat(words, " ")
   lu.assertStrContains(caller(without), "caller got USR1")
 end
 

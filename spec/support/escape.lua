@@ -81,28 +81,37 @@ function M.outside(t, uid, ...)
 end
 
 -- A recipe for the hako binary that runs what hako-run would, but for the steps named:
--- the positive control for a defence that one step makes. Its arguments: the root, the
--- ops to leave out ("a,b"), the user ("" for root), the command.
+-- the positive control for a defence that one step makes ("dumpable" leaves hako's init
+-- dumpable). Its arguments: the root, the ops to leave out ("a,b"), the settings
+-- ("user=NAME,pid_file=PATH", or ""), the command.
 M.WITHOUT_STEPS = [[
 local hako = require "hako"
-local drop = {}
+local drop, set = {}, {}
 for op in arg[2]:gmatch("[^,]+") do drop[op] = true end
-local options = { root = arg[1], user = arg[3] ~= "" and arg[3] or nil, command = { table.unpack(arg, 4) } }
+for key, value in arg[3]:gmatch("([%w_]+)=([^,]*)") do set[key] = value end
+local options = { root = arg[1], user = set.user, pid_file = set.pid_file, command = { table.unpack(arg, 4) } }
 local steps = {}
 for _, step in ipairs(hako.plan(options)) do
+  if step.op == "set_dumpable" and drop.dumpable then step.dumpable = true end
   if not drop[step.op] then steps[#steps + 1] = step end
 end
 os.exit(hako.execute(steps))
 ]]
 
--- without_steps(t, ops, user) -> the argv that runs that recipe on t's sandbox, to
--- which the command is added; anyone may read the recipe.
-function M.without_steps(t, ops, user)
+-- without_steps(t, ops, settings) -> the argv that runs that recipe on t's sandbox, to
+-- which the command is added; anyone may read the recipe. settings: a user's name, or
+-- { user = NAME, pid_file = PATH }.
+function M.without_steps(t, ops, settings)
   local recipe = t.host .. "/without-steps.lua"
   local f = assert(io.open(recipe, "w"))
   f:write(M.WITHOUT_STEPS)
   f:close()
-  return { sandbox.bin("hako"), recipe, t.sb.root, table.concat(ops, ","), user or "" }
+  if type(settings) ~= "table" then settings = { user = settings } end
+  local pairs_ = {}
+  for _, key in ipairs({ "user", "pid_file" }) do
+    if (settings[key] or "") ~= "" then pairs_[#pairs_ + 1] = key .. "=" .. settings[key] end
+  end
+  return { sandbox.bin("hako"), recipe, t.sb.root, table.concat(ops, ","), table.concat(pairs_, ",") }
 end
 
 -- without(t, ops, user, args...) -> the probe's line, run inside by that recipe.
@@ -110,6 +119,12 @@ function M.without(t, ops, user, ...)
   local argv = M.without_steps(t, ops, user)
   table.move({ "/bin/probe", ... }, 1, select("#", ...) + 1, #argv + 1, argv)
   return line(process.run(argv))
+end
+
+-- A caller that catches SIGUSR1, in a session of its own, runs the shell line run: what
+-- both print ("caller got USR1" once a kill(0, SIGUSR1) from inside reached its group).
+function M.in_caller_group(run)
+  return process.sh("setsid sh -c " .. process.quote("trap 'echo caller got USR1' USR1; " .. run .. "; echo done"))
 end
 
 -- Bounded polling: true as soon as f() is, false after `tries` looks (no fixed sleeps).
