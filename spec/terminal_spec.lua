@@ -110,4 +110,14 @@ function TestTerminal:test_a_hang_up_reaches_the_command_when_hako_run_leads_the
   lu.assertEquals(io.open(self.sb:path("tmp/hup")):read("a"), "hup\n")
 end
 
+-- hako-run as the session leader: no shell could continue it, and the kernel discards
+-- the SIGTSTP it stops itself with (an orphaned process group). ^Z must then leave the
+-- sandbox going, as it does any process there, not stopped with nobody to resume it.
+function TestTerminal:test_ctrl_z_goes_on_when_hako_run_leads_the_session()
+  local out = self:job({ "--leader", "expect=ready", "type=\\x1a", "touch=" .. self.sb:path("tmp/go"),
+    "expect=resumed" }, {},
+    'echo ready; while [ ! -e /tmp/go ]; do sleep 0.01; done; echo resumed; exit 6')
+  lu.assertStrContains(out, "\nstatus=6\n")
+end
+
 os.exit(lu.LuaUnit.run("-o", "tap"))

@@ -16,7 +16,8 @@ the foreground. Actions, in order:
                 print "halted: NAMES" with their sorted names (bounded like expect)
   hangup        close the terminal (the kernel sends SIGHUP to its session leader)
 With --leader first, COMMAND itself is the session leader (as when a login shell or
-sshd's shell execs it), with no shell in between; "stopped" and "fg" make no sense then.
+sshd's shell execs it), with no shell in between; only expect, type, touch and hangup
+make sense then.
 At the end it waits for the job and prints what the terminal showed, then a last line
 "status=N" (128+N for signal N) or "stopped" / "timeout" when it never got that far.
 """
@@ -108,6 +109,10 @@ def leader(actions, command):
         name, _, value = action.partition("=")
         if name == "expect" and not read_until(master, value, seen):
             break
+        if name == "type":
+            os.write(master, value.encode().decode("unicode_escape").encode("latin-1"))
+        if name == "touch":
+            open(value, "a").close()
         if name == "hangup":
             os.close(master)
     end = time.monotonic() + LIMIT
