@@ -77,6 +77,9 @@ function M.build(spec)
   for i, ns in ipairs(spec.namespaces) do flags[i] = NAMESPACE_FLAG[ns] end
 
   local status_fd = spec.json_status_fd
+  -- First, before hako opens anything: a closed fd number would otherwise pass the check
+  -- as one of hako's own files (the pid file), and the status go there.
+  if status_fd then host("check_status_fd", { fd = status_fd }) end
   host("check_target", { path = spec.root })
   host("check_old_root", { path = spec.root .. "/.hako" })
   if spec.net.mode == "join" then host("open_netns", { path = spec.net.path }) end
@@ -85,7 +88,6 @@ function M.build(spec)
   end
   if spec.pid_file then host("prepare_pid_file", { path = spec.pid_file }) end
   if spec.record_dir then host("open_record_directory", { dir = spec.record_dir }) end
-  if status_fd then host("check_status_fd", { fd = status_fd }) end
   host("block_signals", { signals = M.blocked_signals(M.FORWARDED_SIGNALS) })
   -- hako's PID 1 tells the host how the command ended (exit code or signal) through it.
   if not spec.as_pid_1 then host("open_result_pipe") end
