@@ -154,8 +154,16 @@ end
 
 -- Right after the clone, before the sandbox runs anything of its own: its start time
 -- and namespaces, which is what the record (and the status report) will say it is.
+-- With --net PATH the sandbox joins that namespace only in its own steps, maybe not yet:
+-- its net namespace is the one open_netns opened, identified by that fd, not by /proc.
 function M.identify_sandbox(_, state)
-  state.sandbox_id = record.identity(state.core, state.child)
+  local core = state.core
+  local id = record.identity(core, state.child)
+  if id and state.netns_fd then
+    local st = check(core.statx(state.netns_fd, "", core.AT_EMPTY_PATH))
+    id.ns.net = { dev = st.dev_major .. ":" .. st.dev_minor, ino = st.ino }
+  end
+  state.sandbox_id = id
 end
 
 -- The records' directory, checked (and made) before the sandbox: a bad one is an error
