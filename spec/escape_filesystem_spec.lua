@@ -169,6 +169,65 @@ function TestEscapeFilesystem:test_pid_file_symlink_to_a_host_file_is_refused()
   lu.assertEquals(process.sh("cat " .. target), "host-secret\n")
 end
 
+-- hako-run -p DIR/sb.pid running /bin/sleep in the background; `during` (shell) runs
+-- once the pid file is there, then the sandbox is killed and hako-run ends (137). -> the
+-- output.
+function TestEscapeFilesystem:pid_file_run(pid_file, during)
+  return process.sh(table.concat({
+    q(sandbox.bin("hako-run")) .. " -p " .. q(pid_file) .. " " .. q(self.sb.root) .. " /bin/sleep 100 & hp=$!",
+    "n=0; until [ -e " .. q(pid_file) .. " ] || [ $n -ge 1000 ]; do sleep 0.01; n=$((n+1)); done",
+    "child=$(cat /proc/$hp/task/$hp/children)",
+    during,
+    "kill -KILL $child; wait $hp; true",
+  }, "\n"))
+end
+
+local ALICE = "setpriv --reuid=1000 --regid=1000 --clear-groups "
+
+-- 20: a user who owns a directory above the pid file's swaps it, while the sandbox
+-- runs, for a symlink to a directory holding a file of the same name. Removed by name at
+-- the end, that file would go; hako-run removes the one it wrote, by its directory's fd.
+function TestEscapeFilesystem:test_pid_file_directory_swapped_for_a_symlink()
+  local home, victim = self.host .. "/alice", self.host .. "/victim"
+  process.sh("mkdir -p " .. home .. "/run " .. victim .. " && chown 1000:1000 " .. home
+    .. " && echo precious > " .. victim .. "/sb.pid")
+  local out = self:pid_file_run(home .. "/run/sb.pid", ALICE .. "sh -c "
+    .. q("mv " .. home .. "/run " .. home .. "/run.old && ln -s ../victim " .. home .. "/run")
+    -- By name, the pid file is now the victim's: that is what unlink(path) would remove.
+    .. " && cat " .. home .. "/run/sb.pid")
+  lu.assertEquals(out, "precious\n")
+  lu.assertEquals(process.sh("cat " .. victim .. "/sb.pid; ls -A " .. home .. "/run.old"), "precious\n")
+end
+
+-- Another hako-run (or the admin) replaced the pid file meanwhile: it is not removed.
+function TestEscapeFilesystem:test_pid_file_replaced_while_running_is_left_alone()
+  local pid_file = self.host .. "/sb.pid"
+  local out = self:pid_file_run(pid_file, "echo other > " .. pid_file .. ".new && mv " .. pid_file .. ".new "
+    .. pid_file .. " && cat " .. pid_file)
+  lu.assertEquals(out, "other\n")
+  lu.assertEquals(process.sh("cat " .. pid_file), "other\n")
+end
+
+-- The pid file's directory must be root's or the caller's (and sticky if others may
+-- write it): its owner could replace a pid file hako-run wrote there by one naming any
+-- process, for whoever kills by it.
+function TestEscapeFilesystem:test_pid_file_in_a_directory_another_user_controls_is_refused()
+  local dir = self.host .. "/alice"
+  process.sh("mkdir " .. dir .. " && chown 1000:1000 " .. dir .. " && echo 1 > " .. dir .. "/sb.pid")
+  lu.assertEquals(process.sh(ALICE .. "sh -c " .. q("echo 4242 > " .. dir .. "/new && mv -f " .. dir
+    .. "/new " .. dir .. "/sb.pid") .. " && cat " .. dir .. "/sb.pid"), "4242\n")
+  self:refused({ "-p", dir .. "/sb.pid" },
+    "--pid-file " .. dir .. "/sb.pid: directory " .. dir .. " is owned by uid 1000, not by root or the caller")
+  process.sh("chown 0:0 " .. dir .. " && chmod 777 " .. dir)
+  self:refused({ "-p", dir .. "/sb.pid" },
+    "--pid-file " .. dir .. "/sb.pid: directory " .. dir .. " is writable by others and not sticky (mode 777)")
+  lu.assertEquals(process.sh("ls -A " .. dir .. "; cat " .. dir .. "/sb.pid"), "sb.pid\n4242\n")
+  -- Sticky, as /tmp: others may not replace root's file there.
+  process.sh("chmod 1777 " .. dir .. " && rm " .. dir .. "/sb.pid")
+  lu.assertEquals(self.sb:run({ "-p", dir .. "/sb.pid" }, { "/bin/true" }).status, 0)
+  lu.assertEquals(process.sh("ls -A " .. dir), "")
+end
+
 -- 9: the working directory is inside the root, wherever hako-run was started.
 function TestEscapeFilesystem:test_working_directory_is_inside_the_root()
   lu.assertEquals(process.sh("cd " .. self.host .. " && " .. q(self.sb:path("bin/probe"))

@@ -94,31 +94,71 @@ end
 
 -- The pid file is written whole or not at all: into a new file beside it (never through
 -- a symlink), renamed over it once the sandbox is up. Errors show before the sandbox.
+-- Its directory is opened once, here, and everything after (the new file, the rename,
+-- the removal at the end) is done relative to that fd: whoever controls a directory
+-- above it cannot swap in a symlink meanwhile and have hako-run (root) rename or remove
+-- a file elsewhere. The directory itself must be root's or the caller's, and sticky if
+-- others may write to it, so that nobody else can replace the file in it either.
+local STICKY, GROUP_OR_OTHER_WRITE = tonumber("1000", 8), tonumber("22", 8)
+
+local function pid_file_directory(core, what, dir)
+  local dirfd, message = core.open(dir, core.O_PATH | core.O_DIRECTORY | core.O_CLOEXEC)
+  if not dirfd then failure.raise(what, why(message)) end
+  local st = check(core.statx(dirfd, "", core.AT_EMPTY_PATH))
+  local euid = core.geteuid()
+  local wrong = st.uid ~= 0 and st.uid ~= euid
+      and string.format("directory %s is owned by uid %d, not by root or the caller", dir, st.uid)
+    or st.mode & GROUP_OR_OTHER_WRITE ~= 0 and st.mode & STICKY == 0
+      and string.format("directory %s is writable by others and not sticky (mode %o)", dir, st.mode & 4095)
+  if wrong then
+    core.close(dirfd)
+    failure.raise(what, wrong)
+  end
+  return dirfd
+end
+
+-- Whether dirfd/name is still the file of that identity (nobody replaced it).
+local function same_file(core, dirfd, name, id)
+  local st = core.statx(dirfd, name, core.AT_SYMLINK_NOFOLLOW)
+  return st ~= nil and st.ino == id.ino and st.dev_major == id.dev_major and st.dev_minor == id.dev_minor
+end
+
 function M.prepare_pid_file(step, state)
   local core = state.core
   local what = "--pid-file " .. step.path
-  local st = core.statx(core.AT_FDCWD, step.path, core.AT_SYMLINK_NOFOLLOW)
+  local dir, name = step.path:match("^(.*)/([^/]*)$")
+  if not name or name == "" or name == "." or name == ".." then failure.raise(what, "not a file name") end
+  local dirfd = pid_file_directory(core, what, dir == "" and "/" or dir)
+  local file = { dirfd = dirfd, name = name, temporary = name .. ".tmp." .. core.getpid() }
+  state.pid_file = file
+  table.insert(state.cleanups, function()
+    if file.fd then core.close(file.fd) end
+    if file.id and same_file(core, dirfd, file.temporary, file.id) then core.unlinkat(dirfd, file.temporary) end
+    core.close(dirfd)
+  end)
+  local st = core.statx(dirfd, name, core.AT_SYMLINK_NOFOLLOW)
   if st and st.type == "link" then failure.raise(what, "is a symbolic link, refused") end
   if st and st.type ~= "file" then failure.raise(what, "exists and is not a regular file") end
-  local temporary = step.path .. ".tmp." .. core.getpid()
-  local fd, message = core.open(temporary,
-    core.O_WRONLY | core.O_CREAT | core.O_EXCL | core.O_NOFOLLOW | core.O_CLOEXEC, PID_FILE_MODE)
+  local fd, message = core.openat2(dirfd, file.temporary,
+    core.O_WRONLY | core.O_CREAT | core.O_EXCL | core.O_NOFOLLOW | core.O_CLOEXEC, PID_FILE_MODE,
+    core.RESOLVE_BENEATH | core.RESOLVE_NO_SYMLINKS)
   if not fd then failure.raise(what, why(message)) end
-  state.pid_file = { fd = fd, temporary = temporary }
-  table.insert(state.cleanups, function()
-    if state.pid_file.fd then core.close(state.pid_file.fd) end
-    core.unlink(state.pid_file.temporary)
-  end)
+  file.fd = fd
+  file.id = check(core.statx(fd, "", core.AT_EMPTY_PATH))
 end
 
-function M.write_pid_file(step, state)
+-- At the end the pid file goes only if it is still the one hako-run wrote: another
+-- hako-run given the same pid file may have replaced it since.
+function M.write_pid_file(_, state)
   local core = state.core
   local file = state.pid_file
   check(core.write(file.fd, state.child .. "\n"))
   core.close(file.fd)
   file.fd = nil
-  check(core.rename(file.temporary, step.path))
-  table.insert(state.cleanups, function() core.unlink(step.path) end)
+  check(core.renameat(file.dirfd, file.temporary, file.dirfd, file.name))
+  table.insert(state.cleanups, function()
+    if same_file(core, file.dirfd, file.name, file.id) then core.unlinkat(file.dirfd, file.name) end
+  end)
 end
 
 function M.block_signals(step, state)
