@@ -113,6 +113,38 @@ function TestEscapeFilesystem:test_swapping_the_destination_during_set_up()
   end
 end
 
+-- The target's path is swapped after hako-run checked it, just before the clone (by a
+-- recipe that wraps core.clone): the sandbox is still the tree that was checked. Looked
+-- up by name again for the root's bind, it would be the other tree, whose .hako, /proc
+-- and /dev nobody checked.
+function TestEscapeFilesystem:test_swapping_the_target_after_the_checks()
+  local other = sandbox.new()
+  table.insert(self.cleanups, function() other:remove() end)
+  self.sb:write("which", "checked\n")
+  other:write("which", "swapped\n")
+  local target = self.host .. "/box"
+  process.sh("ln -s " .. self.sb.root .. " " .. target)
+  local recipe = self.host .. "/recipe.lua"
+  local f = assert(io.open(recipe, "w"))
+  f:write([[
+local hako = require "hako"
+local clone = hako.core.clone
+hako.core.clone = function(...)
+  hako.core.clone = clone -- once: hako's init clones the command later, inside
+  assert(os.execute(arg[2]))
+  return clone(...)
+end
+os.exit(hako.run{ root = arg[1], command = { "/bin/cat", "/which" } })
+]])
+  f:close()
+  local swap = "ln -sfn " .. other.root .. " " .. target
+  -- By name, the target is now the other tree.
+  lu.assertEquals(process.sh(swap .. " && cat " .. target .. "/which && ln -sfn " .. self.sb.root .. " " .. target),
+    "swapped\n")
+  local r = process.run({ sandbox.bin("hako"), recipe, target, swap })
+  lu.assertEquals(r.stdout, "checked\n", r.stderr)
+end
+
 -- 5: mounts made inside do not propagate to the host, even when the sandbox lies on a
 -- shared mount of the host (this one: a shared tmpfs made by the test).
 function TestEscapeFilesystem:test_mounts_inside_do_not_propagate_to_the_host()

@@ -18,32 +18,67 @@ function M.signal_numbers(core, names)
   return numbers
 end
 
+local function why(message)
+  return message:match(": ([^:]*)$") or message
+end
+
+-- The target is resolved once, here: everything after works on this fd (the old root's
+-- check, the user's files, the sandbox's root bind through enter_target), so swapping a
+-- directory on its path meanwhile changes nothing.
 function M.check_target(step, state)
-  local st, message = state.core.statx(state.core.AT_FDCWD, step.path, 0)
-  if not st then failure.raise("target " .. step.path, message:match(": ([^:]*)$")) end
-  if st.type ~= "directory" then failure.raise("target " .. step.path, "not a directory") end
+  local core = state.core
+  local fd, message = core.open(step.path, core.O_PATH | core.O_CLOEXEC)
+  if not fd then failure.raise("target " .. step.path, why(message)) end
+  table.insert(state.cleanups, function() core.close(fd) end)
+  state.target_fd = fd
+  if check(core.statx(fd, "", core.AT_EMPTY_PATH)).type ~= "directory" then
+    failure.raise("target " .. step.path, "not a directory")
+  end
 end
 
 -- pivot_root puts the old root on <target>/.hako: it must be an empty, real directory,
 -- or the sandbox's contents would choose where the host's root goes.
 function M.check_old_root(step, state)
   local core = state.core
-  local st, message, errno = core.statx(core.AT_FDCWD, step.path, core.AT_SYMLINK_NOFOLLOW)
+  local st, message, errno = core.statx(state.target_fd, step.name, core.AT_SYMLINK_NOFOLLOW)
   if not st then
     if errno == core.ENOENT then
       failure.raise(step.path, "missing: create it as an empty directory, pivot_root needs it")
     end
-    failure.raise(step.path, message:match(": ([^:]*)$"))
+    failure.raise(step.path, why(message))
   end
   if st.type == "link" then failure.raise(step.path, "is a symbolic link, not a directory") end
   if st.type ~= "directory" then failure.raise(step.path, "not a directory") end
   if st.mount_root then failure.raise(step.path, "is a mount point") end
-  local entries = check(core.readdir(step.path))
+  local dir
+  dir, message = core.openat2(state.target_fd, step.name, core.O_RDONLY | core.O_DIRECTORY | core.O_CLOEXEC, 0,
+    core.RESOLVE_BENEATH | core.RESOLVE_NO_SYMLINKS)
+  if not dir then failure.raise(step.path, why(message)) end
+  local entries
+  entries, message = core.readdir("/proc/self/fd/" .. dir)
+  core.close(dir)
+  if not entries then failure.raise(step.path, why(message)) end
   if #entries > 0 then failure.raise(step.path, "not empty") end
 end
 
-local function why(message)
-  return message:match(": ([^:]*)$") or message
+-- The clone gives the sandbox's first process the working directory of hako-run, moved
+-- into its new mount namespace: made the target's here, it is how the sandbox finds the
+-- target without resolving its path again (the fd is of the host's mount namespace,
+-- where the sandbox cannot mount). hako-run goes back to its own after the clone.
+function M.enter_target(_, state)
+  local core = state.core
+  local cwd = check(core.open(".", core.O_PATH | core.O_DIRECTORY | core.O_CLOEXEC))
+  state.host_cwd = cwd
+  table.insert(state.cleanups, function() M.leave_target(nil, state) end)
+  check(core.fchdir(state.target_fd))
+end
+
+function M.leave_target(_, state)
+  local core = state.core
+  if not state.host_cwd then return end
+  core.fchdir(state.host_cwd)
+  core.close(state.host_cwd)
+  state.host_cwd = nil
 end
 
 -- A network namespace to join: open it now, check it is one, join it in the sandbox.
@@ -85,10 +120,8 @@ end
 -- --user and --group by name or number, from the sandbox's own passwd and group files.
 function M.resolve_identity(step, state)
   local core = state.core
-  local root = check(core.open(step.root, core.O_PATH | core.O_DIRECTORY | core.O_CLOEXEC))
-  local passwd = M.read_inside(core, root, "etc/passwd")
-  local group = M.read_inside(core, root, "etc/group")
-  core.close(root)
+  local passwd = M.read_inside(core, state.target_fd, "etc/passwd")
+  local group = M.read_inside(core, state.target_fd, "etc/group")
   state.identity = require("hako.users").resolve(step.user, step.group, passwd, group)
 end
 

@@ -81,7 +81,7 @@ function M.build(spec)
   -- as one of hako's own files (the pid file), and the status go there.
   if status_fd then host("check_status_fd", { fd = status_fd }) end
   host("check_target", { path = spec.root })
-  host("check_old_root", { path = spec.root .. "/.hako" })
+  host("check_old_root", { path = spec.root .. "/.hako", name = ".hako" })
   if spec.net.mode == "join" then host("open_netns", { path = spec.net.path }) end
   if spec.user or spec.group then
     host("resolve_identity", { root = spec.root, user = spec.user, group = spec.group })
@@ -91,7 +91,9 @@ function M.build(spec)
   host("block_signals", { signals = M.blocked_signals(M.FORWARDED_SIGNALS) })
   -- hako's PID 1 tells the host how the command ended (exit code or signal) through it.
   if not spec.as_pid_1 then host("open_result_pipe") end
+  host("enter_target")
   host("clone", { flags = flags })
+  host("leave_target")
   host("start_job")
   if spec.userns then
     host("write_id_maps", { uid = spec.userns.uid, gid = spec.userns.gid,
