@@ -93,7 +93,6 @@ function M.build(spec)
   if not spec.as_pid_1 then host("open_result_pipe") end
   host("enter_target")
   host("clone", { flags = flags })
-  host("leave_target")
   host("start_job")
   if spec.userns then
     host("write_id_maps", { uid = spec.userns.uid, gid = spec.userns.gid,
@@ -107,6 +106,9 @@ function M.build(spec)
   -- has no privilege before), and identified it for the status report.
   local held = spec.userns or status_fd
   if held then host("release_sandbox") end
+  -- Not sooner: the sandbox makes itself non-dumpable early, and then hako-run, without
+  -- CAP_SYS_PTRACE, can no longer read its namespaces: identify it first.
+  host("leave_target")
 
   -- Before anything else in the sandbox: nothing of the host may be found in this process
   -- (the supervisor's status fd is not the sandbox's business either, unless it is 0-2,
