@@ -89,6 +89,24 @@ function TestEscapeFilesystem:test_bind_onto_a_host_only_path_through_a_symlink_
   self:refused({ "--tmpfs", "/escape/usr" }, "tmpfs destination /escape/usr: No such file or directory")
 end
 
+-- A bind's source that is a symlink: followed, the bind would be of whatever its owner
+-- points it at by then (/etc here). It is refused, naming where it points.
+function TestEscapeFilesystem:test_bind_source_that_is_a_symlink_is_refused()
+  local link = self.host .. "/data"
+  process.sh("ln -s /etc " .. link)
+  lu.assertEquals(naive("mount --bind " .. link .. " " .. self.sb:path("mnt") .. " && cat "
+    .. self.sb:path("mnt/hostname")), process.sh("cat /etc/hostname"))
+  self:refused({ "-m", link .. ":/mnt" }, "mount source " .. link .. ": is a symbolic link to /etc, refused")
+  -- A trailing slash would make the kernel follow it.
+  self:refused({ "-m", link .. "/:/mnt:ro" }, "mount source " .. link .. "/: is a symbolic link to /etc, refused")
+  lu.assertEquals(process.sh("ls -A " .. self.sb:path("mnt")), "")
+  -- Symlinks before the last component are resolved as usual.
+  process.sh("ln -sfn " .. self.host .. " " .. link .. " && mkdir " .. self.host .. "/sub && echo sub > "
+    .. self.host .. "/sub/file")
+  local r = self.sb:sh("cat /mnt/file", { "-m", link .. "/sub:/mnt" })
+  lu.assertEquals(r.stdout, "sub\n", r.stderr)
+end
+
 -- 3: the tree changes while hako-run mounts: /mnt flips between a directory and a
 -- symlink to /tmp (the host's, for a path-based mount). The bind is made onto what was
 -- resolved inside the root, so it is always in the sandbox (at /mnt, or at its /tmp),

@@ -91,11 +91,35 @@ function M.protect_root(step, state)
   check(core.mount_setattr(state.root_fd, "", core.AT_EMPTY_PATH | core.AT_RECURSIVE, set))
 end
 
+-- A bind's source whose last component is a symlink is refused, not followed: whoever
+-- owns the directory it is in could point it anywhere (/root, /etc) between the caller's
+-- look and the bind. Opened without following it, checked, and bound from that fd.
+local function open_source(core, src)
+  local what = "mount source " .. src
+  -- A trailing slash would make the kernel follow a symlink: gone, it asks for a directory.
+  local path = src:gsub("/+$", "")
+  local fd, message = core.open(path == "" and "/" or path, core.O_PATH | core.O_NOFOLLOW | core.O_CLOEXEC)
+  if not fd then failure.raise(what, why(message)) end
+  local st
+  st, message = core.statx(fd, "", core.AT_EMPTY_PATH)
+  local to = st and st.type == "link" and (core.readlinkat(fd, "") or "?")
+  local wrong = not st and why(message) or to and "is a symbolic link to " .. to .. ", refused"
+    or path ~= src and st.type ~= "directory" and "Not a directory"
+  if wrong then
+    core.close(fd)
+    failure.raise(what, wrong)
+  end
+  local tree
+  tree, message = core.open_tree(fd, "", core.OPEN_TREE_CLONE | core.OPEN_TREE_CLOEXEC | core.AT_RECURSIVE
+    | core.AT_EMPTY_PATH)
+  core.close(fd)
+  if not tree then failure.raise(what, why(message)) end
+  return tree
+end
+
 function M.bind(step, state)
   local core = state.core
-  local tree, message = core.open_tree(core.AT_FDCWD, step.src,
-    core.OPEN_TREE_CLONE | core.OPEN_TREE_CLOEXEC | core.AT_RECURSIVE)
-  if not tree then failure.raise("mount source " .. step.src, why(message)) end
+  local tree = open_source(core, step.src)
   local set = core.MOUNT_ATTR_NOSUID
   if not step.devices then set = set | core.MOUNT_ATTR_NODEV end
   if step.read_only then set = set | core.MOUNT_ATTR_RDONLY end
