@@ -59,6 +59,37 @@ function TestEscapeFilesystem:test_old_root_is_detached_and_empty_inside()
   lu.assertEquals(r.stdout, "0\nBLOCKED: ENOENT\n", r.stderr)
 end
 
+-- 1: once pivot_root has put the host's root on .hako, the tree's owner renames .hako on
+-- the host (which detaches the mount there) and puts a symlink to /proc in its place.
+-- Simulated from inside, by a recipe that wraps core.pivot_root: the detach must not
+-- follow the symlink and take the sandbox's /proc (and what masks it) away instead.
+function TestEscapeFilesystem:test_old_root_replaced_by_a_symlink_after_pivot_root()
+  local recipe = self.host .. "/recipe.lua"
+  local f = assert(io.open(recipe, "w"))
+  f:write([[
+local hako = require "hako"
+local core = hako.core
+if arg[2] == "follow" then core.UMOUNT_NOFOLLOW = 0 end -- the defence off
+local pivot_root = core.pivot_root
+core.pivot_root = function(...)
+  assert(pivot_root(...))
+  assert(core.umount2("/.hako", core.MNT_DETACH))
+  assert(core.renameat(core.AT_FDCWD, "/.hako", core.AT_FDCWD, "/.hako-renamed"))
+  return core.symlinkat("/proc", core.AT_FDCWD, "/.hako")
+end
+os.exit(hako.run{ root = arg[1], command = { "/bin/sh", "-c", "ls /proc | wc -l" } })
+]])
+  f:close()
+  -- Followed, the umount detaches /proc: the command finds it empty.
+  local r = process.run({ sandbox.bin("hako"), recipe, self.sb.root, "follow" })
+  lu.assertEquals(r.stdout, "0\n", r.stderr)
+  -- The tree is the host's directory: put .hako back.
+  process.sh("cd " .. self.sb.root .. " && rm .hako && mv .hako-renamed .hako")
+  r = process.run({ sandbox.bin("hako"), recipe, self.sb.root })
+  lu.assertEquals(r.stderr, "hako: umount2 /.hako: Invalid argument\n")
+  lu.assertEquals(r.status, 125)
+end
+
 -- 2: symlinks in a bind's destination are resolved inside the root.
 function TestEscapeFilesystem:test_bind_through_a_symlink_to_slash_lands_inside()
   process.sh("ln -s / " .. self.sb:path("escape"))
