@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/sendfile.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -40,6 +41,23 @@ static int core_unlinkat(lua_State *L)
 	int flags = (int)hako_opt_int(L, 3, 0, 0, HAKO_INT_MAX);
 
 	return hako_result(L, unlinkat(dirfd, path, flags), "unlinkat", path);
+}
+
+/* readlinkat(dirfd, path) -> where the symlink points; path "" names dirfd itself (an
+ * O_PATH fd of a symlink). A target that fills the buffer is refused, never cut short. */
+static int core_readlinkat(lua_State *L)
+{
+	int dirfd = (int)luaL_checkinteger(L, 1);
+	const char *path = luaL_checkstring(L, 2);
+	char target[PATH_MAX];
+	ssize_t n = readlinkat(dirfd, path, target, sizeof target);
+
+	if (n == -1)
+		return hako_fail(L, errno, "readlinkat", path);
+	if ((size_t)n == sizeof target)
+		return hako_fail(L, ENAMETOOLONG, "readlinkat", path);
+	lua_pushlstring(L, target, (size_t)n);
+	return 1;
 }
 
 /* faccessat(dirfd, path, mode, flags): EROFS for W_OK tells a read-only mount. */
@@ -102,6 +120,7 @@ static int core_sendfile(lua_State *L)
 static const luaL_Reg funcs[] = {
 	{"renameat", core_renameat},
 	{"unlinkat", core_unlinkat},
+	{"readlinkat", core_readlinkat},
 	{"faccessat", core_faccessat},
 	{"fcntl", core_fcntl},
 	{"memfd_create", core_memfd_create},

@@ -63,6 +63,9 @@
 #ifndef MNT_DETACH
 #define MNT_DETACH 2
 #endif
+#ifndef UMOUNT_NOFOLLOW
+#define UMOUNT_NOFOLLOW 8
+#endif
 
 struct hako_mount_attr {
 	uint64_t attr_set;
@@ -210,6 +213,7 @@ static const struct hako_const consts[] = {
 	HAKO_CONST(MS_SHARED),
 	HAKO_CONST(MS_UNBINDABLE),
 	HAKO_CONST(MNT_DETACH),
+	HAKO_CONST(UMOUNT_NOFOLLOW),
 	HAKO_CONST(MOUNT_ATTR_RDONLY),
 	HAKO_CONST(MOUNT_ATTR_NOSUID),
 	HAKO_CONST(MOUNT_ATTR_NODEV),

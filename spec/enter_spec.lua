@@ -69,6 +69,21 @@ function TestEnter:test_a_rootless_sandbox_is_entered_by_its_owner_and_by_root()
     .. ": permission denied (only root or the sandbox's owner can enter it)\n")
 end
 
+-- --net PATH: the sandbox joins that namespace in its own steps, after hako-run may have
+-- read /proc/PID/ns/net; the record must name the joined one, or hako-enter refuses it.
+function TestEnter:test_a_sandbox_in_a_named_network_namespace_can_be_entered()
+  local name = "hako-test-" .. self.pid
+  process.sh("ip netns add " .. name .. " && ip netns exec " .. name .. " ip link set lo mtu 1234")
+  local ok, err = pcall(function()
+    local pid = self:start({ "-N", "/run/netns/" .. name })
+    local r = enter({ pid, "ip", "-o", "link" })
+    lu.assertEquals(r.stderr, "")
+    lu.assertStrContains(r.stdout, "mtu 1234")
+  end)
+  process.sh("ip netns delete " .. name)
+  if not ok then error(err, 0) end
+end
+
 function TestEnter:test_the_shell_is_in_the_sandbox_pid_namespace()
   local r = enter({ "--fork", self.pid, "/bin/sh" }, "echo $$\n")
   lu.assertEquals(r.status, 0, r.stderr)

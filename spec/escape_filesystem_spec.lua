@@ -59,6 +59,37 @@ function TestEscapeFilesystem:test_old_root_is_detached_and_empty_inside()
   lu.assertEquals(r.stdout, "0\nBLOCKED: ENOENT\n", r.stderr)
 end
 
+-- 1: once pivot_root has put the host's root on .hako, the tree's owner renames .hako on
+-- the host (which detaches the mount there) and puts a symlink to /proc in its place.
+-- Simulated from inside, by a recipe that wraps core.pivot_root: the detach must not
+-- follow the symlink and take the sandbox's /proc (and what masks it) away instead.
+function TestEscapeFilesystem:test_old_root_replaced_by_a_symlink_after_pivot_root()
+  local recipe = self.host .. "/recipe.lua"
+  local f = assert(io.open(recipe, "w"))
+  f:write([[
+local hako = require "hako"
+local core = hako.core
+if arg[2] == "follow" then core.UMOUNT_NOFOLLOW = 0 end -- the defence off
+local pivot_root = core.pivot_root
+core.pivot_root = function(...)
+  assert(pivot_root(...))
+  assert(core.umount2("/.hako", core.MNT_DETACH))
+  assert(core.renameat(core.AT_FDCWD, "/.hako", core.AT_FDCWD, "/.hako-renamed"))
+  return core.symlinkat("/proc", core.AT_FDCWD, "/.hako")
+end
+os.exit(hako.run{ root = arg[1], command = { "/bin/sh", "-c", "ls /proc | wc -l" } })
+]])
+  f:close()
+  -- Followed, the umount detaches /proc: the command finds it empty.
+  local r = process.run({ sandbox.bin("hako"), recipe, self.sb.root, "follow" })
+  lu.assertEquals(r.stdout, "0\n", r.stderr)
+  -- The tree is the host's directory: put .hako back.
+  process.sh("cd " .. self.sb.root .. " && rm .hako && mv .hako-renamed .hako")
+  r = process.run({ sandbox.bin("hako"), recipe, self.sb.root })
+  lu.assertEquals(r.stderr, "hako: umount2 /.hako: Invalid argument\n")
+  lu.assertEquals(r.status, 125)
+end
+
 -- 2: symlinks in a bind's destination are resolved inside the root.
 function TestEscapeFilesystem:test_bind_through_a_symlink_to_slash_lands_inside()
   process.sh("ln -s / " .. self.sb:path("escape"))
@@ -89,6 +120,24 @@ function TestEscapeFilesystem:test_bind_onto_a_host_only_path_through_a_symlink_
   self:refused({ "--tmpfs", "/escape/usr" }, "tmpfs destination /escape/usr: No such file or directory")
 end
 
+-- A bind's source that is a symlink: followed, the bind would be of whatever its owner
+-- points it at by then (/etc here). It is refused, naming where it points.
+function TestEscapeFilesystem:test_bind_source_that_is_a_symlink_is_refused()
+  local link = self.host .. "/data"
+  process.sh("ln -s /etc " .. link)
+  lu.assertEquals(naive("mount --bind " .. link .. " " .. self.sb:path("mnt") .. " && cat "
+    .. self.sb:path("mnt/hostname")), process.sh("cat /etc/hostname"))
+  self:refused({ "-m", link .. ":/mnt" }, "mount source " .. link .. ": is a symbolic link to /etc, refused")
+  -- A trailing slash would make the kernel follow it.
+  self:refused({ "-m", link .. "/:/mnt:ro" }, "mount source " .. link .. "/: is a symbolic link to /etc, refused")
+  lu.assertEquals(process.sh("ls -A " .. self.sb:path("mnt")), "")
+  -- Symlinks before the last component are resolved as usual.
+  process.sh("ln -sfn " .. self.host .. " " .. link .. " && mkdir " .. self.host .. "/sub && echo sub > "
+    .. self.host .. "/sub/file")
+  local r = self.sb:sh("cat /mnt/file", { "-m", link .. "/sub:/mnt" })
+  lu.assertEquals(r.stdout, "sub\n", r.stderr)
+end
+
 -- 3: the tree changes while hako-run mounts: /mnt flips between a directory and a
 -- symlink to /tmp (the host's, for a path-based mount). The bind is made onto what was
 -- resolved inside the root, so it is always in the sandbox (at /mnt, or at its /tmp),
@@ -111,6 +160,38 @@ function TestEscapeFilesystem:test_swapping_the_destination_during_set_up()
       lu.assertStrContains(r.stderr, "hako-run: mount destination /mnt: ")
     end
   end
+end
+
+-- The target's path is swapped after hako-run checked it, just before the clone (by a
+-- recipe that wraps core.clone): the sandbox is still the tree that was checked. Looked
+-- up by name again for the root's bind, it would be the other tree, whose .hako, /proc
+-- and /dev nobody checked.
+function TestEscapeFilesystem:test_swapping_the_target_after_the_checks()
+  local other = sandbox.new()
+  table.insert(self.cleanups, function() other:remove() end)
+  self.sb:write("which", "checked\n")
+  other:write("which", "swapped\n")
+  local target = self.host .. "/box"
+  process.sh("ln -s " .. self.sb.root .. " " .. target)
+  local recipe = self.host .. "/recipe.lua"
+  local f = assert(io.open(recipe, "w"))
+  f:write([[
+local hako = require "hako"
+local clone = hako.core.clone
+hako.core.clone = function(...)
+  hako.core.clone = clone -- once: hako's init clones the command later, inside
+  assert(os.execute(arg[2]))
+  return clone(...)
+end
+os.exit(hako.run{ root = arg[1], command = { "/bin/cat", "/which" } })
+]])
+  f:close()
+  local swap = "ln -sfn " .. other.root .. " " .. target
+  -- By name, the target is now the other tree.
+  lu.assertEquals(process.sh(swap .. " && cat " .. target .. "/which && ln -sfn " .. self.sb.root .. " " .. target),
+    "swapped\n")
+  local r = process.run({ sandbox.bin("hako"), recipe, target, swap })
+  lu.assertEquals(r.stdout, "checked\n", r.stderr)
 end
 
 -- 5: mounts made inside do not propagate to the host, even when the sandbox lies on a
@@ -167,6 +248,65 @@ function TestEscapeFilesystem:test_pid_file_symlink_to_a_host_file_is_refused()
     .. " && cat " .. target .. " && mv " .. target .. ".bak " .. target), "1\n")
   self:refused({ "--pid-file", link }, "--pid-file " .. link .. ": is a symbolic link, refused")
   lu.assertEquals(process.sh("cat " .. target), "host-secret\n")
+end
+
+-- hako-run -p DIR/sb.pid running /bin/sleep in the background; `during` (shell) runs
+-- once the pid file is there, then the sandbox is killed and hako-run ends (137). -> the
+-- output.
+function TestEscapeFilesystem:pid_file_run(pid_file, during)
+  return process.sh(table.concat({
+    q(sandbox.bin("hako-run")) .. " -p " .. q(pid_file) .. " " .. q(self.sb.root) .. " /bin/sleep 100 & hp=$!",
+    "n=0; until [ -e " .. q(pid_file) .. " ] || [ $n -ge 1000 ]; do sleep 0.01; n=$((n+1)); done",
+    "child=$(cat /proc/$hp/task/$hp/children)",
+    during,
+    "kill -KILL $child; wait $hp; true",
+  }, "\n"))
+end
+
+local ALICE = "setpriv --reuid=1000 --regid=1000 --clear-groups "
+
+-- 20: a user who owns a directory above the pid file's swaps it, while the sandbox
+-- runs, for a symlink to a directory holding a file of the same name. Removed by name at
+-- the end, that file would go; hako-run removes the one it wrote, by its directory's fd.
+function TestEscapeFilesystem:test_pid_file_directory_swapped_for_a_symlink()
+  local home, victim = self.host .. "/alice", self.host .. "/victim"
+  process.sh("mkdir -p " .. home .. "/run " .. victim .. " && chown 1000:1000 " .. home
+    .. " && echo precious > " .. victim .. "/sb.pid")
+  local out = self:pid_file_run(home .. "/run/sb.pid", ALICE .. "sh -c "
+    .. q("mv " .. home .. "/run " .. home .. "/run.old && ln -s ../victim " .. home .. "/run")
+    -- By name, the pid file is now the victim's: that is what unlink(path) would remove.
+    .. " && cat " .. home .. "/run/sb.pid")
+  lu.assertEquals(out, "precious\n")
+  lu.assertEquals(process.sh("cat " .. victim .. "/sb.pid; ls -A " .. home .. "/run.old"), "precious\n")
+end
+
+-- Another hako-run (or the admin) replaced the pid file meanwhile: it is not removed.
+function TestEscapeFilesystem:test_pid_file_replaced_while_running_is_left_alone()
+  local pid_file = self.host .. "/sb.pid"
+  local out = self:pid_file_run(pid_file, "echo other > " .. pid_file .. ".new && mv " .. pid_file .. ".new "
+    .. pid_file .. " && cat " .. pid_file)
+  lu.assertEquals(out, "other\n")
+  lu.assertEquals(process.sh("cat " .. pid_file), "other\n")
+end
+
+-- The pid file's directory must be root's or the caller's (and sticky if others may
+-- write it): its owner could replace a pid file hako-run wrote there by one naming any
+-- process, for whoever kills by it.
+function TestEscapeFilesystem:test_pid_file_in_a_directory_another_user_controls_is_refused()
+  local dir = self.host .. "/alice"
+  process.sh("mkdir " .. dir .. " && chown 1000:1000 " .. dir .. " && echo 1 > " .. dir .. "/sb.pid")
+  lu.assertEquals(process.sh(ALICE .. "sh -c " .. q("echo 4242 > " .. dir .. "/new && mv -f " .. dir
+    .. "/new " .. dir .. "/sb.pid") .. " && cat " .. dir .. "/sb.pid"), "4242\n")
+  self:refused({ "-p", dir .. "/sb.pid" },
+    "--pid-file " .. dir .. "/sb.pid: directory " .. dir .. " is owned by uid 1000, not by root or the caller")
+  process.sh("chown 0:0 " .. dir .. " && chmod 777 " .. dir)
+  self:refused({ "-p", dir .. "/sb.pid" },
+    "--pid-file " .. dir .. "/sb.pid: directory " .. dir .. " is writable by others and not sticky (mode 777)")
+  lu.assertEquals(process.sh("ls -A " .. dir .. "; cat " .. dir .. "/sb.pid"), "sb.pid\n4242\n")
+  -- Sticky, as /tmp: others may not replace root's file there.
+  process.sh("chmod 1777 " .. dir .. " && rm " .. dir .. "/sb.pid")
+  lu.assertEquals(self.sb:run({ "-p", dir .. "/sb.pid" }, { "/bin/true" }).status, 0)
+  lu.assertEquals(process.sh("ls -A " .. dir), "")
 end
 
 -- 9: the working directory is inside the root, wherever hako-run was started.

@@ -36,8 +36,9 @@ local function host_answers(extra)
     -- No /proc here: the sandbox gets no record (see host_steps.write_record).
     open = function(path)
       if path:match("^/proc/") then return nil, "open " .. path .. ": No such file or directory", 2 end
-      return true
+      return 20
     end,
+    openat2 = 21,
   }
   for k, v in pairs(extra or {}) do answers[k] = v end
   return answers
@@ -112,16 +113,43 @@ function TestExec.test_the_sandbox_side_reports_its_failure_and_exits()
   lu.assertEquals(writes[1], { "write", 6, "127\n/bin/true\nNo such file or directory" })
   -- The init forked the command: a plain fork, no new namespaces.
   lu.assertEquals(fake.calls_named(calls, "clone")[2], { "clone", 0 })
-  -- The mounts happen in the order of the plan, private first.
+  -- The mounts happen in the order of the plan, private first; the root is bound from
+  -- the working directory, the target, given to it through the clone.
   local mounts = fake.calls_named(calls, "mount")
   lu.assertEquals(mounts[1][3], "/")
-  lu.assertEquals(mounts[2][2], "/sb")
+  lu.assertEquals(fake.calls_named(calls, "open_tree")[1][3], ".")
   lu.assertEquals(#fake.calls_named(calls, "pivot_root"), 1)
   -- Privileges went before the exec: no_new_privs, then non-dumpable again (the uid
   -- change reset it), then the parent-death signal armed again.
   local prctls = fake.calls_named(calls, "prctl")
   lu.assertEquals({ prctls[#prctls - 2][2], prctls[#prctls - 1][2], prctls[#prctls][2] },
     { core.PR_SET_NO_NEW_PRIVS, core.PR_SET_DUMPABLE, core.PR_SET_PDEATHSIG })
+end
+
+-- The target is looked up by name once (check_target's open); everything after uses that
+-- fd, or the working directory made from it just before the clone.
+function TestExec.test_the_target_is_resolved_once()
+  local core, calls = fake.new(host_answers({
+    clone = 0,
+    execve = function(path) return nil, "execve " .. path .. ": No such file or directory", 2 end,
+    _exit = function(status) error({ exited = status }, 0) end,
+  }))
+  pcall(exec.run, steps(), core)
+  local by_name = {}
+  for _, call in ipairs(calls) do
+    for i = 2, #call do
+      if type(call[i]) == "string" and call[i]:match("^/sb") then by_name[#by_name + 1] = call[1] .. " " .. call[i] end
+    end
+  end
+  lu.assertEquals(by_name, { "open /sb" })
+  local fchdirs = fake.calls_named(calls, "fchdir")
+  lu.assertEquals(fchdirs[1], { "fchdir", 20 })
+  local i_fchdir, i_clone = nil, nil
+  for i, call in ipairs(calls) do
+    if call[1] == "fchdir" and not i_fchdir then i_fchdir = i end
+    if call[1] == "clone" and not i_clone then i_clone = i end
+  end
+  lu.assertTrue(i_fchdir < i_clone)
 end
 
 os.exit(lu.LuaUnit.run("-o", "tap"))

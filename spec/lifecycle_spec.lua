@@ -201,6 +201,17 @@ function TestLifecycle:test_a_bad_status_fd_is_refused_before_anything_starts()
   lu.assertEquals(r.stderr, "hako-run: --json-status-fd 9: Bad file descriptor\n")
 end
 
+-- A closed fd number is what hako's own next fd will be: checked after hako opened the
+-- pid file, it passed as that file. Checked first, it is refused, and nothing is written.
+function TestLifecycle:test_a_closed_status_fd_is_not_mistaken_for_hakos_own()
+  local pid_file = self.sb:path("sb.pid")
+  local r = process.run({ "sh", "-c", 'exec 3>&- 4>&- 5>&-; exec "$@"', "sh", sandbox.bin("hako-run"),
+    "-p", pid_file, "--json-status-fd", "3", self.sb.root, "/bin/true" })
+  lu.assertEquals(r.stderr, "hako-run: --json-status-fd 3: Bad file descriptor\n")
+  lu.assertEquals(r.status, 125)
+  lu.assertEquals(process.sh("ls " .. q(self.sb.root)), "bin\ndev\netc\nmnt\nproc\ntmp\n")
+end
+
 function TestLifecycle:test_timeout_terms_then_kills_and_gives_124()
   local r = self.sb:run({ "--timeout", "0.2" }, { "/bin/sleep", "100" })
   lu.assertEquals(r.status, 124)

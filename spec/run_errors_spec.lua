@@ -158,6 +158,13 @@ function TestRunErrors:test_pid_file_directory_not_writable()
   fails(self.sb, { "-p", "/sys/hako.pid", self.sb.root }, 125, "--pid-file /sys/hako.pid: Permission denied")
 end
 
+function TestRunErrors:test_pid_file_that_names_a_directory()
+  local dir = self.sb:path("etc")
+  fails(self.sb, { "-p", dir .. "/", self.sb.root }, 125, "--pid-file " .. dir .. "/: not a file name")
+  fails(self.sb, { "-p", dir .. "/..", self.sb.root }, 125, "--pid-file " .. dir .. "/..: not a file name")
+  fails(self.sb, { "-p", dir, self.sb.root }, 125, "--pid-file " .. dir .. ": exists and is not a regular file")
+end
+
 function TestRunErrors:test_pid_file_is_a_symlink()
   process.sh("ln -s " .. self.sb:path("etc/target") .. " " .. self.sb:path("sb.pid"))
   fails(self.sb, { "-p", self.sb:path("sb.pid"), self.sb.root }, 125,

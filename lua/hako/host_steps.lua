@@ -18,32 +18,67 @@ function M.signal_numbers(core, names)
   return numbers
 end
 
+local function why(message)
+  return message:match(": ([^:]*)$") or message
+end
+
+-- The target is resolved once, here: everything after works on this fd (the old root's
+-- check, the user's files, the sandbox's root bind through enter_target), so swapping a
+-- directory on its path meanwhile changes nothing.
 function M.check_target(step, state)
-  local st, message = state.core.statx(state.core.AT_FDCWD, step.path, 0)
-  if not st then failure.raise("target " .. step.path, message:match(": ([^:]*)$")) end
-  if st.type ~= "directory" then failure.raise("target " .. step.path, "not a directory") end
+  local core = state.core
+  local fd, message = core.open(step.path, core.O_PATH | core.O_CLOEXEC)
+  if not fd then failure.raise("target " .. step.path, why(message)) end
+  table.insert(state.cleanups, function() core.close(fd) end)
+  state.target_fd = fd
+  if check(core.statx(fd, "", core.AT_EMPTY_PATH)).type ~= "directory" then
+    failure.raise("target " .. step.path, "not a directory")
+  end
 end
 
 -- pivot_root puts the old root on <target>/.hako: it must be an empty, real directory,
 -- or the sandbox's contents would choose where the host's root goes.
 function M.check_old_root(step, state)
   local core = state.core
-  local st, message, errno = core.statx(core.AT_FDCWD, step.path, core.AT_SYMLINK_NOFOLLOW)
+  local st, message, errno = core.statx(state.target_fd, step.name, core.AT_SYMLINK_NOFOLLOW)
   if not st then
     if errno == core.ENOENT then
       failure.raise(step.path, "missing: create it as an empty directory, pivot_root needs it")
     end
-    failure.raise(step.path, message:match(": ([^:]*)$"))
+    failure.raise(step.path, why(message))
   end
   if st.type == "link" then failure.raise(step.path, "is a symbolic link, not a directory") end
   if st.type ~= "directory" then failure.raise(step.path, "not a directory") end
   if st.mount_root then failure.raise(step.path, "is a mount point") end
-  local entries = check(core.readdir(step.path))
+  local dir
+  dir, message = core.openat2(state.target_fd, step.name, core.O_RDONLY | core.O_DIRECTORY | core.O_CLOEXEC, 0,
+    core.RESOLVE_BENEATH | core.RESOLVE_NO_SYMLINKS)
+  if not dir then failure.raise(step.path, why(message)) end
+  local entries
+  entries, message = core.readdir("/proc/self/fd/" .. dir)
+  core.close(dir)
+  if not entries then failure.raise(step.path, why(message)) end
   if #entries > 0 then failure.raise(step.path, "not empty") end
 end
 
-local function why(message)
-  return message:match(": ([^:]*)$") or message
+-- The clone gives the sandbox's first process the working directory of hako-run, moved
+-- into its new mount namespace: made the target's here, it is how the sandbox finds the
+-- target without resolving its path again (the fd is of the host's mount namespace,
+-- where the sandbox cannot mount). hako-run goes back to its own after the clone.
+function M.enter_target(_, state)
+  local core = state.core
+  local cwd = check(core.open(".", core.O_PATH | core.O_DIRECTORY | core.O_CLOEXEC))
+  state.host_cwd = cwd
+  table.insert(state.cleanups, function() M.leave_target(nil, state) end)
+  check(core.fchdir(state.target_fd))
+end
+
+function M.leave_target(_, state)
+  local core = state.core
+  if not state.host_cwd then return end
+  core.fchdir(state.host_cwd)
+  core.close(state.host_cwd)
+  state.host_cwd = nil
 end
 
 -- A network namespace to join: open it now, check it is one, join it in the sandbox.
@@ -85,40 +120,78 @@ end
 -- --user and --group by name or number, from the sandbox's own passwd and group files.
 function M.resolve_identity(step, state)
   local core = state.core
-  local root = check(core.open(step.root, core.O_PATH | core.O_DIRECTORY | core.O_CLOEXEC))
-  local passwd = M.read_inside(core, root, "etc/passwd")
-  local group = M.read_inside(core, root, "etc/group")
-  core.close(root)
+  local passwd = M.read_inside(core, state.target_fd, "etc/passwd")
+  local group = M.read_inside(core, state.target_fd, "etc/group")
   state.identity = require("hako.users").resolve(step.user, step.group, passwd, group)
 end
 
 -- The pid file is written whole or not at all: into a new file beside it (never through
 -- a symlink), renamed over it once the sandbox is up. Errors show before the sandbox.
+-- Its directory is opened once, here, and everything after (the new file, the rename,
+-- the removal at the end) is done relative to that fd: whoever controls a directory
+-- above it cannot swap in a symlink meanwhile and have hako-run (root) rename or remove
+-- a file elsewhere. The directory itself must be root's or the caller's, and sticky if
+-- others may write to it, so that nobody else can replace the file in it either.
+local STICKY, GROUP_OR_OTHER_WRITE = tonumber("1000", 8), tonumber("22", 8)
+
+local function pid_file_directory(core, what, dir)
+  local dirfd, message = core.open(dir, core.O_PATH | core.O_DIRECTORY | core.O_CLOEXEC)
+  if not dirfd then failure.raise(what, why(message)) end
+  local st = check(core.statx(dirfd, "", core.AT_EMPTY_PATH))
+  local euid = core.geteuid()
+  local wrong = st.uid ~= 0 and st.uid ~= euid
+      and string.format("directory %s is owned by uid %d, not by root or the caller", dir, st.uid)
+    or st.mode & GROUP_OR_OTHER_WRITE ~= 0 and st.mode & STICKY == 0
+      and string.format("directory %s is writable by others and not sticky (mode %o)", dir, st.mode & 4095)
+  if wrong then
+    core.close(dirfd)
+    failure.raise(what, wrong)
+  end
+  return dirfd
+end
+
+-- Whether dirfd/name is still the file of that identity (nobody replaced it).
+local function same_file(core, dirfd, name, id)
+  local st = core.statx(dirfd, name, core.AT_SYMLINK_NOFOLLOW)
+  return st ~= nil and st.ino == id.ino and st.dev_major == id.dev_major and st.dev_minor == id.dev_minor
+end
+
 function M.prepare_pid_file(step, state)
   local core = state.core
   local what = "--pid-file " .. step.path
-  local st = core.statx(core.AT_FDCWD, step.path, core.AT_SYMLINK_NOFOLLOW)
+  local dir, name = step.path:match("^(.*)/([^/]*)$")
+  if not name or name == "" or name == "." or name == ".." then failure.raise(what, "not a file name") end
+  local dirfd = pid_file_directory(core, what, dir == "" and "/" or dir)
+  local file = { dirfd = dirfd, name = name, temporary = name .. ".tmp." .. core.getpid() }
+  state.pid_file = file
+  table.insert(state.cleanups, function()
+    if file.fd then core.close(file.fd) end
+    if file.id and same_file(core, dirfd, file.temporary, file.id) then core.unlinkat(dirfd, file.temporary) end
+    core.close(dirfd)
+  end)
+  local st = core.statx(dirfd, name, core.AT_SYMLINK_NOFOLLOW)
   if st and st.type == "link" then failure.raise(what, "is a symbolic link, refused") end
   if st and st.type ~= "file" then failure.raise(what, "exists and is not a regular file") end
-  local temporary = step.path .. ".tmp." .. core.getpid()
-  local fd, message = core.open(temporary,
-    core.O_WRONLY | core.O_CREAT | core.O_EXCL | core.O_NOFOLLOW | core.O_CLOEXEC, PID_FILE_MODE)
+  local fd, message = core.openat2(dirfd, file.temporary,
+    core.O_WRONLY | core.O_CREAT | core.O_EXCL | core.O_NOFOLLOW | core.O_CLOEXEC, PID_FILE_MODE,
+    core.RESOLVE_BENEATH | core.RESOLVE_NO_SYMLINKS)
   if not fd then failure.raise(what, why(message)) end
-  state.pid_file = { fd = fd, temporary = temporary }
-  table.insert(state.cleanups, function()
-    if state.pid_file.fd then core.close(state.pid_file.fd) end
-    core.unlink(state.pid_file.temporary)
-  end)
+  file.fd = fd
+  file.id = check(core.statx(fd, "", core.AT_EMPTY_PATH))
 end
 
-function M.write_pid_file(step, state)
+-- At the end the pid file goes only if it is still the one hako-run wrote: another
+-- hako-run given the same pid file may have replaced it since.
+function M.write_pid_file(_, state)
   local core = state.core
   local file = state.pid_file
   check(core.write(file.fd, state.child .. "\n"))
   core.close(file.fd)
   file.fd = nil
-  check(core.rename(file.temporary, step.path))
-  table.insert(state.cleanups, function() core.unlink(step.path) end)
+  check(core.renameat(file.dirfd, file.temporary, file.dirfd, file.name))
+  table.insert(state.cleanups, function()
+    if same_file(core, file.dirfd, file.name, file.id) then core.unlinkat(file.dirfd, file.name) end
+  end)
 end
 
 function M.block_signals(step, state)
@@ -154,8 +227,16 @@ end
 
 -- Right after the clone, before the sandbox runs anything of its own: its start time
 -- and namespaces, which is what the record (and the status report) will say it is.
+-- With --net PATH the sandbox joins that namespace only in its own steps, maybe not yet:
+-- its net namespace is the one open_netns opened, identified by that fd, not by /proc.
 function M.identify_sandbox(_, state)
-  state.sandbox_id = record.identity(state.core, state.child)
+  local core = state.core
+  local id = record.identity(core, state.child)
+  if id and state.netns_fd then
+    local st = check(core.statx(state.netns_fd, "", core.AT_EMPTY_PATH))
+    id.ns.net = { dev = st.dev_major .. ":" .. st.dev_minor, ino = st.ino }
+  end
+  state.sandbox_id = id
 end
 
 -- The records' directory, checked (and made) before the sandbox: a bad one is an error

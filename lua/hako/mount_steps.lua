@@ -57,12 +57,29 @@ local function fs_mount(core, fstype, config, attributes)
   return mnt
 end
 
+local function same_inode(a, b)
+  return a.ino == b.ino and a.dev_major == b.dev_major and a.dev_minor == b.dev_minor
+end
+
 -- pivot_root needs the new root to be a mount point: bind the target onto itself, and
--- keep a descriptor of it: every later mount is placed relative to it.
+-- keep a descriptor of it: every later mount is placed relative to it. The target is
+-- not looked up by name again: it is the working directory hako-run gave this process
+-- (host_steps.enter_target), checked against the fd check_target opened, then closed:
+-- that fd is of the host's mount namespace, a way out for whoever could get it.
 function M.bind_root(step, state)
   local core = state.core
-  check(core.mount(step.path, step.path, nil, core.MS_BIND | core.MS_REC))
-  state.root_fd = check(core.open(step.path, core.O_PATH | core.O_DIRECTORY | core.O_CLOEXEC))
+  local here = check(core.statx(core.AT_FDCWD, ".", 0))
+  if not state.target_fd or not same_inode(here, check(core.statx(state.target_fd, "", core.AT_EMPTY_PATH))) then
+    failure.raise("target " .. step.path, "is not the working directory of the sandbox's first process")
+  end
+  core.close(state.target_fd)
+  state.target_fd = nil
+  local tree = check(core.open_tree(core.AT_FDCWD, ".",
+    core.OPEN_TREE_CLONE | core.OPEN_TREE_CLOEXEC | core.AT_RECURSIVE))
+  check(core.move_mount(tree, "", core.AT_FDCWD, ".", core.MOVE_MOUNT_F_EMPTY_PATH))
+  -- Once attached, the copy's fd is its root: the new mount, not the one it covers
+  -- (which opening "." would give).
+  state.root_fd = tree
 end
 
 -- The sandbox's tree is not trusted: no setuid, no device files, unless bound with
@@ -74,11 +91,35 @@ function M.protect_root(step, state)
   check(core.mount_setattr(state.root_fd, "", core.AT_EMPTY_PATH | core.AT_RECURSIVE, set))
 end
 
+-- A bind's source whose last component is a symlink is refused, not followed: whoever
+-- owns the directory it is in could point it anywhere (/root, /etc) between the caller's
+-- look and the bind. Opened without following it, checked, and bound from that fd.
+local function open_source(core, src)
+  local what = "mount source " .. src
+  -- A trailing slash would make the kernel follow a symlink: gone, it asks for a directory.
+  local path = src:gsub("/+$", "")
+  local fd, message = core.open(path == "" and "/" or path, core.O_PATH | core.O_NOFOLLOW | core.O_CLOEXEC)
+  if not fd then failure.raise(what, why(message)) end
+  local st
+  st, message = core.statx(fd, "", core.AT_EMPTY_PATH)
+  local to = st and st.type == "link" and (core.readlinkat(fd, "") or "?")
+  local wrong = not st and why(message) or to and "is a symbolic link to " .. to .. ", refused"
+    or path ~= src and st.type ~= "directory" and "Not a directory"
+  if wrong then
+    core.close(fd)
+    failure.raise(what, wrong)
+  end
+  local tree
+  tree, message = core.open_tree(fd, "", core.OPEN_TREE_CLONE | core.OPEN_TREE_CLOEXEC | core.AT_RECURSIVE
+    | core.AT_EMPTY_PATH)
+  core.close(fd)
+  if not tree then failure.raise(what, why(message)) end
+  return tree
+end
+
 function M.bind(step, state)
   local core = state.core
-  local tree, message = core.open_tree(core.AT_FDCWD, step.src,
-    core.OPEN_TREE_CLONE | core.OPEN_TREE_CLOEXEC | core.AT_RECURSIVE)
-  if not tree then failure.raise("mount source " .. step.src, why(message)) end
+  local tree = open_source(core, step.src)
   local set = core.MOUNT_ATTR_NOSUID
   if not step.devices then set = set | core.MOUNT_ATTR_NODEV end
   if step.read_only then set = set | core.MOUNT_ATTR_RDONLY end

@@ -82,18 +82,21 @@ function M.build(spec)
   for i, ns in ipairs(spec.namespaces) do flags[i] = NAMESPACE_FLAG[ns] end
 
   local status_fd = spec.json_status_fd
+  -- First, before hako opens anything: a closed fd number would otherwise pass the check
+  -- as one of hako's own files (the pid file), and the status go there.
+  if status_fd then host("check_status_fd", { fd = status_fd }) end
   host("check_target", { path = spec.root })
-  host("check_old_root", { path = spec.root .. "/.hako" })
+  host("check_old_root", { path = spec.root .. "/.hako", name = ".hako" })
   if spec.net.mode == "join" then host("open_netns", { path = spec.net.path }) end
   if spec.user or spec.group then
     host("resolve_identity", { root = spec.root, user = spec.user, group = spec.group })
   end
   if spec.pid_file then host("prepare_pid_file", { path = spec.pid_file }) end
   if spec.record_dir then host("open_record_directory", { dir = spec.record_dir }) end
-  if status_fd then host("check_status_fd", { fd = status_fd }) end
   host("block_signals", { signals = M.blocked_signals(M.FORWARDED_SIGNALS) })
   -- hako's PID 1 tells the host how the command ended (exit code or signal) through it.
   if not spec.as_pid_1 then host("open_result_pipe") end
+  host("enter_target")
   host("clone", { flags = flags })
   host("start_job")
   if spec.userns then
@@ -109,6 +112,9 @@ function M.build(spec)
   -- (once it is not dumpable, a hako-run without CAP_SYS_PTRACE could not).
   local held = spec.userns or status_fd or spec.record_dir
   if held then host("release_sandbox") end
+  -- Not sooner: the sandbox makes itself non-dumpable early, and then hako-run, without
+  -- CAP_SYS_PTRACE, can no longer read its namespaces: identify it first.
+  host("leave_target")
 
   -- Before anything else in the sandbox: nothing of the host may be found in this process
   -- (the supervisor's status fd is not the sandbox's business either, unless it is 0-2,

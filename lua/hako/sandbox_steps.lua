@@ -76,8 +76,12 @@ function M.pivot_root(step, state)
 end
 
 -- Detach the host's root: from here on nothing of the host's file system is reachable.
+-- Not through a symlink: the tree's owner may have replaced .hako on the host by one
+-- (renaming a mount point of another namespace detaches it there), say to /proc, which
+-- would then be detached instead. The umount fails, and the sandbox with it.
 function M.detach_old_root(step, state)
-  check(state.core.umount2(step.path, state.core.MNT_DETACH))
+  local core = state.core
+  check(core.umount2(step.path, core.MNT_DETACH | core.UMOUNT_NOFOLLOW))
 end
 
 function M.sethostname(step, state)
