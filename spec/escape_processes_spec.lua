@@ -187,6 +187,32 @@ function TestEscapeProcesses:test_rootless_init_is_closed_to_the_command()
   lu.assertEquals(mode, "777")
 end
 
+-- A recipe run by a stock lua5.4 with module paths relative to where it was started: the
+-- rootless init starts again in the sandbox's directory, before any mount, and must not
+-- take its modules from the sandbox's tree there (here a hako/resume.lua that writes a
+-- host file). Control: that relative path, followed from there, does load it.
+function TestEscapeProcesses:test_a_rootless_recipe_loads_no_module_from_the_tree()
+  local home = self.host
+  process.sh("cp -r lua " .. q(home) .. "/lua && mkdir -p " .. q(home) .. "/lib/hako && cp "
+    .. q(sandbox.bin("lib/hako/core.so")) .. " " .. q(home) .. "/lib/hako/ && chown -R " .. CALLER
+    .. " " .. q(home))
+  local recipe = assert(io.open(home .. "/recipe.lua", "w"))
+  recipe:write('local hako = require "hako"\n'
+    .. 'os.exit(hako.execute(hako.plan{ root = arg[1], command = { "/bin/sh", "-c", "echo inside" } }))\n')
+  recipe:close()
+  local pwned = home .. "/pwned"
+  process.sh("mkdir -p " .. q(self.sb:path("lua/hako")))
+  self.sb:write("lua/hako/resume.lua", "io.open(" .. string.format("%q", pwned) .. ", 'w'):write('pwned')\n")
+  process.sh("chmod -R a+rX " .. q(self.sb:path("lua")) .. " && chmod 777 " .. q(home))
+  local as_caller = "setpriv --reuid=" .. CALLER .. " --regid=" .. CALLER .. " --clear-groups "
+  local lua = "env -i LUA_PATH='lua/?.lua;lua/?/init.lua' LUA_CPATH='lib/?.so' lua5.4 "
+  lu.assertEquals(process.sh("cd " .. q(home) .. " && " .. as_caller .. lua .. "recipe.lua " .. q(self.sb.root)),
+    "inside\n")
+  lu.assertNil(io.open(pwned))
+  process.sh("cd " .. q(self.sb.root) .. " && " .. as_caller .. lua .. "-e 'require \"hako.resume\"' || :")
+  lu.assertNotNil(io.open(pwned))
+end
+
 -- --chdir through a magic link (runc CVE-2024-21626): `app -> /proc/self/fd/7`, with fd 7
 -- a host directory that hako-run has open, would give a working directory on the host.
 function TestEscapeProcesses:test_chdir_does_not_follow_magic_links()

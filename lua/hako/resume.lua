@@ -100,13 +100,25 @@ local function memfd_with(core, text)
   return fd
 end
 
--- How to start this program again: the launcher by name; a stock Lua interpreter (a
--- recipe run by lua5.4) with the module paths it has now, since the environment is empty.
+-- Where hako was started (this module is loaded before the clone, exec.run): the
+-- re-exec happens in the sandbox's target directory (host_steps.enter_target), whose
+-- contents are not ours, so module paths relative to the start are made absolute.
+local START = require("hako.core").getcwd()
+
+local function absolute(paths)
+  return (paths:gsub("[^;]+", function(entry)
+    if entry:sub(1, 1) ~= "/" and START then return START .. "/" .. entry end
+  end))
+end
+
+-- How to start this program again: the launcher by name (its modules are built in); a
+-- stock Lua interpreter (a recipe run by lua5.4) with the module paths it has now, made
+-- absolute, since the environment is empty.
 local function new_argv(plan_fd, status_fd)
   local interpreter = type(rawget(_G, "arg")) == "table" and arg[-1]
   if not interpreter then return { M.NAME, tostring(plan_fd), tostring(status_fd) } end
   return { interpreter, "-e", string.format("package.path=%q package.cpath=%q require(%q).main(%d, %d)",
-    package.path, package.cpath, "hako.resume", plan_fd, status_fd) }
+    absolute(package.path), absolute(package.cpath), "hako.resume", plan_fd, status_fd) }
 end
 
 -- The exec keeps a process's capabilities only when its uid is 0 (in its namespace). As
