@@ -56,9 +56,10 @@ function TestEnterPlan.test_the_order_of_the_steps()
   local steps = enter_plan.build(spec_for({ pid = "42", command = { "ls" } }))
   lu.assertEquals(ops(steps, "host"), { "set_nondumpable", "seal_self", "open_target", "find_record",
     "check_identity", "resolve_policy", "drop_groups", "join", "set_root", "block_signals", "clone", "start_job",
-    "await_sandbox", "supervise" })
-  -- The caller's fds are gone before the ids change, which makes the child dumpable.
-  lu.assertEquals(ops(steps, "sandbox"), { "restore_signals", "new_process_group", "close_fds",
+    "release_sandbox", "await_sandbox", "supervise" })
+  -- Held until it has the terminal (start_job); the caller's fds are gone before the ids
+  -- change, which makes the child dumpable.
+  lu.assertEquals(ops(steps, "sandbox"), { "await_release", "restore_signals", "new_process_group", "close_fds",
     "apply_policy", "set_nondumpable", "new_session_keyring", "filter_syscalls", "die_with_parent", "chdir",
     "exec_command" })
   lu.assertEquals(steps[#steps - 5].deny_ioctls, { "TIOCSTI", "TIOCLINUX" })

@@ -106,6 +106,10 @@ function M.build(s)
     host("block_signals", { signals = run_plan.blocked_signals(M.FORWARDED_SIGNALS) })
     host("clone", { flags = {} })
     host("start_job")
+    -- The child waits until it is the terminal's foreground job (if it is to be): a ^C or
+    -- ^Z typed as soon as the command has started must reach the command, not hako-enter.
+    host("release_sandbox")
+    sandbox("await_release")
     sandbox("restore_signals")
     sandbox("new_process_group")
     sandbox("close_fds")
