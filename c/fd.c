@@ -47,7 +47,7 @@ static int core_unlinkat(lua_State *L)
  * O_PATH fd of a symlink). A target that fills the buffer is refused, never cut short. */
 static int core_readlinkat(lua_State *L)
 {
-	int dirfd = (int)luaL_checkinteger(L, 1);
+	int dirfd = hako_check_dirfd(L, 1);
 	const char *path = luaL_checkstring(L, 2);
 	char target[PATH_MAX];
 	ssize_t n = readlinkat(dirfd, path, target, sizeof target);

@@ -44,7 +44,7 @@ static int core_ns_get_owner_uid(lua_State *L)
 {
 	uid_t uid;
 
-	if (ioctl((int)luaL_checkinteger(L, 1), NS_GET_OWNER_UID, &uid) == -1)
+	if (ioctl(hako_check_fd(L, 1), NS_GET_OWNER_UID, &uid) == -1)
 		return hako_fail(L, errno, "NS_GET_OWNER_UID", NULL);
 	lua_pushinteger(L, uid);
 	return 1;

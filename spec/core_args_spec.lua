@@ -38,6 +38,8 @@ local CALLS = {
   { "sendfile fd", function() return core.sendfile(FD, FD, 1) end },
   { "sendfile count", function() return core.sendfile(1000, 1000, -1) end },
   { "fchdir fd", function() return core.fchdir(FD) end },
+  { "readlinkat dirfd", function() return core.readlinkat(FD, "") end },
+  { "ns_get_owner_uid fd", function() return core.ns_get_owner_uid(FD) end },
   { "mkdir mode", function() return core.mkdir(NOWHERE, HUGE) end },
   { "mkdirat dirfd", function() return core.mkdirat(FD, "x") end },
   { "mknodat mode", function() return core.mknodat(core.AT_FDCWD, NOWHERE, BIG | core.S_IFCHR, 1, 3) end },

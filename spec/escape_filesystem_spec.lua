@@ -309,6 +309,40 @@ function TestEscapeFilesystem:test_pid_file_in_a_directory_another_user_controls
   lu.assertEquals(process.sh("ls -A " .. dir), "")
 end
 
+-- 20: root's hako-run given paths through another user's directory: a link of that
+-- user's there is not followed, wherever it appears in the path (bind source, pid file,
+-- target); root's own links, in root's directories, are (the test above). Control: the
+-- kernel, for a path-based bind, follows it to the host's /etc.
+function TestEscapeFilesystem:test_a_users_links_on_a_host_path_are_not_followed()
+  local home = self.host .. "/alice"
+  process.sh("mkdir " .. home .. " && chown 1000:1000 " .. home .. " && chmod 755 " .. self.host)
+  process.sh(ALICE .. "ln -s /etc " .. home .. "/proj && " .. ALICE .. "ln -s " .. self.sb.root .. " "
+    .. home .. "/sb")
+  lu.assertEquals(naive("mount --bind " .. home .. "/proj/. " .. self.sb:path("mnt") .. " && cat "
+    .. self.sb:path("mnt/hostname")), process.sh("cat /etc/hostname"))
+  local link = "has a symbolic link proj -> /etc owned by uid 1000, refused"
+  self:refused({ "-m", home .. "/proj/.:/mnt" }, "mount source " .. home .. "/proj/.: is a symbolic link to /etc, refused")
+  self:refused({ "-m", home .. "/proj/hostname:/mnt" }, "mount source " .. home .. "/proj/hostname: " .. link)
+  self:refused({ "-p", home .. "/proj/victim.pid" }, "--pid-file " .. home .. "/proj/victim.pid: " .. link)
+  lu.assertNil(io.open("/etc/victim.pid"))
+  local r = process.run({ sandbox.bin("hako-run"), home .. "/sb", "/bin/true" })
+  lu.assertEquals(r.stderr, "hako-run: target " .. home .. "/sb: has a symbolic link sb -> " .. self.sb.root
+    .. " owned by uid 1000, refused\n")
+  lu.assertEquals(r.status, 125)
+  lu.assertEquals(process.sh("ls -A " .. self.sb:path("mnt")), "")
+end
+
+-- A FIFO (or a device) given as --net PATH is not opened: it would keep root's hako-run
+-- waiting for a writer.
+function TestEscapeFilesystem:test_a_fifo_for_a_network_namespace_is_refused_at_once()
+  local fifo = self.host .. "/ns"
+  process.sh("mkfifo " .. fifo)
+  lu.assertEquals(process.run({ "timeout", "0.5", "sh", "-c", "exec <" .. fifo }).status, 124)
+  local r = process.run({ "timeout", "10", sandbox.bin("hako-run"), "--net", fifo, self.sb.root, "/bin/true" })
+  lu.assertEquals(r.stderr, "hako-run: --net " .. fifo .. ": not a network namespace\n")
+  lu.assertEquals(r.status, 125)
+end
+
 -- 9: the working directory is inside the root, wherever hako-run was started.
 function TestEscapeFilesystem:test_working_directory_is_inside_the_root()
   lu.assertEquals(process.sh("cd " .. self.host .. " && " .. q(self.sb:path("bin/probe"))

@@ -126,8 +126,9 @@ function TestExec.test_the_sandbox_side_reports_its_failure_and_exits()
     { core.PR_SET_NO_NEW_PRIVS, core.PR_SET_DUMPABLE, core.PR_SET_PDEATHSIG })
 end
 
--- The target is looked up by name once (check_target's open); everything after uses that
--- fd, or the working directory made from it just before the clone.
+-- The target is looked up once, a component at a time (check_target, hako.host_path),
+-- never by its whole name; everything after uses that fd (21, the walk's last openat2),
+-- or the working directory made from it just before the clone.
 function TestExec.test_the_target_is_resolved_once()
   local core, calls = fake.new(host_answers({
     clone = 0,
@@ -141,9 +142,14 @@ function TestExec.test_the_target_is_resolved_once()
       if type(call[i]) == "string" and call[i]:match("^/sb") then by_name[#by_name + 1] = call[1] .. " " .. call[i] end
     end
   end
-  lu.assertEquals(by_name, { "open /sb" })
+  lu.assertEquals(by_name, {})
+  local walked = 0
+  for _, call in ipairs(fake.calls_named(calls, "openat2")) do
+    if call[3] == "sb" then walked = walked + 1 end
+  end
+  lu.assertEquals(walked, 1)
   local fchdirs = fake.calls_named(calls, "fchdir")
-  lu.assertEquals(fchdirs[1], { "fchdir", 20 })
+  lu.assertEquals(fchdirs[1], { "fchdir", 21 })
   local i_fchdir, i_clone = nil, nil
   for i, call in ipairs(calls) do
     if call[1] == "fchdir" and not i_fchdir then i_fchdir = i end

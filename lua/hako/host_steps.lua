@@ -1,6 +1,7 @@
 -- hako.host_steps: the steps that run in hako-run's own process, on the host side.
 
 local failure = require "hako.failure"
+local host_path = require "hako.host_path"
 local record = require "hako.record"
 local sandbox_steps = require "hako.sandbox_steps"
 local users = require "hako.users"
@@ -24,10 +25,11 @@ end
 
 -- The target is resolved once, here: everything after works on this fd (the old root's
 -- check, the user's files, the sandbox's root bind through enter_target), so swapping a
--- directory on its path meanwhile changes nothing.
+-- directory on its path meanwhile changes nothing; and only through links the caller
+-- can trust (hako.host_path).
 function M.check_target(step, state)
   local core = state.core
-  local fd, message = core.open(step.path, core.O_PATH | core.O_CLOEXEC)
+  local fd, message = host_path.open(core, step.path, { uid = core.geteuid() })
   if not fd then failure.raise("target " .. step.path, why(message)) end
   table.insert(state.cleanups, function() core.close(fd) end)
   state.target_fd = fd
@@ -82,10 +84,22 @@ function M.leave_target(_, state)
 end
 
 -- A network namespace to join: open it now, check it is one, join it in the sandbox.
+-- A namespace file is looked at (O_PATH) before it is opened: a FIFO or a device there
+-- must not be opened by hako-run (a FIFO would keep it waiting).
 function M.open_netns(step, state)
   local core = state.core
-  local fd, message = core.open(step.path, core.O_RDONLY | core.O_CLOEXEC)
-  if not fd then failure.raise("--net " .. step.path, why(message)) end
+  local what = "--net " .. step.path
+  local handle, message = core.open(step.path, core.O_PATH | core.O_CLOEXEC)
+  if not handle then failure.raise(what, why(message)) end
+  local st = core.statx(handle, "", core.AT_EMPTY_PATH)
+  local fd
+  if st and st.type == "file" then
+    fd, message = core.open("/proc/self/fd/" .. handle, core.O_RDONLY | core.O_NONBLOCK | core.O_CLOEXEC)
+  else
+    message = "not a network namespace"
+  end
+  core.close(handle)
+  if not fd then failure.raise(what, why(message)) end
   table.insert(state.cleanups, function() core.close(fd) end)
   if core.ns_get_nstype(fd) ~= core.CLONE_NEWNET then
     failure.raise("--net " .. step.path, "not a network namespace")
@@ -135,9 +149,13 @@ end
 local STICKY, GROUP_OR_OTHER_WRITE = tonumber("1000", 8), tonumber("22", 8)
 
 local function pid_file_directory(core, what, dir)
-  local dirfd, message = core.open(dir, core.O_PATH | core.O_DIRECTORY | core.O_CLOEXEC)
+  local dirfd, message = host_path.open(core, dir, { uid = core.geteuid() })
   if not dirfd then failure.raise(what, why(message)) end
   local st = check(core.statx(dirfd, "", core.AT_EMPTY_PATH))
+  if st.type ~= "directory" then
+    core.close(dirfd)
+    failure.raise(what, "Not a directory")
+  end
   local euid = core.geteuid()
   local wrong = st.uid ~= 0 and st.uid ~= euid
       and string.format("directory %s is owned by uid %d, not by root or the caller", dir, st.uid)

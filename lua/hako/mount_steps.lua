@@ -7,6 +7,7 @@
 -- New mounts are made detached (open_tree, fsmount), given their flags, then attached.
 
 local failure = require "hako.failure"
+local host_path = require "hako.host_path"
 
 local check = failure.check
 
@@ -93,22 +94,13 @@ end
 
 -- A bind's source whose last component is a symlink is refused, not followed: whoever
 -- owns the directory it is in could point it anywhere (/root, /etc) between the caller's
--- look and the bind. Opened without following it, checked, and bound from that fd.
-local function open_source(core, src)
+-- look and the bind. A link before it is followed only if the caller can trust it
+-- (hako.host_path); in a user namespace any is, since the sandbox then reaches no more
+-- than the caller can (any_link). Opened once, checked, and bound from that fd.
+local function open_source(core, src, any_link)
   local what = "mount source " .. src
-  -- A trailing slash would make the kernel follow a symlink: gone, it asks for a directory.
-  local path = src:gsub("/+$", "")
-  local fd, message = core.open(path == "" and "/" or path, core.O_PATH | core.O_NOFOLLOW | core.O_CLOEXEC)
-  if not fd then failure.raise(what, why(message)) end
-  local st
-  st, message = core.statx(fd, "", core.AT_EMPTY_PATH)
-  local to = st and st.type == "link" and (core.readlinkat(fd, "") or "?")
-  local wrong = not st and why(message) or to and "is a symbolic link to " .. to .. ", refused"
-    or path ~= src and st.type ~= "directory" and "Not a directory"
-  if wrong then
-    core.close(fd)
-    failure.raise(what, wrong)
-  end
+  local fd, message = host_path.open(core, src, { uid = core.geteuid(), last_link = "refuse", any_link = any_link })
+  if not fd then failure.raise(what, message) end
   local tree
   tree, message = core.open_tree(fd, "", core.OPEN_TREE_CLONE | core.OPEN_TREE_CLOEXEC | core.AT_RECURSIVE
     | core.AT_EMPTY_PATH)
@@ -119,7 +111,7 @@ end
 
 function M.bind(step, state)
   local core = state.core
-  local tree = open_source(core, step.src)
+  local tree = open_source(core, step.src, step.any_link)
   local set = core.MOUNT_ATTR_NOSUID
   if not step.devices then set = set | core.MOUNT_ATTR_NODEV end
   if step.read_only then set = set | core.MOUNT_ATTR_RDONLY end

@@ -55,7 +55,8 @@ local function mount_steps(spec, sandbox)
   for _, m in ipairs(spec.mounts) do
     if m.type == "bind" then
       local read_only = m.mode == "ro" or (m.mode == nil and spec.read_only)
-      sandbox("bind", { src = m.src, dst = m.dst, read_only = read_only, devices = m.devices })
+      sandbox("bind", { src = m.src, dst = m.dst, read_only = read_only, devices = m.devices,
+        any_link = spec.userns ~= nil or nil })
     else
       sandbox("tmpfs", { dst = m.dst, size = m.size })
     end

@@ -106,9 +106,15 @@ end
 local START = require("hako.core").getcwd()
 
 local function absolute(paths)
-  return (paths:gsub("[^;]+", function(entry)
-    if entry:sub(1, 1) ~= "/" and START then return START .. "/" .. entry end
-  end))
+  local kept = {}
+  for entry in paths:gmatch("[^;]+") do
+    if entry:sub(1, 1) == "/" then
+      kept[#kept + 1] = entry
+    elseif START then
+      kept[#kept + 1] = START .. "/" .. entry
+    end -- else left out: it would be looked up in the sandbox's tree
+  end
+  return table.concat(kept, ";")
 end
 
 -- How to start this program again: the launcher by name (its modules are built in); a

@@ -93,6 +93,9 @@ local function run(m)
     if passed then io.stderr:write(tail(log)) end
   end)
   if not ok then result = "ERROR: " .. tostring(err) end
+  -- A mutant may leave processes of its build behind (run-die-with-parent's sandbox
+  -- outlives its hako-run, as it should): they go with the copy.
+  sh("pkill -KILL -f " .. quote("^" .. dir .. "/") .. " 2>/dev/null")
   sh("rm -rf --one-file-system " .. quote(dir))
   return result
 end

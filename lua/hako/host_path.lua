@@ -1,0 +1,106 @@
+-- hako.host_path: open a path of the host's that hako-run was given, one component at a
+-- time, following only the symbolic links its caller can trust.
+--
+-- hako-run often runs as root with paths that go through other users' directories
+-- (`-m /home/mal/proj/etc:/mnt`). The kernel would follow a link there wherever its
+-- owner points it, /etc say, and root would bind, write or remove what it finds. So
+-- every component is opened with O_NOFOLLOW, relative to the one before, and a link is
+-- followed only when it belongs to root or the caller and lies in a directory that does
+-- too and that nobody else may change (not writable by group or others, or sticky), as
+-- /lib -> usr/lib does. The result is an O_PATH fd: what was checked is what is used.
+
+local M = {}
+
+local MAX_LINKS = 40 -- as the kernel's path walk (path_resolution(7))
+local STICKY, GROUP_OR_OTHER_WRITE = tonumber("1000", 8), tonumber("22", 8)
+
+local function why(message)
+  return message:match(": ([^:]*)$") or message
+end
+
+local function components(path, list)
+  for part in path:gmatch("[^/]+") do
+    if part ~= "." then list[#list + 1] = part end
+  end
+  return list
+end
+
+local function trusted(st, uid)
+  return st.uid == 0 or st.uid == uid
+end
+
+-- Why the link `name`, of stat `link` in directory `dir` (stat), may not be followed; nil
+-- when it may.
+local function distrust(link, dir, uid)
+  if not trusted(link, uid) then return "owned by uid " .. link.uid end
+  if not trusted(dir, uid) then return "in a directory of uid " .. dir.uid end
+  if dir.mode & GROUP_OR_OTHER_WRITE ~= 0 and dir.mode & STICKY == 0 then
+    return "in a directory others may write to"
+  end
+end
+
+-- open(core, path, options) -> fd | nil, why. options.uid: whose links are trusted
+-- besides root's (hako-run's euid); options.any_link: every link is (a user namespace's
+-- process reaches no more through one than its caller could); options.last_link =
+-- "refuse" refuses a link as the last component whoever owns it (a bind's source). Relative paths start at the working
+-- directory. The fd is O_PATH and close-on-exec.
+function M.open(core, path, options)
+  local uid = options.uid
+  local flags = core.O_PATH | core.O_NOFOLLOW | core.O_CLOEXEC
+  local at, message = core.open(path:sub(1, 1) == "/" and "/" or ".", flags | core.O_DIRECTORY)
+  if not at then return nil, why(message) end
+  local todo = components(path, {})
+  -- A trailing slash asks for a directory (and would make the kernel follow a link).
+  local want_directory = path:match("/$") ~= nil and #todo > 0
+  local links, i = 0, 1
+  local function fail(why)
+    core.close(at)
+    return nil, why
+  end
+  while i <= #todo do
+    local name = todo[i]
+    local fd
+    fd, message = core.openat2(at, name, flags, 0, 0)
+    if not fd then return fail(why(message)) end
+    local st = core.statx(fd, "", core.AT_EMPTY_PATH)
+    if not st then
+      core.close(fd)
+      return fail("cannot look at " .. name)
+    end
+    if st.type == "link" then
+      local to = core.readlinkat(fd, "") or "?"
+      core.close(fd)
+      local last = i == #todo
+      if last and options.last_link == "refuse" then
+        return fail("is a symbolic link to " .. to .. ", refused")
+      end
+      local dir = core.statx(at, "", core.AT_EMPTY_PATH)
+      local why = not dir and "cannot look at its directory" or not options.any_link and distrust(st, dir, uid)
+      if why then return fail("has a symbolic link " .. name .. " -> " .. to .. " " .. why .. ", refused") end
+      links = links + 1
+      if links > MAX_LINKS then return fail("Too many levels of symbolic links") end
+      local rest = components(to, {})
+      table.move(todo, i + 1, #todo, #rest + 1, rest)
+      todo, i = rest, 1
+      if to:sub(1, 1) == "/" then
+        core.close(at)
+        at, message = core.open("/", flags | core.O_DIRECTORY)
+        if not at then return nil, why(message) end
+      end
+    else
+      if i < #todo and st.type ~= "directory" then
+        core.close(fd)
+        return fail("Not a directory")
+      end
+      core.close(at)
+      at, i = fd, i + 1
+    end
+  end
+  if want_directory then
+    local st = core.statx(at, "", core.AT_EMPTY_PATH)
+    if not st or st.type ~= "directory" then return fail("Not a directory") end
+  end
+  return at
+end
+
+return M
