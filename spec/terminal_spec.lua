@@ -130,4 +130,38 @@ function TestTerminal:test_ctrl_z_goes_on_when_hako_run_leads_the_session()
   lu.assertStrContains(out, "\nstatus=6\n")
 end
 
+-- While hako-run is stopped (^Z) the shell has the terminal back; a process of the sandbox
+-- in a process group of its own, deaf to SIGTTOU, tries to take it then (and would read
+-- what is typed to the shell). The whole sandbox stops with the job, so it cannot.
+-- Control: without the freeze (a recipe's supervise step without it), it can.
+function TestTerminal:test_while_hako_run_is_stopped_nothing_inside_takes_the_terminal()
+  process.sh("cp " .. process.quote(sandbox.bin("probe")) .. " " .. process.quote(self.sb:path("bin/probe")))
+  local actions = { "expect=ready", "type=\\x1a", "stopped", "touch=" .. self.sb:path("tmp/steal"), "sleep=0.5",
+    "owner", "fg", "expect=resumed" }
+  local script = "/bin/probe steal-tty /tmp/steal /tmp/stolen & echo ready; "
+    .. "while [ ! -e /tmp/stolen ]; do sleep 0.01; done; echo resumed; exit 6"
+  local out = self:job(actions, {}, script)
+  lu.assertStrContains(out, "\nowner: shell\n")
+  lu.assertStrContains(out, "\nstatus=6\n")
+  local recipe = self.sb.root .. "-recipe.lua"
+  local f = assert(io.open(recipe, "w"))
+  f:write([[
+local hako = require "hako"
+local steps = hako.plan{ root = arg[1], command = { "/bin/sh", "-c", arg[2] } }
+for _, step in ipairs(steps) do
+  if step.op == "supervise" then step.freeze = nil end
+end
+os.exit(hako.execute(steps))
+]])
+  f:close()
+  os.remove(self.sb:path("tmp/steal"))
+  os.remove(self.sb:path("tmp/stolen"))
+  local argv = { "python3", DRIVER }
+  table.move(actions, 1, #actions, #argv + 1, argv)
+  table.move({ "--", sandbox.bin("hako"), recipe, self.sb.root, script }, 1, 5, #argv + 1, argv)
+  local r = process.run(argv)
+  os.remove(recipe)
+  lu.assertStrContains(r.stdout, "\nowner: other\n")
+end
+
 os.exit(lu.LuaUnit.run("-o", "tap"))

@@ -192,7 +192,8 @@ function M.build(spec)
     for i, name in ipairs(spec.namespaces) do ns[i] = NAMESPACE_FILE[name] end
     host("report_up", { fd = status_fd, namespaces = ns })
   end
-  host("supervise", { forward = M.FORWARDED_SIGNALS, timeout = spec.timeout,
+  -- freeze: at ^Z the whole sandbox stops with the job (hako.freeze).
+  host("supervise", { forward = M.FORWARDED_SIGNALS, freeze = true, timeout = spec.timeout,
     grace = spec.timeout and spec.timeout_grace })
   if status_fd then host("report_end", { fd = status_fd }) end
   return steps

@@ -1,6 +1,7 @@
 -- hako.supervise_steps: the host side while the sandbox runs: signals, timeout, status.
 
 local failure = require "hako.failure"
+local freeze = require "hako.freeze"
 local pid1 = require "hako.pid1"
 
 local check = failure.check
@@ -102,6 +103,8 @@ end
 -- if it had it and hako was given the terminal back (fg), else in the background (bg).
 local function continued(core, state)
   local job = state.job
+  freeze.thaw(core, state.frozen)
+  state.frozen = nil
   if job and job.foreground then hand_terminal(core, job, job.own, job.group) end
   core.kill(-(job and job.group or state.child), core.SIGCONT)
 end
@@ -117,9 +120,13 @@ end
 -- SIGTSTP in an orphaned process group (a session leader's: no shell would resume it)
 -- or where it is ignored; then hako was not stopped and the sandbox goes on at once,
 -- as a process of that group would. Stopped or not, no SIGCONT is pending afterwards.
+-- With step.freeze (hako-run), the whole sandbox stops first (hako.freeze): nothing of it
+-- may take the terminal from the shell meanwhile.
 local function command_stopped(core, state)
   local job = state.job
   if not job then return end
+  local pidns = state.sandbox_id and state.sandbox_id.ns.pid
+  if state.freeze and pidns and not state.frozen then state.frozen = freeze.stop(core, pidns, state.child) end
   hand_terminal(core, job, job.group, job.own)
   core.kill(core.getpid(), core.SIGTSTP)
   core.sigtimedwait({ core.SIGCONT }, 0)
@@ -197,6 +204,7 @@ function M.supervise(step, state)
   local deadline = step.timeout and check(core.clock_gettime(core.CLOCK_MONOTONIC)) + step.timeout
   local timed_out = false
   local leader = core.getsid(0) == core.getpid()
+  state.freeze = step.freeze
   while true do
     local wait
     if deadline then wait = math.max(0, deadline - check(core.clock_gettime(core.CLOCK_MONOTONIC))) end

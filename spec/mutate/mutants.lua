@@ -140,6 +140,9 @@ return {
     edit(PLAN, '  host("block_signals", { signals = M.blocked_signals(M.FORWARDED_SIGNALS) })\n',
       '  if status_fd then host("check_status_fd", { fd = status_fd }) end\n'
         .. '  host("block_signals", { signals = M.blocked_signals(M.FORWARDED_SIGNALS) })\n')),
+  mutant("run-freeze-on-stop", "while hako-run is stopped, the sandbox runs on (and may take the terminal)",
+    { "spec/terminal_spec.lua" },
+    edit("lua/hako/supervise_steps.lua", "  state.freeze = step.freeze\n", "")),
   mutant("run-result-pipe", "any stop told on the result pipe is believed",
     { "spec/supervise_steps_spec.lua" },
     edit("lua/hako/supervise_steps.lua", "for _, sig in ipairs(stops) do stopped = stopped or code == sig end",

@@ -300,6 +300,42 @@ static int try_exec_empty(char **argv)
 	return report(-1);
 }
 
+/*
+ * steal-tty TRIGGER RESULT: in a process group of its own, and deaf to SIGTTOU, wait
+ * until TRIGGER exists, then try for a second to make that group the foreground of its
+ * controlling terminal (/dev/tty: a shell's background job has /dev/null as fd 0): what
+ * a process of the sandbox would do to read what is typed to the caller's shell while
+ * hako-run is stopped. Writes "taken" or "kept" to RESULT.
+ */
+static int try_steal_tty(char **argv)
+{
+	const char *said = "kept";
+	FILE *f;
+	int i, tty;
+
+	signal(SIGTTOU, SIG_IGN);
+	if (setpgid(0, 0) == -1)
+		return report(-1);
+	tty = open("/dev/tty", O_RDWR | O_CLOEXEC);
+	if (tty == -1)
+		return report(-1);
+	while (access(argv[0], F_OK) == -1)
+		usleep(10000);
+	for (i = 0; i < 100; i++) {
+		if (tcsetpgrp(tty, getpgrp()) == 0) {
+			said = "taken";
+			break;
+		}
+		usleep(10000);
+	}
+	f = fopen(argv[1], "w");
+	if (!f)
+		return report(-1);
+	fputs(said, f);
+	fclose(f);
+	return 0;
+}
+
 int try_walk(char **argv); /* walk.c */
 
 struct attack {
@@ -337,6 +373,7 @@ static const struct attack attacks[] = {
 	{"walk", 2, try_walk},
 	{"keys", 0, run_keys},
 	{"exec-empty", 1, try_exec_empty},
+	{"steal-tty", 2, try_steal_tty},
 	{NULL, 0, NULL}
 };
 

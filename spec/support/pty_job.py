@@ -12,6 +12,8 @@ the foreground. Actions, in order:
   winsize=R,C   change the terminal's size (the kernel sends SIGWINCH to its foreground)
   touch=PATH    create the empty file PATH
   kill=SIG      send signal SIG (a name, e.g. USR1) to the job's first process only
+  sleep=S       wait S seconds
+  owner         print "owner: shell" or "owner: other": whose the terminal's foreground is
   halted=N      wait until N processes of the job's session are stopped (state T), and
                 print "halted: NAMES" with their sorted names (bounded like expect)
   hangup        close the terminal (the kernel sends SIGHUP to its session leader)
@@ -178,6 +180,10 @@ def main(argv):
             open(value, "a").close()
         elif name == "kill":
             os.kill(job, getattr(signal, "SIG" + value))
+        elif name == "sleep":
+            time.sleep(float(value))
+        elif name == "owner":
+            seen[0] += "\nowner: " + ("shell" if os.tcgetpgrp(master) == pid else "other") + "\n"
     else:
         ready, _, _ = select.select([events], [], [], LIMIT)
         line = events.readline().decode().strip() if ready else ""
