@@ -11,9 +11,12 @@
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
-/* From <linux/nsfs.h>: _IO(0xb7, 0x4). */
+/* From <linux/nsfs.h>: _IO(0xb7, 0x4) and _IO(0xb7, 0x2). */
 #ifndef NS_GET_OWNER_UID
 #define NS_GET_OWNER_UID 0xb704
+#endif
+#ifndef NS_GET_PARENT
+#define NS_GET_PARENT 0xb702
 #endif
 
 static int core_unshare(lua_State *L)
@@ -50,11 +53,24 @@ static int core_ns_get_owner_uid(lua_State *L)
 	return 1;
 }
 
+/* ioctl(fd, NS_GET_PARENT) -> a new (close-on-exec) fd on the parent of the PID or user
+ * namespace fd is; EPERM past the caller's own. */
+static int core_ns_get_parent(lua_State *L)
+{
+	int fd = ioctl(hako_check_fd(L, 1), NS_GET_PARENT);
+
+	if (fd == -1)
+		return hako_fail(L, errno, "NS_GET_PARENT", NULL);
+	lua_pushinteger(L, fd);
+	return 1;
+}
+
 static const luaL_Reg funcs[] = {
 	{"unshare", core_unshare},
 	{"setns", core_setns},
 	{"sethostname", core_sethostname},
 	{"ns_get_owner_uid", core_ns_get_owner_uid},
+	{"ns_get_parent", core_ns_get_parent},
 	{NULL, NULL}
 };
 

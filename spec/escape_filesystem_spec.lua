@@ -332,6 +332,15 @@ function TestEscapeFilesystem:test_a_users_links_on_a_host_path_are_not_followed
   lu.assertEquals(process.sh("ls -A " .. self.sb:path("mnt")), "")
 end
 
+-- A /proc magic link on a host path (/proc/PID/root, cwd, fd/N) means what the kernel
+-- makes of it for that process, not its text: refused, not walked as text on the host.
+-- Control: the kernel follows it (here to our own root).
+function TestEscapeFilesystem:test_a_magic_link_on_a_host_path_is_refused()
+  lu.assertEquals(process.sh("cat /proc/self/root/etc/hostname"), process.sh("cat /etc/hostname"))
+  self:refused({ "-m", "/proc/self/root/etc:/mnt" },
+    "mount source /proc/self/root/etc: has a magic link root (of /proc), refused")
+end
+
 -- A FIFO (or a device) given as --net PATH is not opened: it would keep root's hako-run
 -- waiting for a writer.
 function TestEscapeFilesystem:test_a_fifo_for_a_network_namespace_is_refused_at_once()

@@ -130,6 +130,10 @@ function TestTerminal:test_ctrl_z_goes_on_when_hako_run_leads_the_session()
   lu.assertStrContains(out, "\nstatus=6\n")
 end
 
+-- Waits (in the sandbox's script) until the thief has a process group of its own: a ^Z
+-- typed before would stop it with the job.
+local THIEF_READY = "while [ ! -e /tmp/stolen.ready ]; do sleep 0.01; done; "
+
 -- While hako-run is stopped (^Z) the shell has the terminal back; a process of the sandbox
 -- in a process group of its own, deaf to SIGTTOU, tries to take it then (and would read
 -- what is typed to the shell). The whole sandbox stops with the job, so it cannot.
@@ -138,7 +142,7 @@ function TestTerminal:test_while_hako_run_is_stopped_nothing_inside_takes_the_te
   process.sh("cp " .. process.quote(sandbox.bin("probe")) .. " " .. process.quote(self.sb:path("bin/probe")))
   local actions = { "expect=ready", "type=\\x1a", "stopped", "touch=" .. self.sb:path("tmp/steal"), "sleep=0.5",
     "owner", "fg", "expect=resumed" }
-  local script = "/bin/probe steal-tty /tmp/steal /tmp/stolen & echo ready; "
+  local script = "/bin/probe steal-tty /tmp/steal /tmp/stolen & " .. THIEF_READY .. "echo ready; "
     .. "while [ ! -e /tmp/stolen ]; do sleep 0.01; done; echo resumed; exit 6"
   local out = self:job(actions, {}, script)
   lu.assertStrContains(out, "\nowner: shell\n")
@@ -154,14 +158,31 @@ end
 os.exit(hako.execute(steps))
 ]])
   f:close()
-  os.remove(self.sb:path("tmp/steal"))
-  os.remove(self.sb:path("tmp/stolen"))
+  for _, name in ipairs({ "steal", "stolen", "stolen.ready" }) do os.remove(self.sb:path("tmp/" .. name)) end
   local argv = { "python3", DRIVER }
   table.move(actions, 1, #actions, #argv + 1, argv)
   table.move({ "--", sandbox.bin("hako"), recipe, self.sb.root, script }, 1, 5, #argv + 1, argv)
   local r = process.run(argv)
   os.remove(recipe)
   lu.assertStrContains(r.stdout, "\nowner: other\n")
+end
+
+-- The same thief in a PID namespace of its own (in a user namespace it made), among 80
+-- other processes, with hako-run allowed 64 fds: nested or many, all stop with the job.
+function TestTerminal:test_nested_or_many_processes_inside_stop_with_hako_run_too()
+  process.sh("cp " .. process.quote(sandbox.bin("probe")) .. " " .. process.quote(self.sb:path("bin/probe")))
+  for _, nested in ipairs({ "", "/bin/busybox unshare -U -p -f " }) do
+    for _, name in ipairs({ "steal", "stolen", "stolen.ready" }) do os.remove(self.sb:path("tmp/" .. name)) end
+    local script = "i=0; while [ $i -lt 80 ]; do sleep 1000 & i=$((i+1)); done; "
+      .. nested .. "/bin/probe steal-tty /tmp/steal /tmp/stolen & " .. THIEF_READY .. "echo ready; "
+      .. "while [ ! -e /tmp/stolen ]; do sleep 0.01; done; echo resumed; exit 6"
+    local argv = { "python3", DRIVER, "expect=ready", "type=\\x1a", "stopped", "touch=" .. self.sb:path("tmp/steal"),
+      "sleep=0.5", "owner", "fg", "expect=resumed", "--", "sh", "-c", 'ulimit -n 64 && exec "$@"', "sh",
+      sandbox.bin("hako-run"), self.sb.root, "/bin/sh", "-c", script }
+    local r = process.run(argv)
+    lu.assertStrContains(r.stdout, "\nowner: shell\n", nested)
+    lu.assertStrContains(r.stdout, "\nstatus=6\n", nested)
+  end
 end
 
 os.exit(lu.LuaUnit.run("-o", "tap"))

@@ -77,6 +77,14 @@ function M.open(core, path, options)
       local dir = core.statx(at, "", core.AT_EMPTY_PATH)
       local why = not dir and "cannot look at its directory" or not options.any_link and distrust(st, dir, uid)
       if why then return fail("has a symbolic link " .. name .. " -> " .. to .. " " .. why .. ", refused") end
+      -- A /proc magic link (/proc/PID/root, cwd, fd/N) means what the kernel makes of it,
+      -- not its text: refused rather than walked as text.
+      local probe, _, errno = core.openat2(at, name, core.O_PATH | core.O_CLOEXEC, 0, core.RESOLVE_NO_MAGICLINKS)
+      if probe then
+        core.close(probe)
+      elseif errno == core.ELOOP then
+        return fail("has a magic link " .. name .. " (of /proc), refused")
+      end
       links = links + 1
       if links > MAX_LINKS then return fail("Too many levels of symbolic links") end
       local rest = components(to, {})

@@ -301,8 +301,9 @@ static int try_exec_empty(char **argv)
 }
 
 /*
- * steal-tty TRIGGER RESULT: in a process group of its own, and deaf to SIGTTOU, wait
- * until TRIGGER exists, then try for a second to make that group the foreground of its
+ * steal-tty TRIGGER RESULT: in a process group of its own (RESULT.ready says it is), and
+ * deaf to SIGTTOU, wait until TRIGGER exists, then try for a second to make that group
+ * the foreground of its
  * controlling terminal (/dev/tty: a shell's background job has /dev/null as fd 0): what
  * a process of the sandbox would do to read what is typed to the caller's shell while
  * hako-run is stopped. Writes "taken" or "kept" to RESULT.
@@ -310,6 +311,7 @@ static int try_exec_empty(char **argv)
 static int try_steal_tty(char **argv)
 {
 	const char *said = "kept";
+	char ready[4096];
 	FILE *f;
 	int i, tty;
 
@@ -319,6 +321,8 @@ static int try_steal_tty(char **argv)
 	tty = open("/dev/tty", O_RDWR | O_CLOEXEC);
 	if (tty == -1)
 		return report(-1);
+	snprintf(ready, sizeof ready, "%s.ready", argv[1]);
+	close(open(ready, O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
 	while (access(argv[0], F_OK) == -1)
 		usleep(10000);
 	for (i = 0; i < 100; i++) {
