@@ -111,4 +111,14 @@ function M.open(core, path, options)
   return at
 end
 
+-- reopen_file(core, handle[, allowed]) -> fd | nil, message, errno: the file an O_PATH
+-- handle holds, opened for reading, non-blocking, only if it is a regular file (and
+-- allowed(statx) says yes): a FIFO would keep hako waiting, a device is not to be
+-- touched. nil without a message when the file is refused; handle stays open.
+function M.reopen_file(core, handle, allowed)
+  local st = core.statx(handle, "", core.AT_EMPTY_PATH)
+  if not st or st.type ~= "file" or allowed and not allowed(st) then return nil end
+  return core.open("/proc/self/fd/" .. handle, core.O_RDONLY | core.O_NONBLOCK | core.O_CLOEXEC)
+end
+
 return M

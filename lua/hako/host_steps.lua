@@ -91,15 +91,10 @@ function M.open_netns(step, state)
   local what = "--net " .. step.path
   local handle, message = core.open(step.path, core.O_PATH | core.O_CLOEXEC)
   if not handle then failure.raise(what, why(message)) end
-  local st = core.statx(handle, "", core.AT_EMPTY_PATH)
   local fd
-  if st and st.type == "file" then
-    fd, message = core.open("/proc/self/fd/" .. handle, core.O_RDONLY | core.O_NONBLOCK | core.O_CLOEXEC)
-  else
-    message = "not a network namespace"
-  end
+  fd, message = host_path.reopen_file(core, handle)
   core.close(handle)
-  if not fd then failure.raise(what, why(message)) end
+  if not fd then failure.raise(what, message and why(message) or "not a network namespace") end
   table.insert(state.cleanups, function() core.close(fd) end)
   if core.ns_get_nstype(fd) ~= core.CLONE_NEWNET then
     failure.raise("--net " .. step.path, "not a network namespace")
@@ -117,8 +112,7 @@ function M.read_inside(core, root_fd, path)
   local handle = core.openat2(root_fd, path, core.O_PATH | core.O_CLOEXEC, 0,
     core.RESOLVE_IN_ROOT | core.RESOLVE_NO_MAGICLINKS)
   if not handle then return nil end
-  local st = core.statx(handle, "", core.AT_EMPTY_PATH)
-  local fd = st and st.type == "file" and core.open("/proc/self/fd/" .. handle, core.O_RDONLY | core.O_CLOEXEC)
+  local fd = host_path.reopen_file(core, handle)
   core.close(handle)
   if not fd then return nil end
   local chunks, size = {}, 0

@@ -29,6 +29,7 @@
 --   env PATH=/usr/bin:/bin      one line per variable
 
 local failure = require "hako.failure"
+local host_path = require "hako.host_path"
 
 local check = failure.check
 
@@ -280,12 +281,9 @@ end
 function M.read(core, dirfd, pid, euid)
   local handle, message, errno = open_in(core, dirfd, tostring(pid), core.O_PATH)
   if not handle then return nil, message, errno end
-  local st = core.statx(handle, "", core.AT_EMPTY_PATH)
   local fd, text
-  if st and st.type == "file" and (st.uid == 0 or st.uid == euid) then
-    -- The very inode just checked; O_NONBLOCK in case that ever stops being a file.
-    fd, message, errno = core.open("/proc/self/fd/" .. handle, core.O_RDONLY | core.O_NONBLOCK | core.O_CLOEXEC)
-  else
+  fd, message, errno = host_path.reopen_file(core, handle, function(st) return st.uid == 0 or st.uid == euid end)
+  if not fd and not message then
     message, errno = "record " .. pid .. ": not a regular file of root or the owner", core.EPERM
   end
   core.close(handle)
