@@ -42,6 +42,7 @@ CORE_OBJ = $(CORE_SRC:c/%.c=$(B)/obj/%.o)
 MODULES = $(wildcard lua/hako/*.lua)
 COMMANDS = bin/hako bin/hako-run bin/hako-enter
 MANPAGES = $(wildcard bin/*.1)
+MANPAGES7 = $(wildcard bin/*.7)
 LINKS = $(B)/hako-run $(B)/hako-enter
 
 .PHONY: all static check mutate bench demo deps install uninstall clean help
@@ -51,7 +52,7 @@ help:
 	@echo 'make [all]    build build/hako, its hako-run and hako-enter links and build/lib/hako/core.so'
 	@echo 'make static   the same, one static binary with musl: $(B)/musl/hako (faster start)'
 	@echo 'make check    install test dependencies if root, build, run every test'
-	@echo 'make mutate   as root: remove each defence in turn; its tests must fail (about 20 min)'
+	@echo 'make mutate   as root: remove each defence in turn; its tests must fail (about 10 min)'
 	@echo 'make bench    as root: hako against chroot, unshare, bwrap, crun; $(B)/bench-results.md'
 	@echo 'make demo     install dependencies if root, build, run a busybox sandbox'
 	@echo 'make install  PREFIX=$(PREFIX) DESTDIR= LUA_LMOD=$(LUA_LMOD) LUA_CMOD=$(LUA_CMOD)'
@@ -140,6 +141,8 @@ install: all
 	install -m 644 $(MODULES) $(DESTDIR)$(LUA_LMOD)/hako/
 	install -d $(DESTDIR)$(MANDIR)/man1
 	install -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
+	install -d $(DESTDIR)$(MANDIR)/man7
+	install -m 644 $(MANPAGES7) $(DESTDIR)$(MANDIR)/man7/
 ifneq (,$(CORE_SO))
 	install -d $(DESTDIR)$(LUA_CMOD)/hako
 	install -m 755 $(CORE_SO) $(DESTDIR)$(LUA_CMOD)/hako/core.so
@@ -147,7 +150,7 @@ endif
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/hako $(DESTDIR)$(BINDIR)/hako-run $(DESTDIR)$(BINDIR)/hako-enter
-	rm -f $(MANPAGES:bin/%=$(DESTDIR)$(MANDIR)/man1/%)
+	rm -f $(MANPAGES:bin/%=$(DESTDIR)$(MANDIR)/man1/%) $(MANPAGES7:bin/%=$(DESTDIR)$(MANDIR)/man7/%)
 	rm -rf $(DESTDIR)$(LUA_LMOD)/hako $(DESTDIR)$(LUA_CMOD)/hako
 
 clean:
