@@ -29,14 +29,21 @@ local function trusted(st, uid)
   return st.uid == 0 or st.uid == uid
 end
 
--- Why the link `name`, of stat `link` in directory `dir` (stat), may not be followed; nil
--- when it may.
+-- untrusted(dir, uid) -> why someone but root and uid could change what the directory of
+-- statx dir holds: "owner" (it is another's), "writable" (others may write to it, and it
+-- is not sticky); nil when nobody can.
+function M.untrusted(dir, uid)
+  if not trusted(dir, uid) then return "owner" end
+  if dir.mode & GROUP_OR_OTHER_WRITE ~= 0 and dir.mode & STICKY == 0 then return "writable" end
+end
+
+-- Why the link of statx link in the directory of statx dir may not be followed; nil when
+-- it may.
 local function distrust(link, dir, uid)
   if not trusted(link, uid) then return "owned by uid " .. link.uid end
-  if not trusted(dir, uid) then return "in a directory of uid " .. dir.uid end
-  if dir.mode & GROUP_OR_OTHER_WRITE ~= 0 and dir.mode & STICKY == 0 then
-    return "in a directory others may write to"
-  end
+  local why_not = M.untrusted(dir, uid)
+  if why_not == "owner" then return "in a directory of uid " .. dir.uid end
+  if why_not == "writable" then return "in a directory others may write to" end
 end
 
 -- open(core, path, options) -> fd | nil, why. options.uid: whose links are trusted

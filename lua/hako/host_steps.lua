@@ -140,7 +140,6 @@ end
 -- above it cannot swap in a symlink meanwhile and have hako-run (root) rename or remove
 -- a file elsewhere. The directory itself must be root's or the caller's, and sticky if
 -- others may write to it, so that nobody else can replace the file in it either.
-local STICKY, GROUP_OR_OTHER_WRITE = tonumber("1000", 8), tonumber("22", 8)
 
 local function pid_file_directory(core, what, dir)
   local dirfd, message = host_path.open(core, dir, { uid = core.geteuid() })
@@ -150,10 +149,10 @@ local function pid_file_directory(core, what, dir)
     core.close(dirfd)
     failure.raise(what, "Not a directory")
   end
-  local euid = core.geteuid()
-  local wrong = st.uid ~= 0 and st.uid ~= euid
+  local problem = host_path.untrusted(st, core.geteuid())
+  local wrong = problem == "owner"
       and string.format("directory %s is owned by uid %d, not by root or the caller", dir, st.uid)
-    or st.mode & GROUP_OR_OTHER_WRITE ~= 0 and st.mode & STICKY == 0
+    or problem == "writable"
       and string.format("directory %s is writable by others and not sticky (mode %o)", dir, st.mode & 4095)
   if wrong then
     core.close(dirfd)
