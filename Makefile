@@ -11,7 +11,7 @@ MANDIR ?= $(PREFIX)/share/man
 LUA_LMOD ?= $(shell pkg-config --define-variable=prefix=$(PREFIX) --variable=INSTALL_LMOD lua5.4 2>/dev/null || echo $(PREFIX)/share/lua/5.4)
 LUA_CMOD ?= $(PREFIX)/lib/lua/5.4
 
-# The static build is the small one (PERFORMANCE.md P6: at most 400 KiB): -Os there.
+# The static build is the small one (doc/PERFORMANCE.md P6: at most 400 KiB): -Os there.
 ifneq (,$(findstring musl,$(CC)))
 CFLAGS ?= -Os -g
 LUA_STATIC_OPT ?= -Os

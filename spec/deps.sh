@@ -2,7 +2,7 @@
 # deps.sh: make sure the Debian packages hako needs to build and test are there.
 # As root on Debian/Ubuntu it installs what is missing; otherwise it prints the command.
 set -u
-PACKAGES="make gcc pkg-config lua5.4 liblua5.4-dev lua-unit busybox-static musl-tools patch xz-utils uidmap perl procps util-linux iproute2 ${HAKO_EXTRA_PACKAGES:-}"
+PACKAGES="make gcc pkg-config lua5.4 liblua5.4-dev lua-unit lua-check busybox-static musl-tools patch xz-utils uidmap perl procps util-linux iproute2 ${HAKO_EXTRA_PACKAGES:-}"
 # spec/terminal_spec.lua drives a pseudo-terminal with Python's pty module.
 PACKAGES="$PACKAGES python3"
 

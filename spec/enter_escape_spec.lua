@@ -1,4 +1,4 @@
--- enter_escape_spec: the attacks of THREATS.md 17-19 on hako-enter, performed against real
+-- enter_escape_spec: the attacks of doc/THREATS.md 17-19 on hako-enter, performed against real
 -- sandboxes (needs root; skipped with the reason otherwise).
 local lu = require "luaunit"
 local escape = require "support.escape"
@@ -12,7 +12,7 @@ local poll, read, fails, entered_sleep = support.poll, support.read,
 
 TestEnterEscape = support.suite()
 
--- THREATS.md 17: the sandbox cannot even name the hako-enter process that waits for the
+-- doc/THREATS.md 17: the sandbox cannot even name the hako-enter process that waits for the
 -- command: it stays in the host's PID namespace. (Between fork and exec the child is in
 -- the sandbox's and is protected by being non-dumpable, from its first step on.)
 function TestEnterEscape:test_the_waiting_hako_enter_is_outside_the_sandbox()
@@ -24,7 +24,7 @@ function TestEnterEscape:test_the_waiting_hako_enter_is_outside_the_sandbox()
   lu.assertTrue(tonumber(inner) > 1 and tonumber(inner) < 10, out)
 end
 
--- THREATS.md 17: in a sandbox without CAP_SYS_PTRACE (everything below runs without it,
+-- doc/THREATS.md 17: in a sandbox without CAP_SYS_PTRACE (everything below runs without it,
 -- as uid 0), a process with the same uid and capabilities as hako-enter cannot open its
 -- memory, while it can open that of an ordinary process: hako-enter is non-dumpable, from
 -- its first step; its child inherits that up to the exec.
@@ -57,10 +57,16 @@ local function plant_record(self, name, pid, fields)
   local run_dir = self:nobody_runtime_dir(true)
   local core, record = require "hako.core", require "hako.record"
   local id = record.identity(core, math.tointeger(tonumber(pid)))
+  local policy = require "hako.policy"
+  local p = policy.with_identity(policy.from_spec({ env = { "PATH=/usr/bin:/bin" }, hostname = "hako",
+    caps = { 0, 1, 2, 3, 21 } }))
+  p.setgroups, p.groups = false, {}
   local rec = { pid = math.tointeger(tonumber(name)), start_time = id.start_time, ns = id.ns,
-    owner = 65534, uid = 0, gid = 0, groups = {}, caps = "all", no_new_privs = 0, setgroups = 0,
-    env = { "PATH=/usr/bin:/bin" } }
-  for k, v in pairs(fields or {}) do rec[k] = v end
+    owner = 65534, policy = p }
+  -- A field of the policy's goes there, any other is the record's own.
+  for k, v in pairs(fields or {}) do
+    if p[k] ~= nil then p[k] = v else rec[k] = v end
+  end
   local path = run_dir .. "/hako/" .. name
   self.files[#self.files + 1] = path
   local f = assert(io.open(path, "w"))
@@ -151,7 +157,7 @@ function TestEnterEscape:test_root_enters_a_rootless_sandbox_without_its_own_gro
   lu.assertEquals(process.sh(script), "Groups: \nGroups: 4 6 \n")
 end
 
--- THREATS.md 12: the entered command's keyring calls fail too (a sandbox without a user
+-- doc/THREATS.md 12: the entered command's keyring calls fail too (a sandbox without a user
 -- namespace shares the host's user keyrings: see escape_privileges_spec), with and
 -- without --fork. On the host the same probe reaches them.
 function TestEnterEscape:test_keyring_calls_are_refused_in_an_entered_command()
@@ -171,7 +177,7 @@ end
 -- positive controls below.
 local ENTER_WITHOUT = [[
 local core = require "hako.core"
-local enter_plan, enter_steps = require "hako.enter_plan", require "hako.enter_steps"
+local enter_plan = require "hako.enter_plan"
 local drop = { seal_self = true }
 for op in arg[2]:gmatch("[^,]+") do drop[op] = true end
 local s = enter_plan.build_spec({ pid = arg[1], command = { table.unpack(arg, 3) } }, { euid = core.geteuid() })
@@ -179,7 +185,7 @@ local steps = {}
 for _, step in ipairs(enter_plan.build(s)) do
   if not drop[step.op] then steps[#steps + 1] = step end
 end
-os.exit(require("hako.exec").run(steps, core, { host = enter_steps, sandbox = enter_steps }))
+os.exit(require("hako.exec").run(steps, core))
 ]]
 
 local function enter_without(self, ops, ...)
@@ -199,7 +205,7 @@ end
 
 -- No fd of hako-enter's caller reaches the entered command (here a directory fd of the
 -- host's root, 7, to open the host's /etc/hostname through), with or without --fork.
--- Control: without close_fds, it does.
+-- Control: without close_host_fds, it does.
 function TestEnterEscape:test_the_callers_fds_do_not_reach_the_entered_command()
   with_probe(self)
   local attack = " /bin/probe fd 7 etc/hostname 7</"
@@ -207,7 +213,7 @@ function TestEnterEscape:test_the_callers_fds_do_not_reach_the_entered_command()
     lu.assertEquals(process.sh(q(support.ENTER) .. " " .. flag .. " " .. self.pid .. attack), "BLOCKED: EBADF\n",
       flag)
   end
-  lu.assertEquals(process.sh(enter_without(self, { "close_fds" }) .. attack), "ESCAPED\n")
+  lu.assertEquals(process.sh(enter_without(self, { "close_host_fds" }) .. attack), "ESCAPED\n")
 end
 
 -- The entered command is a process group of its own: kill(0, SIG) in it does not reach
@@ -234,7 +240,7 @@ function TestEnterEscape:test_the_entered_command_has_its_own_session_keyring()
     "keyring")), host)
 end
 
--- THREATS.md 18 (runc CVE-2019-5736): the sandbox's /bin/sh starts with #!/proc/self/exe,
+-- doc/THREATS.md 18 (runc CVE-2019-5736): the sandbox's /bin/sh starts with #!/proc/self/exe,
 -- so entering runs hako's own binary in the sandbox, as a recipe the sandbox wrote. It
 -- keeps a descriptor of that binary in a child, waits until hako-enter has exited (when
 -- nothing runs the binary any more), then writes through it.

@@ -37,9 +37,9 @@ function TestEnter:test_the_recorded_policy_is_applied()
   local path = RECORDS .. "/" .. self.pid
   local text = assert(read(path))
   local f = assert(io.open(path, "w"))
-  f:write((text:gsub("\nuid 0\n", "\nuid 1000\n"):gsub("\ngid 0\n", "\ngid 100\n")
-    :gsub("\ngroups [^\n]*\n", "\ngroups 100 5 6\n"):gsub("\ncaps [^\n]*\n", "\ncaps 0000000000000400\n")
-    :gsub("\nno_new_privs %d\n", "\nno_new_privs 1\n"):gsub("\nenv [^\n]*", "") .. "env ONLY=this\n"))
+  f:write((text:gsub("\npolicy.uid 0\n", "\npolicy.uid 1000\n"):gsub("\npolicy.gid 0\n", "\npolicy.gid 100\n")
+    :gsub("\npolicy.groups [^\n]*\n", "\npolicy.groups 100 5 6\n"):gsub("\npolicy.caps [^\n]*\n", "\npolicy.caps 10\n")
+    :gsub("\npolicy.env [^\n]*", "") .. "policy.env ONLY=this\n"))
   f:close()
   lu.assertEquals(enter({ self.pid, "/bin/env" }).stdout, "ONLY=this\n")
   local r = enter({ self.pid, "/bin/sh", "-c", "id -u; id -g; id -G;"

@@ -1,4 +1,4 @@
--- escape_filesystem_spec: hostile sandbox contents (THREATS.md 1-4, 20) cannot take
+-- escape_filesystem_spec: hostile sandbox contents (doc/THREATS.md 1-4, 20) cannot take
 -- hako-run's mounts, its old root or its pid file outside the sandbox. Needs root.
 local lu = require "luaunit"
 local escape = require "support.escape"
@@ -265,7 +265,7 @@ end
 
 local ALICE = "setpriv --reuid=1000 --regid=1000 --clear-groups "
 
--- 20: a user who owns a directory above the pid file's swaps it, while the sandbox
+-- 28: a user who owns a directory above the pid file's swaps it, while the sandbox
 -- runs, for a symlink to a directory holding a file of the same name. Removed by name at
 -- the end, that file would go; hako-run removes the one it wrote, by its directory's fd.
 function TestEscapeFilesystem:test_pid_file_directory_swapped_for_a_symlink()
@@ -309,7 +309,7 @@ function TestEscapeFilesystem:test_pid_file_in_a_directory_another_user_controls
   lu.assertEquals(process.sh("ls -A " .. dir), "")
 end
 
--- 20: root's hako-run given paths through another user's directory: a link of that
+-- 29: root's hako-run given paths through another user's directory: a link of that
 -- user's there is not followed, wherever it appears in the path (bind source, pid file,
 -- target); root's own links, in root's directories, are (the test above). Control: the
 -- kernel, for a path-based bind, follows it to the host's /etc.

@@ -1,4 +1,4 @@
--- escape_kernel_files_spec: kernel-global files (THREATS.md 11) are read-only or masked
+-- escape_kernel_files_spec: kernel-global files (doc/THREATS.md 11) are read-only or masked
 -- inside: uid 0 there owns /proc/sys and would change the host through it. Needs root.
 local lu = require "luaunit"
 local escape = require "support.escape"

@@ -1,5 +1,5 @@
 -- escape_privileges_spec: what a program inside may do, as uid 0 there and as a plain
--- user (THREATS.md 7, 8, 9, 12, 13). Each attack also runs once where the defence is
+-- user (doc/THREATS.md 7, 8, 9, 12, 13). Each attack also runs once where the defence is
 -- absent (on the host, or with the option that relaxes it) to show it is detected.
 local lu = require "luaunit"
 local escape = require "support.escape"
@@ -94,7 +94,7 @@ function TestEscapePrivileges:test_shocker_cannot_reach_host_files()
   lu.assertEquals(escape.inside(self, { "--cap-add", "dac_read_search" }, "shocker", target), "ESCAPED")
 end
 
--- 8, 13: the nested-chroot escape. Without CAP_SYS_CHROOT it cannot start; with it,
+-- 1, 8: the nested-chroot escape. Without CAP_SYS_CHROOT it cannot start; with it,
 -- the walk up ends at the sandbox's root, since the host's root is detached.
 function TestEscapePrivileges:test_nested_chroot_escape_stays_inside()
   process.sh("touch " .. self.sb:path("inside-marker"))

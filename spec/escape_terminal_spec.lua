@@ -1,5 +1,5 @@
 -- escape_terminal_spec: a program inside cannot push input into the caller's terminal
--- (TIOCSTI, TIOCLINUX: THREATS.md 10), and an interactive shell inside still has job
+-- (TIOCSTI, TIOCLINUX: doc/THREATS.md 10), and an interactive shell inside still has job
 -- control. The probe runs on a pseudo-terminal made by script(1). Needs root.
 local lu = require "luaunit"
 local escape = require "support.escape"

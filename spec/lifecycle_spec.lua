@@ -116,7 +116,7 @@ function TestLifecycle:killed_during_set_up(after, ready_inside)
   process.sh("mkfifo " .. q(self.sb:path("tmp/never")))
   local recipe = self:recipe([[
 local steps = hako.plan{ root = root, command = { "/bin/true" } }
-require("hako.sandbox_steps").pause = function(step, state)
+local function pause(step, state)
   local core = state.core
   core.close(assert(core.open(step.ready, core.O_WRONLY | core.O_CREAT | core.O_CLOEXEC, 420)))
   core.open(step.fifo, core.O_RDONLY) -- nobody ever writes: blocks until killed
@@ -127,7 +127,7 @@ for i, step in ipairs(steps) do
     break
   end
 end
-os.exit(hako.execute(steps))
+os.exit(hako.execute(steps, { pause = pause }))
 ]], q(after) .. " " .. q(ready_inside) .. " " .. q(ready_inside:gsub("[^/]*$", "never")))
   local out = process.sh(table.concat({
     -- Output to a file: a survivor holding our pipe would hang the test instead of failing it.

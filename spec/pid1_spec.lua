@@ -72,7 +72,8 @@ local function run_side(clone_result)
     _exit = function(status) error({ exited = status }, 0) end,
   })
   lu.assertEquals(core.SIGCHLD, 1 << 9)
-  local state = { core = core, saved_mask = { 13 }, status_w = 4, alive_r = 5, result_w = 6 }
+  local state = { core = core, saved_mask = { 13 }, status_w = 4, alive_r = 5, result_w = 6,
+    policy = { keep_fds = { 9 } } }
   local step = { argv = { "sh" }, forward = { "SIGTERM", "SIGCONT" } }
   local execs = {}
   local ok, err = pcall(pid1.run, step, state, function(s, st) execs[#execs + 1] = { s, st } end)
@@ -86,7 +87,8 @@ function TestPid1.test_the_init_side_blocks_first_closes_the_status_pipe_and_exi
   lu.assertEquals(#execs, 0)
   lu.assertEquals(calls[1], { "sigprocmask", core.SIG_BLOCK, { core.SIGCHLD, core.SIGTERM, core.SIGCONT } })
   lu.assertEquals(calls[2][1], "clone")
-  lu.assertItemsEquals(fake.calls_named(calls, "close"), { { "close", 4 }, { "close", 5 } })
+  -- the status pipe, the alive pipe, and the command's own fds (--keep-fd)
+  lu.assertItemsEquals(fake.calls_named(calls, "close"), { { "close", 4 }, { "close", 5 }, { "close", 9 } })
   lu.assertNil(state.status_w)
   lu.assertEquals(fake.calls_named(calls, "write"), { { "write", 6, "exited 5\n" } })
 end

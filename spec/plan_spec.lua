@@ -17,6 +17,15 @@ local function find(steps, op)
   return steps[index_of(steps, op)]
 end
 
+-- The policy the command is confined by (hako.policy), as the plan gives it.
+local function policy_of(steps)
+  return find(steps, "resolve_policy").policy
+end
+
+-- hako.plan.confine's steps, which both commands end with.
+local CONFINEMENT = { "limit_capabilities", "set_ids", "set_capabilities", "set_no_new_privs",
+  "set_dumpable", "new_session_keyring", "filter_syscalls", "chdir" }
+
 TestPlan = {}
 
 function TestPlan.test_every_step_has_an_op_and_a_side()
@@ -54,8 +63,8 @@ function TestPlan.test_sandbox_order()
   lu.assertEquals(ops, { "close_host_fds", "new_process_group", "die_with_parent", "await_release",
     "set_dumpable", "make_private", "bind_root", "protect_root",
     "mount_proc", "protect_proc", "mount_dev", "pivot_root", "detach_old_root", "sethostname",
-    "loopback_up", "drop_privileges", "set_dumpable", "new_session_keyring",
-    "filter_syscalls", "die_with_parent", "chdir", "init" })
+    "loopback_up", "limit_capabilities", "set_ids", "set_capabilities", "set_no_new_privs", "set_dumpable",
+    "new_session_keyring", "filter_syscalls", "chdir", "die_with_parent", "init" })
 end
 
 local function ops_of(steps, side)
@@ -106,26 +115,29 @@ function TestPlan.test_network_steps()
   lu.assertNil(index_of(steps, "loopback_up"))
 end
 
-function TestPlan.test_identity_is_resolved_on_the_host_before_the_clone()
-  lu.assertNil(index_of(steps_for({ root = "/sb" }), "resolve_identity"))
+function TestPlan.test_the_policy_is_resolved_on_the_host_before_the_clone()
+  local resolve = find(steps_for({ root = "/sb" }), "resolve_policy")
+  lu.assertEquals({ resolve.user, resolve.group }, { nil, nil })
   local steps = steps_for({ root = "/sb", user = "alice", group = "wheel", cap_add = { "net_raw" } })
-  local resolve = find(steps, "resolve_identity")
-  lu.assertEquals({ resolve.root, resolve.user, resolve.group }, { "/sb", "alice", "wheel" })
-  lu.assertTrue(index_of(steps, "resolve_identity") < index_of(steps, "clone"))
-  lu.assertEquals(find(steps, "drop_privileges").keep_caps, { 13 })
+  resolve = find(steps, "resolve_policy")
+  lu.assertEquals({ resolve.user, resolve.group }, { "alice", "wheel" })
+  lu.assertTrue(index_of(steps, "resolve_policy") < index_of(steps, "clone"))
+  lu.assertEquals(policy_of(steps).caps, { 13 })
 end
 
 function TestPlan.test_privileges_are_dropped_after_the_mounts_and_before_exec()
-  local ops = ops_of(steps_for({ root = "/sb", chdir = "/tmp" }), "sandbox")
+  local ops = ops_of(steps_for({ root = "/sb", chdir = "/tmp", command = { "sh" } }), "sandbox")
   local function at(op)
     for i, o in ipairs(ops) do if o == op then return i end end
   end
-  lu.assertTrue(at("detach_old_root") < at("drop_privileges"))
-  -- keyring, fds and seccomp after the credentials (seccomp needs no_new_privs), then
-  -- the parent-death signal again, which the credential change cleared
-  lu.assertEquals({ table.unpack(ops, at("drop_privileges"), at("drop_privileges") + 4) },
-    { "drop_privileges", "set_dumpable", "new_session_keyring", "filter_syscalls", "die_with_parent" })
-  lu.assertTrue(at("drop_privileges") < at("chdir"))
+  lu.assertTrue(at("detach_old_root") < at("limit_capabilities"))
+  -- ids, capabilities, no_new_privs, keyring and seccomp (which needs no_new_privs), the
+  -- working directory as the command's user, then the parent-death signal again, which
+  -- the credential change cleared
+  local want = { table.unpack(CONFINEMENT) }
+  want[#want + 1] = "die_with_parent"
+  want[#want + 1] = "init"
+  lu.assertEquals({ table.unpack(ops, at("limit_capabilities")) }, want)
 end
 
 function TestPlan.test_rootless_steps()
@@ -139,12 +151,12 @@ function TestPlan.test_rootless_steps()
   lu.assertEquals(index_of(steps, "release_sandbox"), index_of(steps, "identify_sandbox") + 1)
   lu.assertEquals(index_of(steps, "await_release"), index_of(steps, "make_private") - 2)
   lu.assertTrue(find(steps, "mount_dev").bind_devices)
-  lu.assertFalse(find(steps, "drop_privileges").setgroups)
+  lu.assertFalse(policy_of(steps).setgroups)
   steps = plan.build(spec.build({ root = "/sb", map_groups = "auto" }, { cwd = "/", uid = 1000, gid = 100 }))
-  lu.assertTrue(find(steps, "drop_privileges").setgroups)
+  lu.assertTrue(policy_of(steps).setgroups)
   steps = steps_for({ root = "/sb" })
   lu.assertNil(index_of(steps, "write_id_maps"))
-  lu.assertTrue(find(steps, "drop_privileges").setgroups)
+  lu.assertTrue(policy_of(steps).setgroups)
   lu.assertFalse(find(steps, "mount_dev").bind_devices)
 end
 
@@ -161,7 +173,7 @@ function TestPlan.test_as_pid_1_execs_the_command_itself()
   for _, step in ipairs(steps_for({ root = "/sb", command = { "sh" }, as_pid_1 = true })) do
     if step.side == "sandbox" then ops[#ops + 1] = step.op end
   end
-  lu.assertEquals({ table.unpack(ops, #ops - 2) }, { "chdir", "restore_signals", "exec" })
+  lu.assertEquals({ table.unpack(ops, #ops - 3) }, { "chdir", "die_with_parent", "restore_signals", "exec" })
 end
 
 function TestPlan.test_the_default_init_is_pid_1_itself()
@@ -175,8 +187,7 @@ function TestPlan.test_init_carries_the_command_and_the_signals_it_forwards()
   local steps = steps_for({ root = "/sb", command = { "ls", "-l" } })
   local init = find(steps, "init")
   lu.assertEquals(init.argv, { "ls", "-l" })
-  lu.assertEquals(init.search_path, spec.DEFAULT_PATH)
-  lu.assertEquals(init.env[1], "PATH=" .. spec.DEFAULT_PATH)
+  lu.assertEquals(policy_of(steps).env[1], "PATH=" .. spec.DEFAULT_PATH)
   lu.assertItemsEquals(init.forward, { "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1",
     "SIGUSR2", "SIGWINCH", "SIGCONT" })
   lu.assertNil(index_of(steps, "exec"))
@@ -196,9 +207,8 @@ function TestPlan.test_die_with_parent_is_armed_first_and_again_after_the_creden
     lu.assertEquals({ table.unpack(ops, 1, 3) }, { "close_host_fds", "new_process_group", "die_with_parent" })
     local dropped, armed
     for i, op in ipairs(ops) do
-      if op == "drop_privileges" then dropped = i end
+      if op == "set_ids" then dropped = i end
       if op == "die_with_parent" then armed = i end
-      if op == "set_dumpable" and dropped then lu.assertEquals(i, dropped + 1) end
     end
     lu.assertTrue(armed > dropped)
     -- Nothing after it changes credentials, and the command follows soon after.
@@ -226,15 +236,14 @@ end
 -- 0-2 is the command's own anyway.
 function TestPlan.test_the_status_fd_is_not_the_commands()
   local steps = steps_for({ root = "/sb", command = { "sh" }, json_status_fd = 7, keep_fds = { 7, 9 } })
-  lu.assertEquals(find(steps, "close_host_fds").keep, { 9 })
-  lu.assertEquals(find(steps, "init").command_fds, { 9 })
+  lu.assertEquals(policy_of(steps).keep_fds, { 9 })
   steps = steps_for({ root = "/sb", command = { "sh" }, json_status_fd = 1 })
   lu.assertEquals(find(steps, "report_up").fd, 1)
 end
 
 function TestPlan.test_without_json_status_fd_no_status_steps()
   local steps = steps_for({ root = "/sb", command = { "sh" } })
-  for _, op in ipairs({ "check_status_fd", "read_namespaces", "close", "report_up", "report_end" }) do
+  for _, op in ipairs({ "check_status_fd", "report_up", "report_end" }) do
     lu.assertNil(index_of(steps, op), op)
   end
 end
@@ -286,11 +295,10 @@ function TestPlan.test_pivot_root_uses_hako_as_the_old_root()
   lu.assertEquals(find(steps, "detach_old_root").path, "/.hako")
 end
 
-function TestPlan.test_exec_gets_command_environment_and_path()
-  local exec = find(steps_for({ root = "/sb", command = { "ls", "-l" }, as_pid_1 = true }), "exec")
-  lu.assertEquals(exec.argv, { "ls", "-l" })
-  lu.assertEquals(exec.search_path, spec.DEFAULT_PATH)
-  lu.assertEquals(exec.env[1], "PATH=" .. spec.DEFAULT_PATH)
+function TestPlan.test_exec_gets_the_command_the_policy_the_environment()
+  local steps = steps_for({ root = "/sb", command = { "ls", "-l" }, as_pid_1 = true, env = { "PATH=/x" } })
+  lu.assertEquals(find(steps, "exec").argv, { "ls", "-l" })
+  lu.assertEquals(policy_of(steps).env[1], "PATH=/x")
 end
 
 function TestPlan.test_host_waits_for_the_sandbox_then_supervises()
@@ -306,11 +314,7 @@ function TestPlan.test_the_record_is_identified_at_the_clone_and_written_once_up
   -- Its directory is checked before the sandbox exists: a bad one leaves nothing behind.
   lu.assertEquals(find(steps, "open_record_directory").dir, "/run/hako")
   lu.assertTrue(index_of(steps, "open_record_directory") < index_of(steps, "clone"))
-  local write = find(steps, "write_record")
-  lu.assertEquals({ write.policy.caps, write.policy.no_new_privs, write.policy.setgroups,
-    write.policy.hostname }, { "0000000000000000", 1, 1, "box" })
-  write = find(steps_for({ root = "/sb", cap_add = { "NET_RAW" } }), "write_record")
-  lu.assertEquals(write.policy.caps, "0000000000002000")
+  lu.assertEquals(find(steps, "write_record").root, "/sb")
 end
 
 function TestPlan.test_describe_shows_one_line_per_step()
@@ -319,7 +323,7 @@ function TestPlan.test_describe_shows_one_line_per_step()
   local _, lines = text:gsub("\n", "")
   lu.assertEquals(lines, #steps)
   lu.assertStrContains(text, 'check_target     path="/my sb"')
-  lu.assertStrContains(text, "sethostname      name=box")
+  lu.assertStrContains(text, "hostname=box")
 end
 
 function TestPlan.test_kernel_files_in_proc_are_protected_right_after_it_is_mounted()
@@ -343,9 +347,9 @@ end
 
 function TestPlan.test_fds_keyring_and_seccomp()
   local steps = steps_for({ root = "/sb", keep_fds = { "9", "7" } })
-  lu.assertEquals(find(steps, "close_host_fds").keep, { 7, 9 })
-  lu.assertEquals(find(steps, "filter_syscalls").deny_ioctls, { "TIOCSTI", "TIOCLINUX" })
-  lu.assertEquals(find(steps, "filter_syscalls").deny_syscalls, { "keyctl", "add_key", "request_key" })
+  lu.assertEquals(policy_of(steps).keep_fds, { 7, 9 })
+  lu.assertEquals(policy_of(steps).seccomp, { deny_ioctls = { "TIOCSTI", "TIOCLINUX" },
+    deny_syscalls = { "keyctl", "add_key", "request_key" } })
   lu.assertEquals(find(steps, "new_session_keyring").side, "sandbox")
   -- the keyring is made before the filter forbids keyctl
   lu.assertTrue(index_of(steps, "new_session_keyring") < index_of(steps, "filter_syscalls"))

@@ -18,8 +18,8 @@ function TestResume.test_text_gives_the_data_back()
 end
 
 local function state_for(core)
-  return { core = core, cleanups = { print }, handlers = {}, status_w = 5, alive_r = 6, result_w = 8,
-    identity = { uid = 1000, gid = 1000, groups = { 10 } }, saved_mask = { 2 },
+  return { core = core, cleanups = { print }, extra_steps = { x = print }, status_w = 5, alive_r = 6, result_w = 8,
+    policy = { uid = 1000, gid = 1000, groups = { 10 } }, saved_mask = { 2 },
     plan = { { op = "a" }, { op = "reexec_in_userns" }, { op = "set_dumpable", dumpable = false } },
     step_index = 2 }
 end
@@ -39,13 +39,14 @@ function TestResume.test_the_rest_of_the_plan_and_the_state_are_carried_across_a
     if path == "/proc/self/fd/20" then return 22 end
     if path == "/proc/self/exe" then return 23 end
   end)
-  resume.reexec_in_userns({}, state_for(core))
+  resume.reexec({}, state_for(core))
   local carried = load(table.concat(written), "=t", "t", {})()
   lu.assertEquals(carried.steps, { { op = "set_dumpable", dumpable = false } })
-  lu.assertEquals(carried.state.identity, { uid = 1000, gid = 1000, groups = { 10 } })
+  lu.assertEquals(carried.state.policy, { uid = 1000, gid = 1000, groups = { 10 } })
   lu.assertEquals(carried.state.comm, "hako-run")
   lu.assertNil(carried.state.cleanups)
   lu.assertNil(carried.state.plan)
+  lu.assertNil(carried.state.extra_steps)
   local cleared = {}
   for _, call in ipairs(fake.calls_named(calls, "fcntl")) do cleared[#cleared + 1] = call[2] end
   lu.assertEquals(cleared, { 5, 6, 8 })
@@ -57,15 +58,15 @@ function TestResume.test_the_rest_of_the_plan_and_the_state_are_carried_across_a
   lu.assertStrContains(exec[4][3], 'require("hako.resume").main(22, 5)')
 end
 
--- A plan with a recipe's own step handlers cannot be carried: it goes on in this image
+-- A plan with a recipe's own steps cannot be carried: it goes on in this image
 -- (and its init is not dumpable all the same: set_dumpable follows the plan alone).
-function TestResume.test_a_plan_with_handlers_of_its_own_stays_in_this_image()
+function TestResume.test_a_plan_with_steps_of_its_own_stays_in_this_image()
   local core, calls = fake.new({})
   local state = state_for(core)
-  state.custom_handlers = true
-  resume.reexec_in_userns({}, state)
+  state.custom_steps = true
+  resume.reexec({}, state)
   lu.assertEquals(fake.calls_named(calls, "execveat"), {})
-  require("hako.security_steps").set_dumpable({ dumpable = false }, state)
+  require("hako.confine_steps").set_dumpable({ dumpable = false }, state)
   lu.assertEquals(fake.calls_named(calls, "prctl"), { { "prctl", core.PR_SET_DUMPABLE, 0 } })
 end
 

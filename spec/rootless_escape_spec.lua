@@ -1,5 +1,5 @@
 -- rootless_escape_spec: the escape suite's attacks that apply to a rootless sandbox, run
--- by an unprivileged caller (THREATS.md 8, 9, 12, 13, 14, 21), and die-with-parent.
+-- by an unprivileged caller (doc/THREATS.md 8, 9, 12, 13, 14, 21), and die-with-parent.
 -- Each attack also runs where the defence is absent, to show the test would see it.
 -- Needs root, to become a uid that nothing else on the machine runs as.
 local lu = require "luaunit"

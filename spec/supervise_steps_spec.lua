@@ -2,7 +2,7 @@
 local lu = require "luaunit"
 local failure = require "hako.failure"
 local fake = require "support.fake_core"
-local host_steps = require "hako.host_steps"
+local start_steps = require "hako.start_steps"
 local supervise_steps = require "hako.supervise_steps"
 
 local CHILD = 4242
@@ -107,7 +107,7 @@ function TestSuperviseSteps.test_the_sandbox_is_released_then_reported_as_identi
   local core, calls = fake.new({})
   local state = { core = core, child = 42, alive_w = 9,
     sandbox_id = { ns = { mnt = { ino = 15000 }, pid = { ino = 16000 }, user = { ino = 1 } } } }
-  host_steps.release_sandbox({}, state)
+  start_steps.release_sandbox({}, state)
   lu.assertEquals(calls[#calls], { "write", 9, "!" })
   supervise_steps.report_up({ fd = 5, namespaces = { "mnt", "pid", "net" } }, state)
   lu.assertEquals(calls[#calls], { "write", 5, '{"pid": 42, "ns": {"mnt": 15000, "pid": 16000}}\n' })
@@ -123,7 +123,7 @@ end
 
 function TestSuperviseSteps.test_a_closed_status_fd_is_refused()
   local core = fake.new({ statx = function() return nil, "statx : Bad file descriptor", 9 end })
-  local ok, err = pcall(supervise_steps.check_status_fd, { fd = 7 }, { core = core })
+  local ok, err = pcall(require("hako.prepare_steps").check_status_fd, { fd = 7 }, { core = core })
   lu.assertFalse(ok)
   lu.assertTrue(failure.is(err))
   lu.assertEquals(tostring(err), "--json-status-fd 7: Bad file descriptor")

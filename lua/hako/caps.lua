@@ -46,9 +46,4 @@ function M.mask(numbers)
   return mask
 end
 
--- hex(mask) -> "0000000000000420", as /proc/PID/status writes a capability set.
-function M.hex(mask)
-  return string.format("%016x", mask)
-end
-
 return M

@@ -1,12 +1,11 @@
 -- hako.enter: what the hako-enter command does with its arguments: join a running
 -- sandbox, under the rules the sandbox's own processes got. See hako.enter_plan for the
--- steps, hako.enter_steps for what each does, hako.record for how a sandbox is known.
+-- steps, hako.join_steps and hako.confine_steps for what each does, hako.record for how a sandbox is known.
 
 local cli = require "hako.cli"
 local common = require "hako.common_options"
 local core = require "hako.core"
 local enter_plan = require "hako.enter_plan"
-local enter_steps = require "hako.enter_steps"
 local exec = require "hako.exec"
 local failure = require "hako.failure"
 local version = require "hako.version"
@@ -15,7 +14,7 @@ local M = {}
 
 M.options = {
   { short = "c", long = "chdir", key = "chdir", value = "DIR",
-    help = "working directory inside the sandbox (default: /)" },
+    help = "working directory inside the sandbox (default: the sandbox's own, as hako-run -c set it)" },
   common.user,
   common.group,
   common.env,
@@ -78,7 +77,7 @@ local function run(argv)
     io.stdout:write(require("hako.plan").describe(steps))
     return 0
   end
-  return exec.run(steps, core, { host = enter_steps, sandbox = enter_steps })
+  return exec.run(steps, core)
 end
 
 -- main(argv) -> exit status; a failure is one line on stderr.

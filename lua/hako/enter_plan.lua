@@ -26,12 +26,12 @@ function M.build_spec(options, context)
   local command = options.command or {}
   if #command == 0 then command = { table.unpack(M.DEFAULT_COMMAND) } end
   if command[1] == "" then bad("command", "empty command name") end
-  local chdir = options.chdir or "/"
-  if chdir:sub(1, 1) ~= "/" then bad("chdir " .. chdir, "must be an absolute path inside the sandbox") end
+  local chdir = options.chdir
+  if chdir and chdir:sub(1, 1) ~= "/" then bad("chdir " .. chdir, "must be an absolute path inside the sandbox") end
   -- The same forms as hako-run's: --user and --group by name or number, resolved in the
   -- sandbox's own /etc/passwd and /etc/group; --env NAME=VALUE; --keep-env.
   local overrides = { env = options.env or {}, keep_env = options.keep_env or false,
-    user = options.user, group = options.group }
+    user = options.user, group = options.group, chdir = chdir }
   for _, key in ipairs({ "user", "group" }) do
     if overrides[key] == "" then bad("--" .. key, "must not be empty") end
   end
@@ -41,7 +41,6 @@ function M.build_spec(options, context)
   return {
     pid = math.tointeger(tonumber(pid)),
     command = command,
-    chdir = chdir,
     fork = options.fork ~= false,
     overrides = overrides,
     directories = require("hako.record").directories(context.euid, context.xdg_runtime_dir),
@@ -49,59 +48,26 @@ function M.build_spec(options, context)
   }
 end
 
--- policy(record, overrides, caller, identity) -> what the command gets: the sandbox's
--- recorded policy, changed by the options. identity = { uid, gid, groups, home } is what
--- --user/--group resolved to (nil without them); caller = { euid, environ }. Only root on
--- the host may give the command more than the sandbox's own processes have.
-function M.policy(record, overrides, caller, identity)
-  local p = {
-    uid = identity and identity.uid or record.uid,
-    gid = identity and identity.gid or record.gid,
-    groups = identity and identity.groups or record.groups,
-    caps = record.caps,
-    no_new_privs = record.no_new_privs,
-    setgroups = record.setgroups ~= 0,
-  }
-  if caller.euid ~= 0 and record.uid ~= 0 then
-    local allowed = { [record.gid] = true }
-    for _, g in ipairs(record.groups) do allowed[g] = true end
-    if p.uid ~= record.uid then bad("--user " .. overrides.user, "not allowed: only root can enter as another user") end
-    for _, g in ipairs({ p.gid, table.unpack(p.groups) }) do
-      if not allowed[g] then bad("group " .. g, "not allowed: the sandbox's processes do not have it") end
-    end
-  end
-  local env, index = {}, {}
-  local function set(entry)
-    local name = entry:match("^([^=]*)=")
-    if index[name] then env[index[name]] = entry else env[#env + 1] = entry; index[name] = #env end
-  end
-  for _, e in ipairs(overrides.keep_env and caller.environ or record.env) do set(e) end
-  -- Another user's home, unless the options say otherwise.
-  if identity and not overrides.keep_env then set("HOME=" .. (identity.home or "/")) end
-  for _, e in ipairs(overrides.env) do set(e) end
-  p.env = env
-  for _, e in ipairs(env) do p.path = e:match("^PATH=(.*)$") or p.path end
-  p.path = p.path or require("hako.spec").DEFAULT_PATH
-  return p
-end
-
 function M.build(s)
   local steps, host, sandbox = run_plan.builder()
 
-  -- Before anything else: the sandbox must never reach this process (THREATS.md 17).
-  host("set_nondumpable")
+  -- Before anything else: the sandbox must never reach this process (doc/THREATS.md 17).
+  host("set_dumpable", { dumpable = false })
   -- Run from a sealed copy of the binary, so that nothing exec'd inside can write the
-  -- host's through /proc/self/exe (THREATS.md 18).
+  -- host's through /proc/self/exe (doc/THREATS.md 18).
   host("seal_self", { argv = s.self })
   host("open_target", { pid = s.pid })
   host("find_record", { pid = s.pid, directories = s.directories })
   host("check_identity", { pid = s.pid })
   -- Still outside: --user and --group are read through the sandbox's root fd.
-  host("resolve_policy", { overrides = s.overrides })
+  host("read_policy", { overrides = s.overrides })
   -- Root's groups must not come along where the policy cannot set groups.
   host("drop_groups")
   host("join", { pid = s.pid })
   host("set_root")
+  -- The command is confined as hako-run's is (hako.plan.confine); with --fork, in a child
+  -- in the sandbox's PID namespace, else in this process.
+  local command = sandbox
   if s.fork then
     host("block_signals", { signals = run_plan.blocked_signals(M.FORWARDED_SIGNALS) })
     host("clone", { flags = {} })
@@ -112,29 +78,19 @@ function M.build(s)
     sandbox("await_release")
     sandbox("restore_signals")
     sandbox("new_process_group")
-    sandbox("close_fds")
-    sandbox("apply_policy")
-    -- Changing uid or gid made the child dumpable again (fs.suid_dumpable).
-    sandbox("set_nondumpable")
-    sandbox("new_session_keyring")
-    sandbox("filter_syscalls", { deny_ioctls = { table.unpack(run_plan.DENIED_IOCTLS) },
-      deny_syscalls = { table.unpack(run_plan.DENIED_SYSCALLS) } })
-    -- After the last credential change, which clears the parent-death signal.
-    sandbox("die_with_parent")
-    -- As the command's user, inside the root, never through a magic link.
-    sandbox("chdir", { path = s.chdir })
-    sandbox("exec_command", { argv = s.command })
+  else
+    command = host
+  end
+  -- No descriptor of the caller reaches the command, nor the sandbox's processes meanwhile:
+  -- changing ids makes this process dumpable until set_dumpable.
+  command("close_host_fds")
+  run_plan.confine(command)
+  -- After the last credential change, which clears the parent-death signal.
+  if s.fork then command("die_with_parent") end
+  command("exec", { argv = s.command })
+  if s.fork then
     host("await_sandbox")
     host("supervise", { forward = M.FORWARDED_SIGNALS })
-  else
-    host("close_fds")
-    host("apply_policy")
-    host("set_nondumpable")
-    host("new_session_keyring")
-    host("filter_syscalls", { deny_ioctls = { table.unpack(run_plan.DENIED_IOCTLS) },
-      deny_syscalls = { table.unpack(run_plan.DENIED_SYSCALLS) } })
-    host("chdir", { path = s.chdir })
-    host("exec_command", { argv = s.command })
   end
   return steps
 end

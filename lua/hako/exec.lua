@@ -12,49 +12,57 @@ local check = failure.check
 
 local M = {}
 
--- Each side's steps, by op, from these modules in turn; a module is loaded only when a
--- plan first needs one of its steps (hako-enter needs none of the mount steps).
-local HOST_MODULES = { "hako.host_steps", "hako.userns_steps", "hako.supervise_steps" }
-local SANDBOX_MODULES = { "hako.sandbox_steps", "hako.mount_steps", "hako.privilege_steps",
-  "hako.security_steps", "hako.resume" }
+-- The step modules, by phase (doc/ARCHITECTURE.md). Each exports its handlers, and only
+-- those, in a `steps` table: an op has exactly one handler in all of them (the registry
+-- test, spec/steps_spec.lua, checks it). A module is loaded only when a plan first needs
+-- one of its steps (hako-enter needs none of the root's), in this order.
+M.STEP_MODULES = { "hako.prepare_steps", "hako.join_steps", "hako.start_steps", "hako.root_steps",
+  "hako.confine_steps", "hako.supervise_steps" }
 
-local function handlers_from(modules)
-  return setmetatable({}, { __index = function(handlers, op)
-    for _, name in ipairs(modules) do
-      local handler = rawget(require(name), op)
-      if handler then
-        handlers[op] = handler
-        return handler
-      end
+-- The executor's own op: it starts the sandbox's first process (start_sandbox below).
+M.OWN_OPS = { clone = true }
+
+-- handler(op[, extra]) -> the function that runs op, or nil. extra: a recipe's own steps.
+local registry = {}
+function M.handler(op, extra)
+  if extra and extra[op] then return extra[op] end
+  if registry[op] then return registry[op] end
+  for _, name in ipairs(M.STEP_MODULES) do
+    local found = require(name).steps[op]
+    if found then
+      registry[op] = found
+      return found
     end
-  end })
+  end
 end
 
-local host_handlers = handlers_from(HOST_MODULES)
-local sandbox_handlers = handlers_from(SANDBOX_MODULES)
-
-local function run_step(handlers, step, state)
-  local handler = handlers[step.op]
-  if not handler then failure.raise(step.op, "unknown step") end
+local function run_step(step, state)
+  local handler = M.handler(step.op, state.extra_steps)
+  if not handler then failure.raise("step " .. tostring(step.op), "unknown step") end
   handler(step, state)
 end
 
+-- The sandbox's side: its steps from `from` on, ending in exec. Never returns: a failure
+-- goes to the host side through the status pipe, and the process ends in _exit whatever
+-- happens, never back in the caller's code.
 local function run_sandbox(steps, from, state)
+  local core = state.core
   local ok, err = pcall(function()
     for i = from, #steps do
       -- Where it is, for a step that hands the rest on (hako.resume).
       state.plan, state.step_index = steps, i
-      if steps[i].side == "sandbox" then run_step(state.handlers.sandbox, steps[i], state) end
+      if steps[i].side == "sandbox" then run_step(steps[i], state) end
     end
     failure.raise("plan", "has no exec step")
   end)
-  if ok or not failure.is(err) then
-    err = failure.new("internal error", tostring(err))
-  end
-  -- status, what and why, one per line; the host side raises it again.
-  pcall(state.core.write, state.status_w,
-    string.format("%d\n%s\n%s", err.status, err.what, err.why))
-  state.core._exit(err.status)
+  local status = failure.SETUP
+  pcall(function()
+    if ok or not failure.is(err) then err = failure.new("internal error", tostring(err)) end
+    status = math.tointeger(err.status) or failure.SETUP
+    -- status, what and why, one per line; the host side raises it again.
+    core.write(state.status_w, string.format("%d\n%s\n%s", status, tostring(err.what), tostring(err.why)))
+  end)
+  core._exit(status)
 end
 
 local function start_sandbox(step, state)
@@ -79,28 +87,26 @@ local function start_sandbox(step, state)
   if not pid then
     core.close(status_r)
     core.close(alive_w)
-    if flags & core.CLONE_NEWUSER ~= 0 then require("hako.userns_steps").explain_userns_failure(core, errno) end
+    if flags & core.CLONE_NEWUSER ~= 0 then require("hako.start_steps").explain_userns_failure(core, errno) end
     failure.from_core(message, errno)
   end
   state.child, state.status_r, state.alive_w = pid, status_r, alive_w
   return false
 end
 
--- Find every sandbox step's handler now, loading its module: once the sandbox has
--- pivoted, a stock Lua could no longer read it from disk.
-local function load_sandbox_handlers(steps, state)
-  for _, step in ipairs(steps) do
-    if step.side == "sandbox" then local _ = state.handlers.sandbox[step.op] end
-  end
+-- Find every step's handler now, loading its module: once the host side has changed
+-- directory into the target (enter_target), or the sandbox has pivoted, a stock Lua
+-- could no longer find it on disk by a relative module path.
+local function load_handlers(steps, state)
+  for _, step in ipairs(steps) do M.handler(step.op, state.extra_steps) end
 end
 
 -- resume(steps, carried, core): the sandbox's first process, started again by
 -- hako.resume, goes on with the sandbox steps left, with the state carried; never returns.
 function M.resume(steps, carried, core)
-  local state = { core = core, side = "sandbox", cleanups = {},
-    handlers = { host = host_handlers, sandbox = sandbox_handlers } }
+  local state = { core = core, side = "sandbox", cleanups = {} }
   for key, value in pairs(carried) do state[key] = value end
-  load_sandbox_handlers(steps, state)
+  load_handlers(steps, state)
   run_sandbox(steps, 1, state)
 end
 
@@ -118,26 +124,23 @@ local function clean_up(state)
   end
 end
 
--- run(steps, core[, handlers]) -> the command's exit status (128+N if a signal N killed
--- it). handlers = { host = {op = function(step, state)}, sandbox = {...} } adds steps of
--- another command (hako-enter's) to those of hako-run.
-function M.run(steps, core, handlers)
-  local function with(base, extra)
-    if not extra then return base end
-    return setmetatable({}, { __index = function(_, op) return extra[op] or base[op] end })
+-- run(steps, core[, extra_steps]) -> the command's exit status (128+N if a signal N
+-- killed it). extra_steps = { op = function(step, state) } adds a recipe's own steps; an
+-- op of hako's own cannot be replaced.
+function M.run(steps, core, extra_steps)
+  for op in pairs(extra_steps or {}) do
+    if M.handler(op) or M.OWN_OPS[op] then failure.raise("step " .. tostring(op), "is one of hako's own steps") end
   end
-  local state = { core = core, side = "host", cleanups = {}, handlers = {
-    host = with(host_handlers, handlers and handlers.host),
-    sandbox = with(sandbox_handlers, handlers and handlers.sandbox),
-  }, custom_handlers = handlers ~= nil and handlers.sandbox ~= nil }
-  load_sandbox_handlers(steps, state)
+  local state = { core = core, side = "host", cleanups = {}, extra_steps = extra_steps,
+    custom_steps = extra_steps ~= nil or nil }
+  load_handlers(steps, state)
   local ok, err = pcall(function()
     for i, step in ipairs(steps) do
       if step.side == "host" then
         if step.op == "clone" then
           if start_sandbox(step, state) then run_sandbox(steps, i + 1, state) end
         else
-          run_step(state.handlers.host, step, state)
+          run_step(step, state)
         end
       end
     end

@@ -29,11 +29,23 @@ function M.is(x)
   return getmetatable(x) == Failure
 end
 
+-- hako.core's messages read "call path: reason" (strerror's text, which has no ": ").
+-- why(message) -> the reason alone, for a failure that names the value itself.
+function M.why(message)
+  if type(message) ~= "string" then return "failed" end
+  return message:match(": ([^:]*)$") or message
+end
+
 -- Raise a failure from a hako.core error triple: ("mount /proc: Permission denied", 1).
 -- The core message already names the call and the path; split it at the last ": ".
 function M.from_core(message, errno, status)
-  local what, why = message:match("^(.*): ([^:]*)$")
-  M.raise(what or message, why or "failed", status, errno)
+  local what = type(message) == "string" and message:match("^(.*): [^:]*$")
+  M.raise(what or tostring(message), M.why(message), status, errno)
+end
+
+-- Raise a failure about `what` (a value the user gave) from a hako.core error.
+function M.raise_core(what, message, errno, status)
+  M.raise(what, M.why(message), status, errno)
 end
 
 -- check(value, ...) passes a hako.core result through, and raises its error if it failed.

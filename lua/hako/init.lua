@@ -41,9 +41,11 @@ end
 -- describe(steps) -> the steps as text, one per line (what --dry-run prints).
 hako.describe = plan.describe
 
--- execute(steps) -> exit status: runs a plan made by plan(), possibly changed.
-function hako.execute(steps)
-  return exec.run(steps, core)
+-- execute(steps[, extra_steps]) -> exit status: runs a plan made by plan(), possibly
+-- changed. extra_steps = { op = function(step, state) } gives steps of the recipe's own
+-- that it put in the plan ({ op = OP, side = "host" | "sandbox", ... }).
+function hako.execute(steps, extra_steps)
+  return exec.run(steps, core, extra_steps)
 end
 
 function hako.run(options)

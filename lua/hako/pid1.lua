@@ -26,7 +26,8 @@ function M.from_terminal(code, core)
   return code == core.SI_KERNEL
 end
 
-local function signal_numbers(core, names)
+-- signal_numbers(core, {"SIGTERM", ...}) -> their numbers.
+function M.signal_numbers(core, names)
   local numbers = {}
   for i, name in ipairs(names) do numbers[i] = core[name] end
   return numbers
@@ -68,7 +69,7 @@ end
 -- init loop and never returns.
 function M.run(step, state, exec)
   local core = state.core
-  local waited = { core.SIGCHLD, table.unpack(signal_numbers(core, step.forward)) }
+  local waited = { core.SIGCHLD, table.unpack(M.signal_numbers(core, step.forward)) }
   check(core.sigprocmask(core.SIG_BLOCK, waited))
   io.stdout:flush()
   io.stderr:flush()
@@ -86,7 +87,7 @@ function M.run(step, state, exec)
   if state.alive_r then core.close(state.alive_r) end
   -- The fds given to the command (--keep-fd) are the command's: the init keeps no copy
   -- (a pipe's reader would otherwise wait for the init's end, not the command's).
-  for _, fd in ipairs(step.command_fds or {}) do core.close(fd) end
+  for _, fd in ipairs(state.policy.keep_fds) do core.close(fd) end
   local ok, status = pcall(M.loop, core, pid, waited, state.result_w)
   core._exit(ok and status or failure.SETUP)
 end

@@ -5,7 +5,7 @@
 -- process runs the sandbox steps. Kernel flags are named, not numbered, so a plan reads
 -- the same in a test, in --dry-run and in a debugger.
 
-local record = require "hako.record"
+local policy = require "hako.policy"
 
 local M = {}
 
@@ -30,14 +30,6 @@ M.PROC_READ_ONLY = { "bus", "fs", "irq", "sys", "sysrq-trigger" }
 -- ... or covered: files by /dev/null, directories by an empty tmpfs.
 M.PROC_MASKED = { "acpi", "asound", "kcore", "keys", "latency_stats", "sched_debug", "scsi",
   "timer_list", "timer_stats" }
--- ioctls that push input into the caller's terminal.
-M.DENIED_IOCTLS = { "TIOCSTI", "TIOCLINUX" }
--- System calls that fail with EPERM (THREATS.md 12): a user's keyrings belong to its
--- uid, and without a user namespace the command's uid is the host's: its user and
--- persistent keyrings are the host user's (root's for uid 0), and request_key makes the
--- host run /sbin/request-key as root. hako-enter's command gets the same filter.
-M.DENIED_SYSCALLS = { "keyctl", "add_key", "request_key" }
-
 -- Also blocked on the host side, to be waited for: SIGCONT (the shell's fg and bg, passed
 -- on to the sandbox), SIGIO (hako's init has news on the result pipe); and SIGTTOU, so
 -- that hako may take the terminal back from the background (tcsetpgrp(3)).
@@ -51,7 +43,7 @@ function M.blocked_signals(forwarded)
   return list
 end
 
-local function mount_steps(spec, sandbox)
+local function mounts(spec, sandbox)
   for _, m in ipairs(spec.mounts) do
     if m.type == "bind" then
       local read_only = m.mode == "ro" or (m.mode == nil and spec.read_only)
@@ -76,6 +68,22 @@ function M.builder()
     function(op, args) add("sandbox", op, args) end
 end
 
+-- confine(add): the confinement both commands end with, in the order the kernel needs:
+-- the bounding set while CAP_SETPCAP is there, groups and gid while CAP_SETGID is, the
+-- capabilities kept, no_new_privs (which the filter needs), not dumpable again (changing
+-- ids reset it), a keyring of its own, the syscall filter, then the working directory as
+-- the command's user. Every step reads state.policy (hako.policy).
+function M.confine(add)
+  add("limit_capabilities")
+  add("set_ids")
+  add("set_capabilities")
+  add("set_no_new_privs")
+  add("set_dumpable", { dumpable = false })
+  add("new_session_keyring")
+  add("filter_syscalls")
+  add("chdir")
+end
+
 function M.build(spec)
   local steps, host, sandbox = M.builder()
 
@@ -89,9 +97,8 @@ function M.build(spec)
   host("check_target", { path = spec.root })
   host("check_old_root", { path = spec.root .. "/.hako", name = ".hako" })
   if spec.net.mode == "join" then host("open_netns", { path = spec.net.path }) end
-  if spec.user or spec.group then
-    host("resolve_identity", { root = spec.root, user = spec.user, group = spec.group })
-  end
+  -- What the command is confined by (hako.policy), the user's ids and HOME filled in.
+  host("resolve_policy", { policy = policy.from_spec(spec), user = spec.user, group = spec.group })
   if spec.pid_file then host("prepare_pid_file", { path = spec.pid_file }) end
   if spec.record_dir then host("open_record_directory", { dir = spec.record_dir }) end
   host("block_signals", { signals = M.blocked_signals(M.FORWARDED_SIGNALS) })
@@ -117,16 +124,10 @@ function M.build(spec)
   -- CAP_SYS_PTRACE, can no longer read its namespaces: identify it first.
   host("leave_target")
 
-  -- Before anything else in the sandbox: nothing of the host may be found in this process
-  -- (the supervisor's status fd is not the sandbox's business either, unless it is 0-2,
-  -- the command's own), and nothing inside may look into it. The command, forked or
-  -- exec'd from it, gets only 0-2 and --keep-fd's: every fd opened after this is
-  -- close-on-exec.
-  local command_fds = {}
-  for _, fd in ipairs(spec.keep_fds) do
-    if fd ~= status_fd then command_fds[#command_fds + 1] = fd end
-  end
-  sandbox("close_host_fds", { keep = command_fds })
+  -- Before anything else in the sandbox: nothing of the host may be found in this process,
+  -- and nothing inside may look into it. The command, forked or exec'd from it, gets
+  -- only 0-2 and the policy's keep_fds: every fd opened after this is close-on-exec.
+  sandbox("close_host_fds")
   sandbox("new_process_group")
   sandbox("die_with_parent")
   -- Non-dumpable only once the host has written the id maps and read the namespaces:
@@ -154,38 +155,28 @@ function M.build(spec)
     -- In a user namespace device nodes cannot be made: the host's are bound instead.
     sandbox("mount_dev", { dst = "/dev", required = spec.dev == "on", bind_devices = spec.userns ~= nil })
   end
-  mount_steps(spec, sandbox)
+  mounts(spec, sandbox)
   sandbox("pivot_root", { old = ".hako" })
   sandbox("detach_old_root", { path = "/.hako" })
-  sandbox("sethostname", { name = spec.hostname })
+  sandbox("sethostname")
   if spec.net.mode == "none" then sandbox("loopback_up") end
   -- Credential changes go here, before the init forks, so that the init and the command
-  -- both run with them. With only one id mapped, the kernel refuses setgroups.
-  sandbox("drop_privileges", { keep_caps = spec.caps,
-    setgroups = spec.userns == nil or spec.userns.setgroups })
-  -- Changing uid or gid reset it (to fs.suid_dumpable).
-  sandbox("set_dumpable", { dumpable = false })
-  -- The last walls: own keyring, no terminal injection, no keyring calls (the filter
-  -- needs no_new_privs, which is set).
-  sandbox("new_session_keyring")
-  sandbox("filter_syscalls", { deny_ioctls = { table.unpack(M.DENIED_IOCTLS) },
-    deny_syscalls = { table.unpack(M.DENIED_SYSCALLS) } })
+  -- both run with them.
+  M.confine(sandbox)
   -- Changing credentials cleared the parent-death signal: arm it again, after the last.
   sandbox("die_with_parent")
-  sandbox("chdir", { path = spec.chdir })
-  local command = { argv = spec.command, env = spec.env, search_path = spec.path }
+  local command = { argv = spec.command }
   if spec.as_pid_1 then
     sandbox("restore_signals")
     sandbox("exec", command)
   else
     command.forward = M.INIT_FORWARDED_SIGNALS
-    command.command_fds = command_fds
     sandbox("init", command)
   end
 
   host("await_sandbox")
   -- The record first: once the pid file names the sandbox, hako-enter can be asked in.
-  if spec.record_dir then host("write_record", { policy = record.policy(spec) }) end
+  if spec.record_dir then host("write_record", { root = spec.root }) end
   if spec.pid_file then host("write_pid_file", { path = spec.pid_file }) end
   if status_fd then
     local ns = {}

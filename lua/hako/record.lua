@@ -1,5 +1,5 @@
 -- hako.record: the host-side record hako-run keeps of each running sandbox, which
--- hako-enter trusts instead of anything inside the sandbox (THREATS.md 19).
+-- hako-enter trusts instead of anything inside the sandbox (doc/THREATS.md 19).
 --
 -- Where: one file per sandbox, named by the host pid of the sandbox's first process, in
 -- a runtime directory only its owner can write: /run/hako for root, and (for rootless
@@ -7,49 +7,51 @@
 -- directory, owned by the caller, no access for group or others) before every use;
 -- records are written to PID.tmp then renamed, so a reader sees all of one or nothing.
 --
--- Format: text, one field a line, "NAME VALUE"; the first line is "hako-record 1".
--- A name that comes back (env) makes a list, in order. In a value, "%", control bytes
--- and DEL are written %XX. Readers ignore names they do not know, so adding a field is
--- one line in FIELDS below. Example:
+-- Format: text, one field a line, "NAME VALUE"; the first line is "hako-record 2". A
+-- name that comes back (policy.env) makes a list, in order. In a value, "%", control
+-- bytes and DEL are written %XX. The sandbox's policy (hako.policy) is stored whole, as
+-- "policy.FIELD" lines; a record of another version, or with a field this hako does not
+-- know, is refused: a policy is never applied in part. Example:
 --
---   hako-record 1
+--   hako-record 2
 --   pid 4242                    the sandbox's first process, as the host sees it
 --   start_time 8812345          field 22 of /proc/PID/stat: defeats pid reuse
 --   supervisor 4241             the hako-run process
 --   owner 0                     euid of hako-run
 --   root /srv/sandbox           the target, as given to hako-run
---   hostname hako
 --   ns.mnt 0:4 4026532281       device and inode of /proc/PID/ns/mnt; one per namespace
---   uid 0                       the policy the sandbox's processes got
---   gid 0
---   groups 0 10                 supplementary groups, space-separated (empty: none)
---   caps 0000000000000000       the capability mask in hex (as CapBnd shows it), or "all"
---   no_new_privs 1
---   setgroups 1                 0: setgroups is denied (user namespace, groups unmapped)
---   env PATH=/usr/bin:/bin      one line per variable
+--   policy.uid 0                what the sandbox's command got (hako.policy.FIELDS)
+--   policy.groups 0 10
+--   policy.caps 10 13           capability numbers
+--   policy.env PATH=/usr/bin:/bin   one line per variable
+--   ...
 
 local failure = require "hako.failure"
 local host_path = require "hako.host_path"
+local policy = require "hako.policy"
 
 local check = failure.check
 
 local M = {}
 
-M.VERSION = 1
+M.VERSION = 2
 M.ROOT_DIRECTORY = "/run/hako"
 M.NAMESPACES = { "cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts" }
 
--- name, kind: "integer", "string", "list" (repeated lines), "integers" (one line).
+-- Who may read and write where (stat's mode bits).
+local MODE_DIRECTORY = tonumber("700", 8)   -- the records' directory, as hako-run makes it
+local MODE_RECORD = tonumber("600", 8)
+local GROUP_OR_OTHER_ACCESS = tonumber("077", 8)
+local GROUP_OR_OTHER_WRITE = tonumber("022", 8)
+
+-- The sandbox's own fields: name, kind ("integer" or "string").
 local FIELDS = {
   { "pid", "integer" }, { "start_time", "integer" }, { "supervisor", "integer" },
-  { "owner", "integer" }, { "root", "string" }, { "hostname", "string" },
-  { "uid", "integer" }, { "gid", "integer" }, { "groups", "integers" },
-  { "caps", "string" }, { "no_new_privs", "integer" }, { "setgroups", "integer" },
-  { "env", "list" },
+  { "owner", "integer" }, { "root", "string" },
 }
 local KIND = {}
 for _, f in ipairs(FIELDS) do KIND[f[1]] = f[2] end
-local REQUIRED = { "pid", "start_time", "uid", "gid", "caps", "no_new_privs" }
+local REQUIRED = { "pid", "start_time" }
 
 local function escape(value)
   return (value:gsub("[%%%c\127]", function(c) return string.format("%%%02X", c:byte()) end))
@@ -59,28 +61,18 @@ local function unescape(value)
   return (value:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
 end
 
--- format(record) -> text
+-- format(record) -> text; record.policy is a hako.policy table.
 function M.format(record)
   local lines = { "hako-record " .. M.VERSION }
   local function add(name, value) lines[#lines + 1] = name .. " " .. escape(tostring(value)) end
   for _, f in ipairs(FIELDS) do
-    local name, kind, value = f[1], f[2], record[f[1]]
-    if value ~= nil then
-      if kind == "list" then
-        for _, v in ipairs(value) do add(name, v) end
-      elseif kind == "integers" then
-        add(name, table.concat(value, " "))
-      else
-        add(name, value)
-      end
-    end
-    if name == "hostname" then
-      for _, ns in ipairs(M.NAMESPACES) do
-        local id = record.ns and record.ns[ns]
-        if id then add("ns." .. ns, id.dev .. " " .. id.ino) end
-      end
-    end
+    if record[f[1]] ~= nil then add(f[1], record[f[1]]) end
   end
+  for _, ns in ipairs(M.NAMESPACES) do
+    local id = record.ns and record.ns[ns]
+    if id then add("ns." .. ns, id.dev .. " " .. id.ino) end
+  end
+  for _, entry in ipairs(policy.encode(record.policy or {})) do add("policy." .. entry[1], entry[2]) end
   return table.concat(lines, "\n") .. "\n"
 end
 
@@ -88,28 +80,26 @@ end
 function M.parse(text)
   local version = text:match("^hako%-record (%d+)\n")
   if not version then return nil, "not a hako record" end
-  if tonumber(version) ~= M.VERSION then return nil, "record version " .. version .. " unknown" end
-  local record = { ns = {}, env = {}, groups = {} }
+  if tonumber(version) ~= M.VERSION then
+    return nil, "record version " .. version .. " is not this hako's (" .. M.VERSION
+      .. "): the sandbox was started by another version of hako-run"
+  end
+  local record, entries = { ns = {} }, {}
   for line in text:gmatch("([^\n]*)\n") do
     local name, raw = line:match("^([%w_.]+) (.*)$")
     local value = raw and unescape(raw)
     local kind = KIND[name]
     local ns = name and name:match("^ns%.(%w+)$")
-    if ns then
+    local field = name and name:match("^policy%.(.+)$")
+    if field then
+      entries[#entries + 1] = { field, value }
+    elseif ns then
       local dev, ino = value:match("^(%d+:%d+) (%d+)$")
       if not dev then return nil, "bad " .. name end
       record.ns[ns] = { dev = dev, ino = math.tointeger(tonumber(ino)) }
     elseif kind == "integer" then
       record[name] = math.tointeger(tonumber(value))
       if not record[name] then return nil, "bad " .. name end
-    elseif kind == "integers" then
-      for id in value:gmatch("%S+") do
-        local n = math.tointeger(tonumber(id))
-        if not n then return nil, "bad " .. name end
-        record[name][#record[name] + 1] = n
-      end
-    elseif kind == "list" then
-      table.insert(record[name], value)
     elseif kind == "string" then
       record[name] = value
     end
@@ -118,24 +108,10 @@ function M.parse(text)
     if record[name] == nil then return nil, "no " .. name end
   end
   if next(record.ns) == nil then return nil, "no namespaces" end
+  local why
+  record.policy, why = policy.decode(entries)
+  if not record.policy then return nil, why end
   return record
-end
-
--- policy(spec) -> the policy fields of a record that the spec decides: capabilities
--- (the bounding, permitted, effective, inheritable and ambient sets are all this mask),
--- no_new_privs (hako-run always sets it), whether setgroups is allowed (not in a user
--- namespace without mapped groups), the environment before HOME. uid, gid, groups and
--- HOME are filled in at run time (host_steps.write_record), once --user is resolved.
-function M.policy(spec)
-  local caps = require "hako.caps"
-  return {
-    caps = caps.hex(caps.mask(spec.caps or {})),
-    no_new_privs = spec.no_new_privs == false and 0 or 1,
-    setgroups = (spec.userns == nil or spec.userns.setgroups) and 1 or 0,
-    env = spec.env or {},
-    hostname = spec.hostname,
-    root = spec.root,
-  }
 end
 
 -- directories(euid, xdg_runtime_dir) -> where to look for records, most specific first.
@@ -223,16 +199,16 @@ function M.open_directory(core, path, euid, create)
   local fd, message, errno = core.open(path, flags)
   if not fd and create and errno == core.ENOENT then
     local ok
-    ok, message, errno = core.mkdir(path, 448) -- 0700
+    ok, message, errno = core.mkdir(path, MODE_DIRECTORY)
     if ok or errno == core.EEXIST then fd, message, errno = core.open(path, flags) end
   end
   if not fd then return nil, message, errno end
   local st
   st, message, errno = core.statx(fd, "", core.AT_EMPTY_PATH)
-  local why = not st and message:match(": ([^:]*)$")
+  local why = not st and failure.why(message)
     or st.type ~= "directory" and "not a directory"
     or st.uid ~= euid and (create or st.uid ~= 0) and "owned by uid " .. st.uid
-    or st.mode & (create and 63 or 18) ~= 0 and string.format("mode %o is too open", st.mode)
+    or st.mode & (create and GROUP_OR_OTHER_ACCESS or GROUP_OR_OTHER_WRITE) ~= 0 and string.format("mode %o is too open", st.mode)
   if why then
     core.close(fd)
     return nil, "runtime directory " .. path .. ": " .. why, errno or core.EPERM
@@ -251,10 +227,10 @@ function M.write(core, dirfd, record)
   local name = tostring(record.pid)
   local tmp = name .. ".tmp"
   local flags = core.O_WRONLY | core.O_CREAT | core.O_EXCL
-  local fd, message, errno = open_in(core, dirfd, tmp, flags, 384)
+  local fd, message, errno = open_in(core, dirfd, tmp, flags, MODE_RECORD)
   if not fd and errno == core.EEXIST then -- left by a hako-run killed right here
     core.unlinkat(dirfd, tmp)
-    fd, message, errno = open_in(core, dirfd, tmp, flags, 384)
+    fd, message, errno = open_in(core, dirfd, tmp, flags, MODE_RECORD)
   end
   check(fd, message, errno)
   local text = M.format(record)

@@ -16,7 +16,7 @@
 -- a memfd, with the fds the steps share (status pipe, result pipe, ...).
 
 local failure = require "hako.failure"
-local security_steps = require "hako.security_steps"
+local confine_steps = require "hako.confine_steps"
 
 local check = failure.check
 
@@ -55,8 +55,8 @@ function M.text(value)
 end
 
 -- What of the state is not the steps' data: the executor's own, made anew.
-local NOT_CARRIED = { core = true, cleanups = true, handlers = true, plan = true, step_index = true,
-  custom_handlers = true }
+local NOT_CARRIED = { core = true, cleanups = true, extra_steps = true, custom_steps = true, plan = true,
+  step_index = true }
 
 -- plain(value) -> true for data that M.text can write: no functions, no userdata.
 local function plain(value)
@@ -101,7 +101,7 @@ local function memfd_with(core, text)
 end
 
 -- Where hako was started (this module is loaded before the clone, exec.run): the
--- re-exec happens in the sandbox's target directory (host_steps.enter_target), whose
+-- re-exec happens in the sandbox's target directory (prepare_steps.enter_target), whose
 -- contents are not ours, so module paths relative to the start are made absolute.
 local START = require("hako.core").getcwd()
 
@@ -129,7 +129,7 @@ end
 
 -- The exec keeps a process's capabilities only when its uid is 0 (in its namespace). As
 -- another uid (rootless --user N: the caller is N inside) they go across as ambient ones,
--- for the set-up still to come; drop_privileges clears them for good later.
+-- for the set-up still to come; limit_capabilities and set_capabilities clear them for good later.
 local function keep_capabilities(core)
   if core.getuid() == 0 then return end
   local all, caps = 0, {}
@@ -141,12 +141,12 @@ local function keep_capabilities(core)
   for _, cap in ipairs(caps) do check(core.prctl(core.PR_CAP_AMBIENT, core.PR_CAP_AMBIENT_RAISE, cap)) end
 end
 
--- The step: exec this program again, carrying the rest of the plan. A plan run with step
--- handlers of a recipe's own cannot be carried: it goes on in this image, and its init,
--- not dumpable all the same, is closed to its owner's hako-enter too.
-function M.reexec_in_userns(_, state)
+-- The step (start_steps.reexec_in_userns): exec this program again, carrying the rest of
+-- the plan. A plan run with steps of a recipe's own cannot be carried: it goes on in this
+-- image, and its init, not dumpable all the same, is closed to its owner's hako-enter too.
+function M.reexec(_, state)
   local core = state.core
-  if state.custom_handlers then return end
+  if state.custom_steps then return end
   local carried = {}
   for key, value in pairs(state) do
     if not NOT_CARRIED[key] and plain(value) then carried[key] = value end
@@ -154,7 +154,7 @@ function M.reexec_in_userns(_, state)
   carried.comm = check(read_comm(core))
   local rest = table.move(state.plan, state.step_index + 1, #state.plan, 1, {})
   local plan_fd = memfd_with(core, M.text({ steps = rest, state = carried }))
-  for _, key in ipairs(security_steps.OWN_FDS) do
+  for _, key in ipairs(confine_steps.OWN_FDS) do
     if state[key] then check(core.fcntl(state[key], core.F_SETFD, 0)) end
   end
   keep_capabilities(core)
@@ -181,7 +181,7 @@ function M.main(plan_fd, status_fd)
     core._exit(failure.SETUP)
   end
   -- Open across the exec to get here; close-on-exec again, as they were.
-  for _, key in ipairs(security_steps.OWN_FDS) do
+  for _, key in ipairs(confine_steps.OWN_FDS) do
     local fd = carried.state[key]
     if fd then core.fcntl(fd, core.F_SETFD, core.FD_CLOEXEC) end
   end

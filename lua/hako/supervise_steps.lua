@@ -1,33 +1,18 @@
--- hako.supervise_steps: the host side while the sandbox runs: signals, timeout, status.
+-- hako.supervise_steps: the host side once the sandbox's first process exists: the
+-- terminal's job, waiting until the command runs, the record, pid file and status
+-- report, then signals, timeout and the end.
 
 local failure = require "hako.failure"
 local freeze = require "hako.freeze"
 local pid1 = require "hako.pid1"
+local record = require "hako.record"
 
 local check = failure.check
 
 local M = {}
 
-local signal_numbers = require("hako.host_steps").signal_numbers
-
--- The supervisor's fd for --json-status-fd must be open before anything starts.
-function M.check_status_fd(step, state)
-  local core = state.core
-  local st, message = core.statx(step.fd, "", core.AT_EMPTY_PATH)
-  if not st then failure.raise("--json-status-fd " .. step.fd, message:match(": ([^:]*)$")) end
-end
-
--- sandbox -> host: how the command ended, written by hako's PID 1 just before it exits.
--- The host keeps both ends until the end and only reads what is there (poll first).
-function M.open_result_pipe(_, state)
-  local core = state.core
-  local r, w = check(core.pipe2(core.O_CLOEXEC))
-  state.result_r, state.result_w = r, w
-  table.insert(state.cleanups, function()
-    core.close(r)
-    core.close(w)
-  end)
-end
+local signal_numbers = pid1.signal_numbers
+local same_file = require("hako.prepare_steps").same_file
 
 local function exit_status(how, code)
   if how == "killed" then return 128 + code end
@@ -76,7 +61,7 @@ local function hand_terminal(core, job, from, to)
 end
 
 -- Right after the clone: the sandbox's first process leads a process group of its own
--- (it does the same itself, sandbox_steps.new_process_group, so whichever runs first
+-- (it does the same itself, start_steps.new_process_group, so whichever runs first
 -- makes it), so nothing inside can signal the caller's group. When hako's standard input
 -- and output are the terminal whose foreground it holds, the sandbox becomes the
 -- foreground job, as a shell does for a job: the terminal's ^C, ^\, ^Z and window-size
@@ -247,5 +232,56 @@ function M.supervise(step, state)
     end
   end
 end
+
+-- Wait until the sandbox has exec'd its command (the status pipe closes) or failed.
+function M.await_sandbox(_, state)
+  local core = state.core
+  local report, chunk = {}, nil
+  repeat
+    chunk = check(core.read(state.status_r, 4096))
+    report[#report + 1] = chunk
+  until chunk == ""
+  core.close(state.status_r)
+  state.status_r = nil
+  local text = table.concat(report)
+  if text ~= "" then
+    core.waitpid(state.child, 0)
+    state.child = nil
+    local status, what, why = text:match("^(%d+)\n(.-)\n(.*)$")
+    failure.raise(what or "sandbox", why or text, tonumber(status))
+  end
+end
+
+-- At the end the pid file goes only if it is still the one hako-run wrote: another
+-- hako-run given the same pid file may have replaced it since.
+function M.write_pid_file(_, state)
+  local core = state.core
+  local file = state.pid_file
+  check(core.write(file.fd, state.child .. "\n"))
+  core.close(file.fd)
+  file.fd = nil
+  check(core.renameat(file.dirfd, file.temporary, file.dirfd, file.name))
+  table.insert(state.cleanups, function()
+    if same_file(core, file.dirfd, file.name, file.id) then core.unlinkat(file.dirfd, file.name) end
+  end)
+end
+
+-- The host-side record hako-enter trusts (see hako.record), with the policy the command
+-- got; removed when hako-run ends.
+function M.write_record(step, state)
+  local core = state.core
+  local id, dirfd = state.sandbox_id, state.record_dirfd
+  if not dirfd or not id or not id.start_time or next(id.ns) == nil then return end
+  local rec = { pid = state.child, start_time = id.start_time, ns = id.ns,
+    supervisor = core.getpid(), owner = core.geteuid(), root = step.root, policy = state.policy }
+  local ino = record.write(core, dirfd, rec)
+  table.insert(state.cleanups, function() record.remove(core, dirfd, rec.pid, ino) end)
+end
+
+M.steps = {
+  start_job = M.start_job, await_sandbox = M.await_sandbox, write_record = M.write_record,
+  write_pid_file = M.write_pid_file, report_up = M.report_up, report_end = M.report_end,
+  supervise = M.supervise,
+}
 
 return M

@@ -1,5 +1,5 @@
 -- tables.lua BUILD WORK OUT: the four tables of `make bench` and the P1-P6 targets of
--- PERFORMANCE.md, printed as markdown and written to OUT. Run by bench.sh, which made
+-- doc/PERFORMANCE.md, printed as markdown and written to OUT. Run by bench.sh, which made
 -- WORK/root (a busybox sandbox with /mnt/b1..b1000) and WORK/src (the bind source).
 --
 -- hako rows that need an option this build lacks say "n/a (not built yet)" instead of
@@ -130,7 +130,7 @@ local t3 = {
     na = not m.exists(HAKO_ENTER) and NA or nil },
 }
 -- hako-enter re-execs from a sealed copy of its binary unless that is on a read-only
--- mount (THREATS.md 18): the same binaries again, from a read-only bind mount.
+-- mount (doc/THREATS.md 18): the same binaries again, from a read-only bind mount.
 local ro = work .. "/ro"
 local setup = { "mkdir -p " .. ro .. "/static", "cp " .. HAKO .. " " .. ro .. "/hako",
   "ln -sf hako " .. ro .. "/hako-enter" }
@@ -245,7 +245,7 @@ if static then
 elseif STATIC then
   p6_size, p6_detail = stripped_kib(STATIC .. "/hako")
 end
-say("\n## Targets (PERFORMANCE.md)\n")
+say("\n## Targets (doc/PERFORMANCE.md)\n")
 local bwrap_row = by(t1, BWRAP_NAME)
 local static_p1 = ratio(by(t1, "hako-run --net host (/proc /dev) static musl build"), bwrap_row)
 say("- P1 hako-run --net host / bwrap: " .. verdict(ratio(by(t1, "hako-run --net host (/proc /dev)"), bwrap_row),

@@ -1,27 +1,20 @@
--- hako.host_steps: the steps that run in hako-run's own process, on the host side.
+-- hako.prepare_steps: hako-run's steps on the host before the sandbox's first process
+-- exists: check and open everything it needs (target, old root, --net, pid file,
+-- records' directory, status fd), resolve the policy, block the signals to wait for.
+-- A failure here leaves nothing behind: no process has been started.
 
 local failure = require "hako.failure"
 local host_path = require "hako.host_path"
+local pid1 = require "hako.pid1"
+local policy = require "hako.policy"
 local record = require "hako.record"
-local sandbox_steps = require "hako.sandbox_steps"
-local users = require "hako.users"
 
 local check = failure.check
+local why = failure.why
 
 local M = {}
 
 local PID_FILE_MODE = tonumber("644", 8)
-
--- signal_numbers(core, {"SIGTERM", ...}) -> their numbers (supervise_steps uses it too).
-function M.signal_numbers(core, names)
-  local numbers = {}
-  for i, name in ipairs(names) do numbers[i] = core[name] end
-  return numbers
-end
-
-local function why(message)
-  return message:match(": ([^:]*)$") or message
-end
 
 -- The target is resolved once, here: everything after works on this fd (the old root's
 -- check, the user's files, the sandbox's root bind through enter_target), so swapping a
@@ -125,12 +118,16 @@ function M.read_inside(core, root_fd, path)
   return table.concat(chunks)
 end
 
--- --user and --group by name or number, from the sandbox's own passwd and group files.
-function M.resolve_identity(step, state)
-  local core = state.core
-  local passwd = M.read_inside(core, state.target_fd, "etc/passwd")
-  local group = M.read_inside(core, state.target_fd, "etc/group")
-  state.identity = require("hako.users").resolve(step.user, step.group, passwd, group)
+-- The command's policy (hako.policy), for the user --user and --group name (by name or
+-- number, from the sandbox's own passwd and group files): its ids and HOME.
+function M.resolve_policy(step, state)
+  local core, identity = state.core, nil
+  if step.user or step.group then
+    local passwd = M.read_inside(core, state.target_fd, "etc/passwd")
+    local group = M.read_inside(core, state.target_fd, "etc/group")
+    identity = require("hako.users").resolve(step.user, step.group, passwd, group)
+  end
+  state.policy = policy.with_identity(step.policy, identity)
 end
 
 -- The pid file is written whole or not at all: into a new file beside it (never through
@@ -162,7 +159,7 @@ local function pid_file_directory(core, what, dir)
 end
 
 -- Whether dirfd/name is still the file of that identity (nobody replaced it).
-local function same_file(core, dirfd, name, id)
+function M.same_file(core, dirfd, name, id)
   local st = core.statx(dirfd, name, core.AT_SYMLINK_NOFOLLOW)
   return st ~= nil and st.ino == id.ino and st.dev_major == id.dev_major and st.dev_minor == id.dev_minor
 end
@@ -177,7 +174,7 @@ function M.prepare_pid_file(step, state)
   state.pid_file = file
   table.insert(state.cleanups, function()
     if file.fd then core.close(file.fd) end
-    if file.id and same_file(core, dirfd, file.temporary, file.id) then core.unlinkat(dirfd, file.temporary) end
+    if file.id and M.same_file(core, dirfd, file.temporary, file.id) then core.unlinkat(dirfd, file.temporary) end
     core.close(dirfd)
   end)
   local st = core.statx(dirfd, name, core.AT_SYMLINK_NOFOLLOW)
@@ -191,63 +188,11 @@ function M.prepare_pid_file(step, state)
   file.id = check(core.statx(fd, "", core.AT_EMPTY_PATH))
 end
 
--- At the end the pid file goes only if it is still the one hako-run wrote: another
--- hako-run given the same pid file may have replaced it since.
-function M.write_pid_file(_, state)
-  local core = state.core
-  local file = state.pid_file
-  check(core.write(file.fd, state.child .. "\n"))
-  core.close(file.fd)
-  file.fd = nil
-  check(core.renameat(file.dirfd, file.temporary, file.dirfd, file.name))
-  table.insert(state.cleanups, function()
-    if same_file(core, file.dirfd, file.name, file.id) then core.unlinkat(file.dirfd, file.name) end
-  end)
-end
-
 function M.block_signals(step, state)
   local core = state.core
-  local saved = check(core.sigprocmask(core.SIG_BLOCK, M.signal_numbers(core, step.signals)))
+  local saved = check(core.sigprocmask(core.SIG_BLOCK, pid1.signal_numbers(core, step.signals)))
   state.saved_mask = saved
   table.insert(state.cleanups, function() core.sigprocmask(core.SIG_SETMASK, saved) end)
-end
-
--- Wait until the sandbox has exec'd its command (the status pipe closes) or failed.
-function M.await_sandbox(_, state)
-  local core = state.core
-  local report, chunk = {}, nil
-  repeat
-    chunk = check(core.read(state.status_r, 4096))
-    report[#report + 1] = chunk
-  until chunk == ""
-  core.close(state.status_r)
-  state.status_r = nil
-  local text = table.concat(report)
-  if text ~= "" then
-    core.waitpid(state.child, 0)
-    state.child = nil
-    local status, what, why = text:match("^(%d+)\n(.-)\n(.*)$")
-    failure.raise(what or "sandbox", why or text, tonumber(status))
-  end
-end
-
--- Let the sandbox go on past await_release, once the host has done what comes first.
-function M.release_sandbox(_, state)
-  check(state.core.write(state.alive_w, "!"))
-end
-
--- Right after the clone, before the sandbox runs anything of its own: its start time
--- and namespaces, which is what the record (and the status report) will say it is.
--- With --net PATH the sandbox joins that namespace only in its own steps, maybe not yet:
--- its net namespace is the one open_netns opened, identified by that fd, not by /proc.
-function M.identify_sandbox(_, state)
-  local core = state.core
-  local id = record.identity(core, state.child)
-  if id and state.netns_fd then
-    local st = check(core.statx(state.netns_fd, "", core.AT_EMPTY_PATH))
-    id.ns.net = { dev = st.dev_major .. ":" .. st.dev_minor, ino = st.ino }
-  end
-  state.sandbox_id = id
 end
 
 -- The records' directory, checked (and made) before the sandbox: a bad one is an error
@@ -259,22 +204,32 @@ function M.open_record_directory(step, state)
   table.insert(state.cleanups, function() core.close(dirfd) end)
 end
 
--- The host-side record hako-enter trusts (see hako.record); removed when hako-run ends.
--- The user, groups and HOME are known only now, from --user/--group and the sandbox's
--- passwd; the rest of the policy comes from the spec, through the step.
-function M.write_record(step, state)
+
+-- The supervisor's fd for --json-status-fd must be open before anything starts.
+function M.check_status_fd(step, state)
   local core = state.core
-  local id, dirfd = state.sandbox_id, state.record_dirfd
-  if not dirfd or not id or not id.start_time or next(id.ns) == nil then return end
-  local euid = core.geteuid()
-  local user = state.identity or { uid = 0, gid = 0, groups = { 0 } }
-  local rec = { pid = state.child, start_time = id.start_time, ns = id.ns,
-    supervisor = core.getpid(), owner = euid, uid = user.uid, gid = user.gid,
-    groups = step.policy.setgroups == 1 and user.groups or {} }
-  for k, v in pairs(step.policy) do rec[k] = rec[k] or v end
-  rec.env = sandbox_steps.with_home(step.policy.env, state.identity)
-  local ino = record.write(core, dirfd, rec)
-  table.insert(state.cleanups, function() record.remove(core, dirfd, rec.pid, ino) end)
+  local st, message = core.statx(step.fd, "", core.AT_EMPTY_PATH)
+  if not st then failure.raise_core("--json-status-fd " .. step.fd, message) end
 end
+
+-- sandbox -> host: how the command ended, written by hako's PID 1 just before it exits.
+-- The host keeps both ends until the end and only reads what is there (poll first).
+function M.open_result_pipe(_, state)
+  local core = state.core
+  local r, w = check(core.pipe2(core.O_CLOEXEC))
+  state.result_r, state.result_w = r, w
+  table.insert(state.cleanups, function()
+    core.close(r)
+    core.close(w)
+  end)
+end
+
+M.steps = {
+  check_status_fd = M.check_status_fd, check_target = M.check_target,
+  check_old_root = M.check_old_root, open_netns = M.open_netns, resolve_policy = M.resolve_policy,
+  prepare_pid_file = M.prepare_pid_file, open_record_directory = M.open_record_directory,
+  block_signals = M.block_signals, open_result_pipe = M.open_result_pipe,
+  enter_target = M.enter_target, leave_target = M.leave_target,
+}
 
 return M

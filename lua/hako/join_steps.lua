@@ -1,15 +1,17 @@
--- hako.enter_steps: the steps of hako-enter (see hako.enter_plan), run by hako.exec.
--- Host steps run in the hako-enter process; the others in its child, after the fork.
+-- hako.join_steps: hako-enter's way into a running sandbox, which takes the place of
+-- hako-run's preparing and building the root: find the sandbox and the record hako-run
+-- left of it, check that the live process is the recorded one, read the policy, join
+-- its namespaces and root. The confinement that follows is hako-run's own
+-- (hako.confine_steps).
 
-local enter_plan = require "hako.enter_plan"
 local failure = require "hako.failure"
-local host_steps = require "hako.host_steps"
+local policy = require "hako.policy"
+local prepare_steps = require "hako.prepare_steps"
 local record = require "hako.record"
-local sandbox_steps = require "hako.sandbox_steps"
-local security_steps = require "hako.security_steps"
 local seal = require "hako.seal"
 
 local check = failure.check
+local why = failure.why
 
 local M = {}
 
@@ -20,12 +22,6 @@ local FLAG = {
 -- Without pidfd setns: the user namespace first (it gives the rights for the others),
 -- the mount namespace last (it changes root and cwd).
 local JOIN_ORDER = { "user", "cgroup", "ipc", "uts", "net", "pid", "time", "mnt" }
-
-local function why(message)
-  return message:match(": ([^:]*)$") or message
-end
-
-M.set_nondumpable = security_steps.set_nondumpable
 
 -- Run from a binary nothing can write (see hako.seal); bin/hako-enter already did this
 -- before loading the rest, so here it is a check that costs a few system calls.
@@ -237,7 +233,7 @@ function M.join(_, state)
 end
 
 -- The sandbox's root as root directory; the working directory inside it comes after the
--- policy (sandbox_steps.chdir), as the command's user.
+-- policy (confine_steps.chdir), as the command's user.
 function M.set_root(_, state)
   local core = state.core
   check(core.fchdir(state.rootfd))
@@ -247,69 +243,25 @@ function M.set_root(_, state)
   state.rootfd, state.pidfd = nil, nil
 end
 
--- The policy the command gets; --user and --group are looked up in the sandbox's own
--- files, read through its root directory fd with hako-run's care (host_steps.read_inside).
-function M.resolve_policy(step, state)
+-- The policy the command gets: the recorded one, changed by the options (see
+-- hako.policy.for_enter). --user and --group are looked up in the sandbox's own files,
+-- read through its root directory fd with hako-run's care (prepare_steps.read_inside).
+function M.read_policy(step, state)
   local core = state.core
   local o, identity = step.overrides, nil
   if o.user or o.group then
-    local passwd = host_steps.read_inside(core, state.rootfd, "etc/passwd")
-    local group = host_steps.read_inside(core, state.rootfd, "etc/group")
+    local passwd = prepare_steps.read_inside(core, state.rootfd, "etc/passwd")
+    local group = prepare_steps.read_inside(core, state.rootfd, "etc/group")
     identity = require("hako.users").resolve(o.user, o.group, passwd, group)
   end
-  state.policy = enter_plan.policy(state.record, o,
+  state.policy = policy.for_enter(state.record.policy, o,
     { euid = core.geteuid(), environ = core.environ() }, identity)
 end
 
-local function last_cap(core)
-  local n = 0
-  while n < 63 and core.prctl(core.PR_CAPBSET_READ, n + 1) do n = n + 1 end
-  return n
-end
-
--- The recorded user, groups, capabilities and no_new_privs, in the order the kernel
--- needs: the bounding set while CAP_SETPCAP is there, groups and gid while setgid is.
-function M.apply_policy(_, state)
-  local core, p = state.core, state.policy
-  local keep
-  if p.caps ~= "all" then
-    keep = math.tointeger(tonumber(p.caps, 16)) or 0
-    for cap = 0, last_cap(core) do
-      if keep & (1 << cap) == 0 then check(core.prctl(core.PR_CAPBSET_DROP, cap)) end
-    end
-  end
-  if p.setgroups then check(core.setgroups(p.groups)) end
-  check(core.setresgid(p.gid))
-  if p.uid ~= 0 and keep and keep ~= 0 then check(core.prctl(core.PR_SET_KEEPCAPS, 1)) end
-  check(core.setresuid(p.uid))
-  if keep then
-    check(core.capset(keep, keep, keep))
-    check(core.prctl(core.PR_CAP_AMBIENT, core.PR_CAP_AMBIENT_CLEAR_ALL))
-    if p.uid ~= 0 then
-      for cap = 0, 63 do
-        if keep & (1 << cap) ~= 0 then check(core.prctl(core.PR_CAP_AMBIENT, core.PR_CAP_AMBIENT_RAISE, cap)) end
-      end
-    end
-  end
-  if p.no_new_privs == 1 then check(core.prctl(core.PR_SET_NO_NEW_PRIVS, 1)) end
-end
-
--- No descriptor of the caller reaches the command, nor the sandbox's processes meanwhile:
--- changing ids makes this process dumpable until set_nondumpable, so every fd above 2
--- but hako's own status pipe is closed before that, not merely marked close-on-exec.
-function M.close_fds(_, state)
-  security_steps.close_host_fds({}, state)
-end
-
--- The sandbox's own walls, for the entered command too: a session keyring of its own and
--- the seccomp filter against terminal injection (THREATS.md 10, 12).
-M.new_session_keyring = security_steps.new_session_keyring
-M.filter_syscalls = security_steps.filter_syscalls
-M.chdir = sandbox_steps.chdir
-
-function M.exec_command(step, state)
-  local p = state.policy
-  sandbox_steps.exec({ argv = step.argv, env = p.env, search_path = p.path, exact_env = true }, state)
-end
+M.steps = {
+  seal_self = M.seal_self, open_target = M.open_target, find_record = M.find_record,
+  check_identity = M.check_identity, read_policy = M.read_policy, drop_groups = M.drop_groups,
+  join = M.join, set_root = M.set_root,
+}
 
 return M

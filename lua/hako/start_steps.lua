@@ -1,7 +1,14 @@
--- hako.userns_steps: the host side of a user namespace: its id maps, and why there is none.
+-- hako.start_steps: the sandbox's first moments, on both sides of the clone: the host
+-- maps the new process's ids (or says why there is no user namespace), identifies it,
+-- and lets it go on; the new process leaves the caller's process group, arms its
+-- parent-death signal, waits to be let go, and becomes a process nothing can look into.
 
 local failure = require "hako.failure"
 local idmap = require "hako.idmap"
+local record = require "hako.record"
+-- Loaded now, not at the step: by then a stock Lua's relative module path would be
+-- looked up in the sandbox's tree (the host side is in the target directory).
+local resume = require "hako.resume"
 
 local check = failure.check
 
@@ -88,7 +95,7 @@ function M.write_id_maps(step, state)
     write_file(core, proc .. "/gid_map", idmap.root_range(read_file(core, "/etc/subgid")))
     return
   end
-  local inside = state.identity or { uid = 0, gid = 0 }
+  local inside = state.policy
   local name = (step.map_users or step.map_groups) and idmap.name_of(read_file(core, "/etc/passwd"), step.uid)
   if step.map_users then
     run_helper(core, state, "newuidmap", idmap.ranges(step.uid, read_file(core, "/etc/subuid"), name,
@@ -105,5 +112,73 @@ function M.write_id_maps(step, state)
     write_file(core, proc .. "/gid_map", idmap.single(inside.gid, step.gid))
   end
 end
+
+-- Right after the clone, before the sandbox runs anything of its own: its start time
+-- and namespaces, which is what the record (and the status report) will say it is.
+-- With --net PATH the sandbox joins that namespace only in its own steps, maybe not yet:
+-- its net namespace is the one open_netns opened, identified by that fd, not by /proc.
+function M.identify_sandbox(_, state)
+  local core = state.core
+  local id = record.identity(core, state.child)
+  if id and state.netns_fd then
+    local st = check(core.statx(state.netns_fd, "", core.AT_EMPTY_PATH))
+    id.ns.net = { dev = st.dev_major .. ":" .. st.dev_minor, ino = st.ino }
+  end
+  state.sandbox_id = id
+end
+
+-- Let the sandbox go on past await_release, once the host has done what comes first.
+function M.release_sandbox(_, state)
+  check(state.core.write(state.alive_w, "!"))
+end
+
+-- Wait until the host lets the sandbox go on: it writes one byte on the pipe it holds
+-- once it has done what must come first (the id maps, reading the namespaces); the end
+-- of file instead means the host side has died.
+function M.await_release(_, state)
+  local got = check(state.core.read(state.alive_r, 1))
+  if got == "" then state.core._exit(failure.SETUP) end
+end
+
+-- Die when the host side dies (also of SIGKILL). The parent may already be gone when the
+-- signal is armed, so look at the pipe the host holds open: a hang-up means it has died.
+-- A credential change clears the signal (prctl(2)): the plans arm it again after them.
+function M.die_with_parent(_, state)
+  local core = state.core
+  check(core.prctl(core.PR_SET_PDEATHSIG, core.SIGKILL))
+  local events = check(core.poll(state.alive_r, core.POLLIN, 0))
+  if events & core.POLLHUP ~= 0 then core._exit(failure.SETUP) end
+end
+
+-- Its own process group, so that nothing inside can signal the caller's (kill(0, ...),
+-- kill -STOP 0): the sandbox is a job of its own. The supervisor does the same from its
+-- side (supervise_steps.start_job): whichever runs first, the group exists.
+function M.new_process_group(_, state)
+  check(state.core.setpgid(0, 0))
+end
+
+-- In a user namespace root made, this process is still host root, which the namespace
+-- does not map: files it made would have no owner there (EOVERFLOW). Once the maps are
+-- written it becomes uid and gid 0 of the namespace (the range's first ids on the host),
+-- and sheds root's supplementary groups.
+function M.become_mapped_root(_, state)
+  local core = state.core
+  check(core.setgroups({}))
+  check(core.setresgid(0))
+  check(core.setresuid(0))
+end
+
+-- A rootless sandbox's first process starts its own binary again inside the user
+-- namespace (hako.resume explains why).
+function M.reexec_in_userns(step, state)
+  resume.reexec(step, state)
+end
+
+M.steps = {
+  write_id_maps = M.write_id_maps, identify_sandbox = M.identify_sandbox,
+  release_sandbox = M.release_sandbox, await_release = M.await_release,
+  die_with_parent = M.die_with_parent, new_process_group = M.new_process_group,
+  become_mapped_root = M.become_mapped_root, reexec_in_userns = M.reexec_in_userns,
+}
 
 return M

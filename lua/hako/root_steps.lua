@@ -1,4 +1,5 @@
--- hako.mount_steps: the sandbox's mounts, made before pivot_root, by file descriptor.
+-- hako.root_steps: building the sandbox's root, in its first process: the mounts (made
+-- before pivot_root, by file descriptor), pivot_root into it, its hostname and network.
 --
 -- Every destination is opened with openat2(RESOLVE_IN_ROOT) relative to the sandbox
 -- root, so a symlink in the sandbox's tree (which its owner controls) cannot take a
@@ -17,9 +18,7 @@ local DEVICE_MODE = tonumber("666", 8)
 local DIRECTORY_MODE = tonumber("755", 8)
 local STICKY_MODE = tonumber("1777", 8)
 
-local function why(message)
-  return message:match(": ([^:]*)$") or message
-end
+local why = failure.why
 
 -- Open dst inside the root; symlinks are allowed only when they stay inside it.
 local function open_destination(core, state, dst, extra_resolve)
@@ -65,7 +64,7 @@ end
 -- pivot_root needs the new root to be a mount point: bind the target onto itself, and
 -- keep a descriptor of it: every later mount is placed relative to it. The target is
 -- not looked up by name again: it is the working directory hako-run gave this process
--- (host_steps.enter_target), checked against the fd check_target opened, then closed:
+-- (prepare_steps.enter_target), checked against the fd check_target opened, then closed:
 -- that fd is of the host's mount namespace, a way out for whoever could get it.
 function M.bind_root(step, state)
   local core = state.core
@@ -173,7 +172,7 @@ function M.mount_proc(step, state)
   state.proc_fd = mnt
 end
 
--- Kernel-global files in /proc (THREATS.md 11): uid 0 inside owns /proc/sys and would
+-- Kernel-global files in /proc (doc/THREATS.md 11): uid 0 inside owns /proc/sys and would
 -- write kernel.core_pattern (a host root shell) or sysrq-trigger even without
 -- capabilities. step.read_only are bound onto themselves read-only; step.masked are
 -- covered: a file by a read-only /dev/null, a directory by an empty read-only tmpfs.
@@ -291,5 +290,59 @@ function M.mount_dev(step, state)
     core.MOUNT_ATTR_NOSUID | core.MOUNT_ATTR_NODEV | core.MOUNT_ATTR_NOEXEC), dev, "shm")
   core.close(dev)
 end
+
+-- Nothing done in here may reach the host's mounts: private first, before any mount.
+function M.make_private(step, state)
+  local core = state.core
+  check(core.mount(nil, step.path, nil, core.MS_REC | core.MS_PRIVATE))
+end
+
+-- Into the root bound by bind_root; the host's root goes onto step.old (".hako").
+function M.pivot_root(step, state)
+  local core = state.core
+  check(core.fchdir(state.root_fd))
+  check(core.pivot_root(".", step.old))
+  core.close(state.root_fd)
+  state.root_fd = nil
+end
+
+-- Detach the host's root: from here on nothing of the host's file system is reachable.
+-- Not through a symlink: the tree's owner may have replaced .hako on the host by one
+-- (renaming a mount point of another namespace detaches it there), say to /proc, which
+-- would then be detached instead. The umount fails, and the sandbox with it.
+function M.detach_old_root(step, state)
+  local core = state.core
+  check(core.umount2(step.path, core.MNT_DETACH | core.UMOUNT_NOFOLLOW))
+end
+
+-- The policy's hostname, in the sandbox's own UTS namespace.
+function M.sethostname(_, state)
+  check(state.core.sethostname(state.policy.hostname))
+end
+
+-- --net PATH: into that network namespace, opened on the host by open_netns.
+function M.join_netns(_, state)
+  check(state.core.setns(state.netns_fd, state.core.CLONE_NEWNET))
+  -- Joined: the host's fd of it is no business of the sandbox's processes.
+  state.core.close(state.netns_fd)
+  state.netns_fd = nil
+end
+
+-- A new network namespace has only loopback, and down: bring it up.
+function M.loopback_up(_, state)
+  local core = state.core
+  local fd = check(core.socket(core.AF_INET, core.SOCK_DGRAM | core.SOCK_CLOEXEC))
+  local flags = check(core.get_ifflags(fd, "lo"))
+  check(core.set_ifflags(fd, "lo", flags | core.IFF_UP))
+  core.close(fd)
+end
+
+M.steps = {
+  make_private = M.make_private, bind_root = M.bind_root, protect_root = M.protect_root,
+  mount_proc = M.mount_proc, protect_proc = M.protect_proc, mount_sys = M.mount_sys,
+  mount_dev = M.mount_dev, bind = M.bind, tmpfs = M.tmpfs, pivot_root = M.pivot_root,
+  detach_old_root = M.detach_old_root, sethostname = M.sethostname, join_netns = M.join_netns,
+  loopback_up = M.loopback_up,
+}
 
 return M

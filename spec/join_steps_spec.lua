@@ -1,6 +1,7 @@
--- enter_steps_spec: hako-enter's effect steps against a fake hako.core, no root needed.
+-- join_steps_spec: hako-enter's way in (hako.join_steps) against a fake hako.core, no
+-- root needed.
 local lu = require "luaunit"
-local enter_steps = require "hako.enter_steps"
+local join_steps = require "hako.join_steps"
 local fake = require "support.fake_core"
 local failure = require "hako.failure"
 
@@ -20,16 +21,16 @@ local function state_for(core)
   return { core = core, pid = 42, pidfd = PIDFD, record = RECORD, cleanups = {} }
 end
 
-TestEnterSteps = {}
+TestJoinSteps = {}
 
-function TestEnterSteps.test_join_is_one_setns_on_the_pidfd_without_our_own_user_namespace()
+function TestJoinSteps.test_join_is_one_setns_on_the_pidfd_without_our_own_user_namespace()
   local core, calls = fake.new({ statx = statx })
-  enter_steps.join({}, state_for(core))
+  join_steps.join({}, state_for(core))
   lu.assertEquals(fake.calls_named(calls, "setns"),
     { { "setns", PIDFD, core.CLONE_NEWPID | core.CLONE_NEWNS } })
 end
 
-function TestEnterSteps.test_join_without_pidfd_support_opens_and_checks_all_then_joins_mount_last()
+function TestJoinSteps.test_join_without_pidfd_support_opens_and_checks_all_then_joins_mount_last()
   local core, calls
   core, calls = fake.new({
     statx = statx,
@@ -37,7 +38,7 @@ function TestEnterSteps.test_join_without_pidfd_support_opens_and_checks_all_the
     open = fake.sequence({ 20 }, { 21 }),
   })
   core.EINVAL = 0
-  enter_steps.join({}, state_for(core))
+  join_steps.join({}, state_for(core))
   lu.assertEquals(fake.calls_named(calls, "open"), {
     { "open", "/proc/42/ns/pid", core.O_RDONLY | core.O_CLOEXEC },
     { "open", "/proc/42/ns/mnt", core.O_RDONLY | core.O_CLOEXEC } })
@@ -46,96 +47,42 @@ function TestEnterSteps.test_join_without_pidfd_support_opens_and_checks_all_the
     { { "setns", 20, core.CLONE_NEWPID }, { "setns", 21, core.CLONE_NEWNS } })
 end
 
-function TestEnterSteps.test_join_refuses_a_namespace_that_changed_since_the_check()
+function TestJoinSteps.test_join_refuses_a_namespace_that_changed_since_the_check()
   local core, calls = fake.new({
     statx = function(fd, path) if fd == 21 then return statx(0, "x") end return statx(fd, path) end,
     setns = fake.sequence({ nil, "setns: Invalid argument", 0, n = 3 }),
     open = fake.sequence({ 20 }, { 21 }),
   })
   core.EINVAL = 0
-  local ok, err = pcall(enter_steps.join, {}, state_for(core))
+  local ok, err = pcall(join_steps.join, {}, state_for(core))
   lu.assertFalse(ok)
   lu.assertTrue(failure.is(err))
   lu.assertEquals(tostring(err), "join the namespaces of 42: mnt namespace changed")
   lu.assertEquals(#fake.calls_named(calls, "setns"), 1)
 end
 
-function TestEnterSteps.test_apply_policy_in_the_order_the_kernel_needs()
-  local reads, seen = 0, {}
-  local core, calls
-  core, calls = fake.new({ prctl = function(option, arg)
-    if option == core.PR_CAPBSET_READ then
-      reads = reads + 1
-      if arg > 40 then return nil, "prctl: Invalid argument", 22 end
-      return 1
-    end
-    return 0
-  end })
-  local state = state_for(core)
-  state.policy = { uid = 1000, gid = 100, groups = { 5 }, caps = "0000000000000420", no_new_privs = 1,
-    setgroups = true }
-  enter_steps.apply_policy({}, state)
-  for _, call in ipairs(calls) do
-    if call[1] ~= "prctl" or call[2] ~= core.PR_CAPBSET_READ then seen[#seen + 1] = call end
-  end
-  local drops = 0
-  for _, call in ipairs(seen) do
-    if call[2] == core.PR_CAPBSET_DROP then
-      drops = drops + 1
-      lu.assertTrue(call[3] ~= 5 and call[3] ~= 10 and call[3] <= 40)
-    end
-  end
-  lu.assertEquals(drops, 39)
-  lu.assertTrue(reads > 0)
-  local rest = { table.unpack(seen, drops + 1) }
-  lu.assertEquals(rest, {
-    { "setgroups", { 5 } }, { "setresgid", 100 }, { "prctl", core.PR_SET_KEEPCAPS, 1 },
-    { "setresuid", 1000 }, { "capset", 0x420, 0x420, 0x420 },
-    { "prctl", core.PR_CAP_AMBIENT, core.PR_CAP_AMBIENT_CLEAR_ALL },
-    { "prctl", core.PR_CAP_AMBIENT, core.PR_CAP_AMBIENT_RAISE, 5 },
-    { "prctl", core.PR_CAP_AMBIENT, core.PR_CAP_AMBIENT_RAISE, 10 },
-    { "prctl", core.PR_SET_NO_NEW_PRIVS, 1 } })
-end
-
-function TestEnterSteps.test_all_capabilities_and_root_change_nothing_but_ids()
-  local core, calls = fake.new({})
-  local state = state_for(core)
-  state.policy = { uid = 0, gid = 0, groups = {}, caps = "all", no_new_privs = 0, setgroups = true }
-  enter_steps.apply_policy({}, state)
-  lu.assertEquals(calls, { { "setgroups", {} }, { "setresgid", 0 }, { "setresuid", 0 } })
-end
-
--- The child keeps only its status pipe: everything else of the caller's is closed (not
--- marked close-on-exec) before the ids change and make it dumpable for a moment.
-function TestEnterSteps.test_close_fds_really_closes_all_but_the_status_pipe()
-  local core, calls = fake.new({})
-  enter_steps.close_fds({}, { core = core, status_w = 5, alive_r = 6 })
-  local closed = fake.calls_named(calls, "close_range")
-  lu.assertEquals(closed, { { "close_range", 3, 4, 0 }, { "close_range", 7, 0xffffffff, 0 } })
-end
-
-function TestEnterSteps.test_root_drops_its_groups_before_joining()
+function TestJoinSteps.test_root_drops_its_groups_before_joining()
   local core, calls = fake.new({ geteuid = 0 })
   local state = state_for(core)
   state.policy = { setgroups = false }
-  enter_steps.drop_groups({}, state)
+  join_steps.drop_groups({}, state)
   lu.assertEquals(fake.calls_named(calls, "setgroups"), { { "setgroups", {} } })
   -- A user has no groups to drop and cannot: nothing is tried.
   core, calls = fake.new({ geteuid = 1000 })
   state = state_for(core)
   state.policy = { setgroups = false }
-  enter_steps.drop_groups({}, state)
+  join_steps.drop_groups({}, state)
   lu.assertEquals(fake.calls_named(calls, "setgroups"), {})
 end
 
-function TestEnterSteps.test_groups_that_cannot_be_dropped_stop_hako_enter_unless_the_policy_sets_them()
+function TestJoinSteps.test_groups_that_cannot_be_dropped_stop_hako_enter_unless_the_policy_sets_them()
   local core = fake.new({ geteuid = 0,
     setgroups = function() return nil, "setgroups: Operation not permitted", 1 end })
   local state = state_for(core)
   state.policy = { setgroups = true }
-  enter_steps.drop_groups({}, state)
+  join_steps.drop_groups({}, state)
   state.policy = { setgroups = false }
-  local ok, err = pcall(enter_steps.drop_groups, {}, state)
+  local ok, err = pcall(join_steps.drop_groups, {}, state)
   lu.assertFalse(ok)
   lu.assertEquals(tostring(err), "drop the caller's groups: Operation not permitted")
 end
@@ -145,8 +92,8 @@ end
 -- user namespace (fd 13) is the recorded one, made by owner_uid.
 local function foreign_record_core(owner_uid)
   local core
-  local text = require("hako.record").format({ pid = 42, start_time = 1, uid = 0, gid = 0,
-    caps = "all", no_new_privs = 0, ns = { user = ns(2) } })
+  local text = require("hako.record").format({ pid = 42, start_time = 1, ns = { user = ns(2) },
+    policy = require("hako.policy").from_spec({ env = {}, hostname = "h" }) })
   core = fake.new({
     geteuid = 0,
     open = function(path)
@@ -168,16 +115,16 @@ local function foreign_record_core(owner_uid)
   return core
 end
 
-function TestEnterSteps.test_root_follows_a_users_record_into_a_user_namespace_of_that_user()
+function TestJoinSteps.test_root_follows_a_users_record_into_a_user_namespace_of_that_user()
   local state = state_for(foreign_record_core(1000))
-  enter_steps.find_record({ pid = 42, directories = { "/run/hako" } }, state)
+  join_steps.find_record({ pid = 42, directories = { "/run/hako" } }, state)
   lu.assertEquals(state.record.ns.user, ns(2))
 end
 
 -- Not into one root made (and mapped to the user): there root keeps all its rights.
-function TestEnterSteps.test_root_refuses_a_users_record_for_a_namespace_the_user_did_not_make()
+function TestJoinSteps.test_root_refuses_a_users_record_for_a_namespace_the_user_did_not_make()
   local state = state_for(foreign_record_core(0))
-  local ok, err = pcall(enter_steps.find_record, { pid = 42, directories = { "/run/hako" } }, state)
+  local ok, err = pcall(join_steps.find_record, { pid = 42, directories = { "/run/hako" } }, state)
   lu.assertFalse(ok)
   lu.assertEquals(tostring(err), "42: not a hako sandbox (record 42: of uid 1000 for a process outside"
     .. " any user namespace of its own)")

@@ -1,0 +1,247 @@
+-- hako.policy: everything a sandbox's command is confined by, as one plain table. Pure.
+--
+-- hako-run builds it from the spec (from_spec), completes it once --user is resolved
+-- (with_identity), writes it into the sandbox's record, and applies it through the
+-- confinement steps (hako.confine_steps). hako-enter reads it back from the record,
+-- changes it by its own options (for_enter) and applies it through the same steps: a
+-- feature added here and in confine_steps reaches both commands.
+--
+--   uid, gid, groups    the ids the command runs with; setgroups: false where the user
+--                       namespace denies setgroups (rootless, groups not mapped)
+--   caps                capability numbers kept (bounding, permitted, effective,
+--                       inheritable and ambient sets alike); none by default
+--   no_new_privs        always true: nothing the command runs gains privileges by exec
+--   keep_fds            fds above 2 the command is given (--keep-fd)
+--   env                 the command's whole environment, NAME=VALUE in order
+--   chdir               its working directory, inside the sandbox
+--   hostname            the sandbox's
+--   seccomp             { deny_syscalls = names (EPERM), deny_ioctls = names (EPERM) }
+--
+-- Coming confinement (rlimits, cgroup, Landlock) gets a field here, a line in FIELDS, and
+-- a step in confine_steps.
+
+local failure = require "hako.failure"
+
+local M = {}
+
+-- The record's format of a policy (hako.record writes "policy.NAME VALUE" lines).
+M.VERSION = 1
+
+M.DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+-- ioctls that push input into the caller's terminal.
+M.DENIED_IOCTLS = { "TIOCSTI", "TIOCLINUX" }
+-- System calls that fail with EPERM (doc/THREATS.md 12): a user's keyrings belong to its
+-- uid, and without a user namespace the command's uid is the host's: its user and
+-- persistent keyrings are the host user's (root's for uid 0), and request_key makes the
+-- host run /sbin/request-key as root.
+M.DENIED_SYSCALLS = { "keyctl", "add_key", "request_key" }
+
+local function copy(list)
+  return { table.unpack(list or {}) }
+end
+
+-- from_spec(spec) -> the policy hako-run's command gets. The ids are root's until
+-- with_identity puts in what --user and --group resolve to, at run time.
+function M.from_spec(spec)
+  local keep_fds = {}
+  for _, fd in ipairs(spec.keep_fds or {}) do
+    -- The supervisor's status fd is not the command's, unless it is 0-2.
+    if fd ~= spec.json_status_fd then keep_fds[#keep_fds + 1] = fd end
+  end
+  return {
+    uid = 0, gid = 0, groups = { 0 },
+    setgroups = spec.userns == nil or spec.userns.setgroups == true,
+    caps = copy(spec.caps),
+    no_new_privs = true,
+    keep_fds = keep_fds,
+    env = copy(spec.env),
+    chdir = spec.chdir or "/",
+    hostname = spec.hostname,
+    seccomp = { deny_syscalls = copy(M.DENIED_SYSCALLS), deny_ioctls = copy(M.DENIED_IOCTLS) },
+  }
+end
+
+local function find(env, name)
+  for i, entry in ipairs(env) do
+    if entry:sub(1, #name + 1) == name .. "=" then return i, entry:sub(#name + 2) end
+  end
+end
+
+-- set_env(env, entry): NAME=VALUE replaces NAME's entry, or comes last.
+local function set_env(env, entry)
+  local i = find(env, entry:match("^([^=]*)="))
+  env[i or #env + 1] = entry
+end
+
+-- search_path(policy) -> where a command name without "/" is looked for: PATH.
+function M.search_path(p)
+  local _, path = find(p.env, "PATH")
+  return path or M.DEFAULT_PATH
+end
+
+-- with_identity(policy, identity) -> the policy for the user --user/--group resolved to
+-- ({ uid, gid, groups, home }, or nil for root); HOME is that user's home unless the
+-- environment sets it. Groups are not set where setgroups is denied.
+function M.with_identity(p, identity)
+  local id = identity or { uid = 0, gid = 0, groups = { 0 } }
+  local out = {}
+  for k, v in pairs(p) do out[k] = v end
+  out.uid, out.gid = id.uid, id.gid
+  out.groups = p.setgroups and copy(id.groups) or {}
+  out.env = copy(p.env)
+  if not find(out.env, "HOME") then set_env(out.env, "HOME=" .. (id.home or "/")) end
+  return out
+end
+
+local function union(a, b)
+  local out, seen = {}, {}
+  for _, list in ipairs({ a or {}, b or {} }) do
+    for _, v in ipairs(list) do
+      if not seen[v] then seen[v], out[#out + 1] = true, v end
+    end
+  end
+  return out
+end
+
+-- for_enter(recorded, overrides, caller, identity) -> what hako-enter's command gets:
+-- the sandbox's recorded policy, changed by hako-enter's options. overrides = { env,
+-- keep_env, user, group, chdir }; identity is what --user/--group resolved to (nil
+-- without them); caller = { euid, environ }. Only root on the host may give the command
+-- more than the sandbox's own processes have; nobody may give it less than hako's own
+-- walls (no_new_privs, the denied calls), whatever the record says.
+function M.for_enter(recorded, overrides, caller, identity)
+  local p = {}
+  for k, v in pairs(recorded) do p[k] = v end
+  if identity then p.uid, p.gid, p.groups = identity.uid, identity.gid, identity.groups end
+  if caller.euid ~= 0 and recorded.uid ~= 0 then
+    local allowed = { [recorded.gid] = true }
+    for _, g in ipairs(recorded.groups) do allowed[g] = true end
+    if p.uid ~= recorded.uid then
+      failure.raise("--user " .. tostring(overrides.user), "not allowed: only root can enter as another user")
+    end
+    for _, g in ipairs({ p.gid, table.unpack(p.groups) }) do
+      if not allowed[g] then failure.raise("group " .. g, "not allowed: the sandbox's processes do not have it") end
+    end
+  end
+  if not p.setgroups then p.groups = {} end
+  -- The caller's fds are not the sandbox's: the numbers hako-run's command kept mean nothing here.
+  p.keep_fds = {}
+  p.no_new_privs = true
+  local seccomp = recorded.seccomp or {}
+  p.seccomp = { deny_syscalls = union(M.DENIED_SYSCALLS, seccomp.deny_syscalls),
+    deny_ioctls = union(M.DENIED_IOCTLS, seccomp.deny_ioctls) }
+  local env = {}
+  for _, e in ipairs(overrides.keep_env and caller.environ or recorded.env) do set_env(env, e) end
+  -- Another user's home, unless the options say otherwise.
+  if identity and not overrides.keep_env then set_env(env, "HOME=" .. (identity.home or "/")) end
+  for _, e in ipairs(overrides.env or {}) do set_env(env, e) end
+  p.env = env
+  p.chdir = overrides.chdir or recorded.chdir or "/"
+  return p
+end
+
+-- How each field is written in a record, and checked when read back (a record is a file
+-- its owner can write: what root's hako-enter reads from a user's must be well formed).
+-- kind: "id" (0 .. 2^32-2), "ids" (space-separated ids), "flag" (0 or 1), "text" (one
+-- line), "lines" (one line per entry), "names" (space-separated words), "path".
+M.FIELDS = {
+  { "uid", "id" }, { "gid", "id" }, { "groups", "ids" }, { "setgroups", "flag" },
+  { "caps", "caps" }, { "no_new_privs", "flag" }, { "keep_fds", "ids" },
+  { "env", "lines" }, { "chdir", "path" }, { "hostname", "text" },
+  { "seccomp.deny_syscalls", "names" }, { "seccomp.deny_ioctls", "names" },
+}
+local KIND = {}
+for _, f in ipairs(M.FIELDS) do KIND[f[1]] = f[2] end
+M.KIND = KIND
+
+local MAX_ID = 4294967294 -- (uid_t)-1 means "unchanged" to setresuid
+local LAST_CAP = 63
+
+local function get(p, name)
+  local outer, inner = name:match("^(%w+)%.(.+)$")
+  if outer then return (p[outer] or {})[inner] end
+  return p[name]
+end
+
+local function put(p, name, value)
+  local outer, inner = name:match("^(%w+)%.(.+)$")
+  if outer then
+    p[outer] = p[outer] or {}
+    p[outer][inner] = value
+  else
+    p[name] = value
+  end
+end
+
+-- encode(policy) -> { {name, value text}... } in FIELDS order; "lines" give one per entry.
+function M.encode(p)
+  local out = {}
+  for _, f in ipairs(M.FIELDS) do
+    local name, kind, value = f[1], f[2], get(p, f[1])
+    if value ~= nil then
+      if kind == "lines" then
+        for _, v in ipairs(value) do out[#out + 1] = { name, v } end
+      elseif kind == "ids" or kind == "caps" or kind == "names" then
+        out[#out + 1] = { name, table.concat(value, " ") }
+      elseif kind == "flag" then
+        out[#out + 1] = { name, value and "1" or "0" }
+      else
+        out[#out + 1] = { name, tostring(value) }
+      end
+    end
+  end
+  return out
+end
+
+local function integer(text, max)
+  local n = text:match("^%d+$") and #text <= 10 and math.tointeger(tonumber(text))
+  if n and n <= max then return n end
+end
+
+local DECODE = {
+  id = function(text) return integer(text, MAX_ID) end,
+  flag = function(text) return text == "1" or (text ~= "0" and nil) end,
+  text = function(text) return text end,
+  path = function(text) return text:sub(1, 1) == "/" and text or nil end,
+}
+local function list_of(item)
+  return function(text)
+    local list = {}
+    for word in text:gmatch("%S+") do
+      local value = item(word)
+      if value == nil then return nil end
+      list[#list + 1] = value
+    end
+    return list
+  end
+end
+DECODE.ids = list_of(DECODE.id)
+DECODE.caps = list_of(function(word) return integer(word, LAST_CAP) end)
+DECODE.names = list_of(function(word) return word:match("^[%w_]+$") end)
+
+-- decode(entries) -> policy | nil, why. entries: { {name, value text}... } as encode
+-- gives them; names this version does not know are refused (a policy must not be
+-- applied in part).
+function M.decode(entries)
+  local p = { env = {} }
+  for _, entry in ipairs(entries) do
+    local name, text = entry[1], entry[2]
+    local kind = KIND[name]
+    if not kind then return nil, "unknown policy field " .. name end
+    if kind == "lines" then
+      if not text:match("^[^=]+=") then return nil, "bad " .. name end
+      table.insert(p[name], text)
+    else
+      local value = DECODE[kind](text)
+      if value == nil then return nil, "bad " .. name end
+      put(p, name, value)
+    end
+  end
+  for _, f in ipairs(M.FIELDS) do
+    if get(p, f[1]) == nil then return nil, "no " .. f[1] end
+  end
+  return p
+end
+
+return M
