@@ -45,13 +45,14 @@ MANPAGES = $(wildcard bin/*.1)
 MANPAGES7 = $(wildcard bin/*.7)
 LINKS = $(B)/hako-run $(B)/hako-enter
 
-.PHONY: all static check mutate bench demo deps install uninstall clean help
+.PHONY: all static check lint mutate bench demo deps install uninstall clean help
 all: $(B)/hako $(LINKS) $(CORE_SO)
 
 help:
 	@echo 'make [all]    build build/hako, its hako-run and hako-enter links and build/lib/hako/core.so'
 	@echo 'make static   the same, one static binary with musl: $(B)/musl/hako (faster start)'
-	@echo 'make check    install test dependencies if root, build, run every test'
+	@echo 'make check    install test dependencies if root, build, lint, run every test'
+	@echo 'make lint     luacheck over lua/, bin/ and spec/; no source file over 400 lines'
 	@echo 'make mutate   as root: remove each defence in turn; its tests must fail (about 10 min)'
 	@echo 'make bench    as root: hako against chroot, unshare, bwrap, crun; $(B)/bench-results.md'
 	@echo 'make demo     install dependencies if root, build, run a busybox sandbox'
@@ -111,8 +112,17 @@ static:
 deps:
 	@sh spec/deps.sh
 
+# luacheck (.luacheckrc) and the house rule of small files: none over 400 lines.
+MAX_LINES = 400
+lint:
+	luacheck --quiet --no-color lua bin/hako bin/hako-run bin/hako-enter spec
+	@long=$$(find c lua bin spec Makefile -type f -exec wc -l {} + \
+	  | awk '$$2 != "total" && $$1 > $(MAX_LINES) { print $$2 " (" $$1 " lines)" }'); \
+	if [ -n "$$long" ]; then echo "over $(MAX_LINES) lines: $$long" >&2; exit 1; fi
+
 # The tests run the built binary; TAP from luaunit, summed up by prove.
 check: deps
+	$(MAKE) lint
 	$(MAKE) all $(B)/probe
 	$(LUA) spec/mutate/run.lua --check
 	LUA_PATH='lua/?.lua;lua/?/init.lua;spec/?.lua;;' LUA_CPATH='$(B)/lib/?.so;;' HAKO_BUILD=$(B) \

@@ -26,7 +26,8 @@ end
 
 function TestConfineSteps.test_every_fd_but_the_kept_and_hakos_own_is_closed()
   local core, calls = fake.new({})
-  confine_steps.close_host_fds({}, { core = core, status_w = 4, result_w = 9, policy = policy_with({ keep_fds = { 7 } }) })
+  confine_steps.close_host_fds({},
+    { core = core, status_w = 4, result_w = 9, policy = policy_with({ keep_fds = { 7 } }) })
   lu.assertEquals(calls, { { "close_range", 3, 3, 0 }, { "close_range", 5, 6, 0 },
     { "close_range", 8, 8, 0 }, { "close_range", 10, LAST, 0 } })
 end
@@ -34,7 +35,8 @@ end
 function TestConfineSteps.test_the_filter_loaded_is_hako_seccomp_s()
   local core, calls = fake.new({})
   confine_steps.filter_syscalls({},
-    { core = core, policy = policy_with({ seccomp = { deny_ioctls = { "TIOCSTI", "TIOCLINUX" }, deny_syscalls = { "keyctl" } } }) })
+    { core = core, policy = policy_with({
+      seccomp = { deny_ioctls = { "TIOCSTI", "TIOCLINUX" }, deny_syscalls = { "keyctl" } } }) })
   local loads = fake.calls_named(calls, "seccomp_set_mode_filter")
   lu.assertEquals(#loads, 1)
   lu.assertEquals(loads[1][2], seccomp.program(core.AUDIT_ARCH_NATIVE,

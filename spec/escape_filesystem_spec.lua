@@ -321,7 +321,8 @@ function TestEscapeFilesystem:test_a_users_links_on_a_host_path_are_not_followed
   lu.assertEquals(naive("mount --bind " .. home .. "/proj/. " .. self.sb:path("mnt") .. " && cat "
     .. self.sb:path("mnt/hostname")), process.sh("cat /etc/hostname"))
   local link = "has a symbolic link proj -> /etc owned by uid 1000, refused"
-  self:refused({ "-m", home .. "/proj/.:/mnt" }, "mount source " .. home .. "/proj/.: is a symbolic link to /etc, refused")
+  self:refused({ "-m", home .. "/proj/.:/mnt" },
+    "mount source " .. home .. "/proj/.: is a symbolic link to /etc, refused")
   self:refused({ "-m", home .. "/proj/hostname:/mnt" }, "mount source " .. home .. "/proj/hostname: " .. link)
   self:refused({ "-p", home .. "/proj/victim.pid" }, "--pid-file " .. home .. "/proj/victim.pid: " .. link)
   lu.assertNil(io.open("/etc/victim.pid"))

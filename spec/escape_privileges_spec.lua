@@ -218,7 +218,8 @@ function TestEscapePrivileges:test_userns_as_root_maps_to_an_unprivileged_range(
     for _, p in ipairs({ pid, child }) do
       local status = file("/proc/" .. p .. "/status")
       seen[#seen + 1] = { uid = tonumber(status:match("\nUid:%s+(%d+)")),
-        gid = tonumber(status:match("\nGid:%s+(%d+)")), groups = (status:match("\nGroups:%s*([^\n]*)"):gsub("%s+$", "")) }
+        gid = tonumber(status:match("\nGid:%s+(%d+)")),
+        groups = (status:match("\nGroups:%s*([^\n]*)"):gsub("%s+$", "")) }
     end
     process.sh("kill " .. supervisor .. "; while kill -0 " .. supervisor .. " 2>/dev/null; do sleep 0.01; done")
     return seen

@@ -73,7 +73,8 @@ function TestPolicy.test_hako_enter_overrides()
     { euid = 0 }, joe)
   lu.assertEquals({ p.uid, p.gid, p.groups, p.chdir }, { 1000, 100, { 100, 5 }, "/" })
   lu.assertEquals(p.env, { "PATH=/x", "TERM=xterm", "HOME=/home/joe" })
-  p = policy.for_enter(RECORDED, overrides({ keep_env = true, env = { "A=2" } }), { euid = 0, environ = { "A=1", "B=1" } })
+  p = policy.for_enter(RECORDED, overrides({ keep_env = true, env = { "A=2" } }),
+    { euid = 0, environ = { "A=1", "B=1" } })
   lu.assertEquals(p.env, { "A=2", "B=1" })
 end
 
@@ -82,12 +83,13 @@ function TestPolicy.test_without_root_overrides_can_only_lower_privilege()
   local caller = { euid = 1000 }
   local ok = policy.for_enter(rec, overrides({ group = "20" }), caller, { uid = 1000, gid = 20, groups = { 20 } })
   lu.assertEquals({ ok.gid, ok.groups }, { 20, { 20 } })
-  fails(function() policy.for_enter(rec, overrides({ user = "root" }), caller, { uid = 0, gid = 0, groups = { 0 } }) end,
+  local root, other_group = { uid = 0, gid = 0, groups = { 0 } }, { uid = 1000, gid = 0, groups = { 0 } }
+  fails(function() policy.for_enter(rec, overrides({ user = "root" }), caller, root) end,
     "--user root: not allowed: only root can enter as another user")
-  fails(function() policy.for_enter(rec, overrides({ group = "0" }), caller, { uid = 1000, gid = 0, groups = { 0 } }) end,
+  fails(function() policy.for_enter(rec, overrides({ group = "0" }), caller, other_group) end,
     "group 0: not allowed: the sandbox's processes do not have it")
   -- Root on the host may choose anything.
-  lu.assertEquals(policy.for_enter(rec, overrides({ user = "root" }), { euid = 0 }, { uid = 0, gid = 0, groups = { 0 } }).uid, 0)
+  lu.assertEquals(policy.for_enter(rec, overrides({ user = "root" }), { euid = 0 }, root).uid, 0)
 end
 
 -- A record is a file its owner writes: whatever it says, hako's own walls stay.

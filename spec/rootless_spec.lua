@@ -170,7 +170,8 @@ function TestRootless:test_user_namespaces_disabled_is_explained()
     .. self.bin .. "/hako-run --userns " .. self.sb.root .. " /bin/true"
   local r = process.run(unprivileged({ "unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script }))
   lu.assertEquals(r.status, 125)
-  lu.assertEquals(r.stderr, "hako-run: clone: user namespaces are not available: sysctl user.max_user_namespaces is 0\n")
+  lu.assertEquals(r.stderr,
+    "hako-run: clone: user namespaces are not available: sysctl user.max_user_namespaces is 0\n")
 end
 
 os.exit(lu.LuaUnit.run("-o", "tap"))

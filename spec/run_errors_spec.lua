@@ -173,7 +173,8 @@ end
 
 function TestRunErrors:test_net_path_is_not_a_network_namespace()
   fails(self.sb, { "--net", "/etc/hostname", self.sb.root }, 125, "--net /etc/hostname: not a network namespace")
-  fails(self.sb, { "--net", "/proc/self/ns/uts", self.sb.root }, 125, "--net /proc/self/ns/uts: not a network namespace")
+  fails(self.sb, { "--net", "/proc/self/ns/uts", self.sb.root }, 125,
+    "--net /proc/self/ns/uts: not a network namespace")
   fails(self.sb, { "--net", "/nonexistent", self.sb.root }, 125, "--net /nonexistent: No such file or directory")
   fails(self.sb, { "--net", "bridge", self.sb.root }, 125,
     "--net bridge: expected none, host or the path of a network namespace file")

@@ -10,7 +10,7 @@ local CHILD = 4242
 -- A state whose core answers sigtimedwait from `waits` ({results...} in turn).
 local function supervised(waits, answers)
   answers = answers or {}
-  answers.sigtimedwait = answers.sigtimedwait or function(...)
+  answers.sigtimedwait = answers.sigtimedwait or function()
     local w = assert(table.remove(waits, 1), "waited once too often")
     return table.unpack(w, 1, 3)
   end
@@ -157,7 +157,7 @@ end
 -- A rootless sandbox's command can write to the init's result pipe: only a stop by a
 -- stop signal and an end in range are believed, and hako stops itself by SIGTSTP only.
 function TestSuperviseSteps.test_forged_news_on_the_result_pipe_is_dropped()
-  local state, core, calls = job_told("stopped " .. core_signal("SIGKILL") .. "\nexited 4000\nkilled 0\n"
+  local state, _, calls = job_told("stopped " .. core_signal("SIGKILL") .. "\nexited 4000\nkilled 0\n"
     .. "exited 3 \nrubbish\n")
   lu.assertEquals(fake.calls_named(calls, "kill"), {})
   lu.assertEquals(state.ended, { how = "exited", code = 0 })

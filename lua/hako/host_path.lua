@@ -14,9 +14,7 @@ local M = {}
 local MAX_LINKS = 40 -- as the kernel's path walk (path_resolution(7))
 local STICKY, GROUP_OR_OTHER_WRITE = tonumber("1000", 8), tonumber("22", 8)
 
-local function why(message)
-  return message:match(": ([^:]*)$") or message
-end
+local why = require("hako.failure").why
 
 local function components(path, list)
   for part in path:gmatch("[^/]+") do
@@ -60,9 +58,9 @@ function M.open(core, path, options)
   -- A trailing slash asks for a directory (and would make the kernel follow a link).
   local want_directory = path:match("/$") ~= nil and #todo > 0
   local links, i = 0, 1
-  local function fail(why)
+  local function fail(problem)
     core.close(at)
-    return nil, why
+    return nil, problem
   end
   while i <= #todo do
     local name = todo[i]
@@ -82,8 +80,8 @@ function M.open(core, path, options)
         return fail("is a symbolic link to " .. to .. ", refused")
       end
       local dir = core.statx(at, "", core.AT_EMPTY_PATH)
-      local why = not dir and "cannot look at its directory" or not options.any_link and distrust(st, dir, uid)
-      if why then return fail("has a symbolic link " .. name .. " -> " .. to .. " " .. why .. ", refused") end
+      local problem = not dir and "cannot look at its directory" or not options.any_link and distrust(st, dir, uid)
+      if problem then return fail("has a symbolic link " .. name .. " -> " .. to .. " " .. problem .. ", refused") end
       -- A /proc magic link (/proc/PID/root, cwd, fd/N) means what the kernel makes of it,
       -- not its text: refused rather than walked as text.
       local probe, _, errno = core.openat2(at, name, core.O_PATH | core.O_CLOEXEC, 0, core.RESOLVE_NO_MAGICLINKS)

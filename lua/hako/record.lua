@@ -208,7 +208,8 @@ function M.open_directory(core, path, euid, create)
   local why = not st and failure.why(message)
     or st.type ~= "directory" and "not a directory"
     or st.uid ~= euid and (create or st.uid ~= 0) and "owned by uid " .. st.uid
-    or st.mode & (create and GROUP_OR_OTHER_ACCESS or GROUP_OR_OTHER_WRITE) ~= 0 and string.format("mode %o is too open", st.mode)
+    or st.mode & (create and GROUP_OR_OTHER_ACCESS or GROUP_OR_OTHER_WRITE) ~= 0
+      and string.format("mode %o is too open", st.mode)
   if why then
     core.close(fd)
     return nil, "runtime directory " .. path .. ": " .. why, errno or core.EPERM

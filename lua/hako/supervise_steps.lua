@@ -236,14 +236,13 @@ end
 -- Wait until the sandbox has exec'd its command (the status pipe closes) or failed.
 function M.await_sandbox(_, state)
   local core = state.core
-  local report, chunk = {}, nil
+  local parts = {}
   repeat
-    chunk = check(core.read(state.status_r, 4096))
-    report[#report + 1] = chunk
-  until chunk == ""
+    parts[#parts + 1] = check(core.read(state.status_r, 4096))
+  until parts[#parts] == ""
   core.close(state.status_r)
   state.status_r = nil
-  local text = table.concat(report)
+  local text = table.concat(parts)
   if text ~= "" then
     core.waitpid(state.child, 0)
     state.child = nil

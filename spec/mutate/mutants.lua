@@ -36,7 +36,8 @@ return {
     edit(CONFINE, "  check(core.capset(mask, mask, mask))\n", "")),
   mutant("no-new-privs", "no no_new_privs (and so no seccomp filter either)",
     { "spec/escape_privileges_spec.lua", "spec/enter_escape_spec.lua" },
-    edit(CONFINE, "  if state.policy.no_new_privs then check(state.core.prctl(state.core.PR_SET_NO_NEW_PRIVS, 1)) end\n",
+    edit(CONFINE, "  if state.policy.no_new_privs then "
+      .. "check(state.core.prctl(state.core.PR_SET_NO_NEW_PRIVS, 1)) end\n",
       "")),
   mutant("keyring", "the command shares the caller's session keyring",
     { "spec/escape_privileges_spec.lua", "spec/enter_escape_spec.lua" },
@@ -121,7 +122,8 @@ return {
     edit(CONFINE, "  if p.setgroups then check(core.setgroups(p.groups)) end\n", "")),
   mutant("run-pid-file-directory", "the pid file's directory may be anyone's",
     { "spec/escape_filesystem_spec.lua" },
-    edit("lua/hako/prepare_steps.lua", "  if wrong then\n    core.close(dirfd)", "  if false then\n    core.close(dirfd)")),
+    edit("lua/hako/prepare_steps.lua", "  if wrong then\n    core.close(dirfd)",
+      "  if false then\n    core.close(dirfd)")),
   mutant("run-pid-file-same-inode", "the pid file is removed at the end whatever stands there",
     { "spec/escape_filesystem_spec.lua" },
     edit("lua/hako/supervise_steps.lua",
@@ -193,7 +195,8 @@ return {
       "if false then")),
   mutant("enter-namespace-owner", "root follows a user's record into a namespace the user did not make",
     { "spec/enter_escape_spec.lua", "spec/join_steps_spec.lua" },
-    edit(JOIN_STEPS, "  return st ~= nil and same(rec.ns.user, { dev = st.dev_major .. \":\" .. st.dev_minor, ino = st.ino })\n"
+    edit(JOIN_STEPS, "  return st ~= nil and same(rec.ns.user, "
+      .. "{ dev = st.dev_major .. \":\" .. st.dev_minor, ino = st.ino })\n"
       .. "    and uid == owner\n", "  return uid ~= nil\n")),
   mutant("enter-record-pid", "a record naming another pid than its file's is followed",
     { "spec/enter_escape_spec.lua", "spec/record_spec.lua" },

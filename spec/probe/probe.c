@@ -342,43 +342,35 @@ static int try_steal_tty(char **argv)
 
 int try_walk(char **argv); /* walk.c */
 
+/* An attack takes its arguments (run) or none (run_alone). */
 struct attack {
 	const char *name;
 	int args;
 	int (*run)(char **argv);
+	int (*run_alone)(void);
 };
 
-static int run_tioclinux(char **argv) { (void)argv; return try_tioclinux(); }
-static int run_jobctl(char **argv) { (void)argv; return try_jobctl(); }
-static int run_euid(char **argv) { (void)argv; return try_euid(); }
-static int run_kill_all(char **argv) { (void)argv; return try_kill_all(); }
-static int run_mount(char **argv) { (void)argv; return try_mount(); }
-static int run_chroot(char **argv) { (void)argv; return try_chroot(); }
-static int run_sethostname(char **argv) { (void)argv; return try_sethostname(); }
-static int run_keyring(char **argv) { (void)argv; return try_keyring(); }
-static int run_keys(char **argv) { (void)argv; return try_keys(); }
-
 static const struct attack attacks[] = {
-	{"fd", 2, try_fd},
-	{"tiocsti", 0, try_tiocsti},
-	{"tioclinux", 0, run_tioclinux},
-	{"jobctl", 0, run_jobctl},
-	{"read", 1, try_read},
-	{"open-write", 1, try_open_write},
-	{"euid", 0, run_euid},
-	{"kill-all", 0, run_kill_all},
-	{"chroot-escape", 2, try_chroot_escape},
-	{"mount", 0, run_mount},
-	{"shocker", 0, try_shocker},
-	{"chroot", 0, run_chroot},
-	{"sethostname", 0, run_sethostname},
-	{"mknod", 1, try_mknod},
-	{"keyring", 0, run_keyring},
-	{"walk", 2, try_walk},
-	{"keys", 0, run_keys},
-	{"exec-empty", 1, try_exec_empty},
-	{"steal-tty", 2, try_steal_tty},
-	{NULL, 0, NULL}
+	{"fd", 2, try_fd, NULL},
+	{"tiocsti", 0, try_tiocsti, NULL},
+	{"tioclinux", 0, NULL, try_tioclinux},
+	{"jobctl", 0, NULL, try_jobctl},
+	{"read", 1, try_read, NULL},
+	{"open-write", 1, try_open_write, NULL},
+	{"euid", 0, NULL, try_euid},
+	{"kill-all", 0, NULL, try_kill_all},
+	{"chroot-escape", 2, try_chroot_escape, NULL},
+	{"mount", 0, NULL, try_mount},
+	{"shocker", 0, try_shocker, NULL},
+	{"chroot", 0, NULL, try_chroot},
+	{"sethostname", 0, NULL, try_sethostname},
+	{"mknod", 1, try_mknod, NULL},
+	{"keyring", 0, NULL, try_keyring},
+	{"walk", 2, try_walk, NULL},
+	{"keys", 0, NULL, try_keys},
+	{"exec-empty", 1, try_exec_empty, NULL},
+	{"steal-tty", 2, try_steal_tty, NULL},
+	{NULL, 0, NULL, NULL}
 };
 
 int main(int argc, char **argv)
@@ -396,7 +388,7 @@ int main(int argc, char **argv)
 	}
 	for (a = attacks; argc > 1 && a->name; a++)
 		if (!strcmp(argv[1], a->name) && argc - 2 >= a->args)
-			return a->run(argv + 2);
+			return a->run ? a->run(argv + 2) : a->run_alone();
 	fprintf(stderr, "usage: probe ATTACK [args]\n");
 	return 2;
 }
