@@ -37,7 +37,7 @@ CORE_SO = $(B)/lib/hako/core.so
 endif
 
 CORE_SRC = c/core.c c/process.c c/signal.c c/namespace.c c/mount.c c/file.c c/dir.c c/fd.c c/cred.c \
-	c/net.c c/seccomp.c c/keys.c c/job.c
+	c/net.c c/seccomp.c c/keys.c c/job.c c/landlock.c
 CORE_OBJ = $(CORE_SRC:c/%.c=$(B)/obj/%.o)
 MODULES = $(wildcard lua/hako/*.lua)
 COMMANDS = bin/hako bin/hako-run bin/hako-enter
@@ -99,7 +99,7 @@ $(B)/lib/hako/core.so: $(CORE_OBJ) | $(B)/lib/hako
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -o $@ $(CORE_OBJ)
 
 # The escape suite's probe: static, so that it runs alone inside a busybox sandbox.
-$(B)/probe: spec/probe/probe.c spec/probe/walk.c | $(B)
+$(B)/probe: spec/probe/probe.c spec/probe/walk.c spec/probe/net.c | $(B)
 	$(CC) $(WARNINGS) $(CFLAGS) -static -o $@ $^
 
 $(B) $(B)/obj $(B)/bytecode $(B)/lib/hako:

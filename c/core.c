@@ -111,5 +111,6 @@ int luaopen_hako_core(lua_State *L)
 	hako_open_seccomp(L);
 	hako_open_keys(L);
 	hako_open_job(L);
+	hako_open_landlock(L);
 	return 1;
 }

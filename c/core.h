@@ -68,6 +68,7 @@ void hako_open_net(lua_State *L);
 void hako_open_seccomp(lua_State *L);
 void hako_open_keys(lua_State *L);
 void hako_open_job(lua_State *L);
+void hako_open_landlock(lua_State *L);
 
 int luaopen_hako_core(lua_State *L);
 

@@ -205,7 +205,7 @@ end
 
 -- No fd of hako-enter's caller reaches the entered command (here a directory fd of the
 -- host's root, 7, to open the host's /etc/hostname through), with or without --fork.
--- Control: without close_host_fds, it does.
+-- Control: without close_host_fds and Landlock, it does.
 function TestEnterEscape:test_the_callers_fds_do_not_reach_the_entered_command()
   with_probe(self)
   local attack = " /bin/probe fd 7 etc/hostname 7</"
@@ -213,7 +213,9 @@ function TestEnterEscape:test_the_callers_fds_do_not_reach_the_entered_command()
     lu.assertEquals(process.sh(q(support.ENTER) .. " " .. flag .. " " .. self.pid .. attack), "BLOCKED: EBADF\n",
       flag)
   end
-  lu.assertEquals(process.sh(enter_without(self, { "close_host_fds" }) .. attack), "ESCAPED\n")
+  -- Landlock alone keeps the host's file out of reach too (nothing outside the root).
+  lu.assertEquals(process.sh(enter_without(self, { "close_host_fds" }) .. attack), "BLOCKED: EACCES\n")
+  lu.assertEquals(process.sh(enter_without(self, { "close_host_fds", "restrict_landlock" }) .. attack), "ESCAPED\n")
 end
 
 -- The entered command is a process group of its own: kill(0, SIG) in it does not reach

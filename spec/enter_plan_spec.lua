@@ -51,12 +51,13 @@ end
 
 -- The confinement hako-run ends with (hako.plan.confine), then the exec.
 local CONFINEMENT = { "close_host_fds", "limit_capabilities", "set_ids", "set_capabilities",
-  "set_no_new_privs", "set_dumpable", "new_session_keyring", "filter_syscalls", "chdir" }
+  "set_no_new_privs", "set_dumpable", "new_session_keyring", "filter_syscalls", "chdir", "restrict_landlock" }
 
 function TestEnterPlan.test_the_order_of_the_steps()
   local steps = enter_plan.build(spec_for({ pid = "42", command = { "ls" } }))
   lu.assertEquals(ops(steps, "host"), { "set_dumpable", "seal_self", "open_target", "find_record",
-    "check_identity", "read_policy", "drop_groups", "join", "set_root", "block_signals", "clone", "start_job",
+    "check_identity", "read_policy", "check_landlock", "drop_groups", "join", "set_root", "block_signals",
+    "clone", "start_job",
     "release_sandbox", "await_sandbox", "supervise" })
   -- Held until it has the terminal (start_job); the caller's fds are gone before the ids
   -- change, which makes the child dumpable.

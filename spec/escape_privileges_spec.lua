@@ -174,8 +174,13 @@ function TestEscapePrivileges:test_inherited_directory_fd_is_closed()
     r = with_fd_7({ table.unpack(argv), self.sb.root, "/bin/probe", "fd", "7", target })
     lu.assertEquals(r.stdout, "BLOCKED: EBADF\n", r.stderr)
   end
-  -- Kept on purpose, it is there: the probe would have seen it.
+  -- Kept on purpose, it is there: Landlock still allows nothing outside the root through
+  -- it; without Landlock, the probe would have seen the host's file.
   r = with_fd_7({ sandbox.bin("hako-run"), "--keep-fd", "7", self.sb.root, "/bin/probe", "fd", "7", target })
+  lu.assertEquals(r.stdout, "BLOCKED: EACCES\n", r.stderr)
+  local argv = escape.without_steps(self, { "restrict_landlock" }, { keep_fd = "7" })
+  table.move({ "/bin/probe", "fd", "7", target }, 1, 4, #argv + 1, argv)
+  r = with_fd_7(argv)
   lu.assertEquals(r.stdout, "ESCAPED\n", r.stderr)
 end
 

@@ -78,10 +78,15 @@ function TestEscapeProcesses:test_no_link_of_any_process_inside_reaches_the_host
 end
 
 -- Positive control: the walk finds a host directory fd held by a process it can look
--- into (here one of the command's own, given the fd with --keep-fd).
+-- into (here one of the command's own, given the fd with --keep-fd), once Landlock is out
+-- of the way: its rules allow nothing outside the sandbox's root, whatever the fd.
 function TestEscapeProcesses:test_the_walk_finds_a_host_fd_held_by_a_visible_process()
-  local argv = { sandbox.bin("hako-run"), "--keep-fd", "7", self.sb.root, "/bin/sh", "-c",
-    "/bin/sleep 100 & /bin/probe walk " .. SECRET .. " " .. self.marker .. "; kill $!" }
+  local walk = "/bin/sleep 100 & /bin/probe walk " .. SECRET .. " " .. self.marker .. "; kill $!"
+  local argv = { sandbox.bin("hako-run"), "--keep-fd", "7", self.sb.root, "/bin/sh", "-c", walk }
+  lu.assertStrContains(self:leaking(argv), "BLOCKED: none of ")
+  lu.assertTrue(self:marker_intact())
+  argv = escape.without_steps(self, { "restrict_landlock" }, { keep_fd = "7" })
+  table.move({ "/bin/sh", "-c", walk }, 1, 3, #argv + 1, argv)
   lu.assertStrMatches(self:leaking(argv), "ESCAPED /proc/%d+/fd/7")
   lu.assertFalse(self:marker_intact())
 end
@@ -119,14 +124,19 @@ function TestEscapeProcesses:test_the_init_holds_no_fd_of_the_host()
   lu.assertStrContains(held, self.marker)
 end
 
--- Both walls hold on their own: without the closing of the host's fds the init is still
--- closed to the command (non-dumpable); without that, it holds nothing of the host. With
--- neither, the escape the review found works: the init's fds lead out.
-function TestEscapeProcesses:test_each_wall_alone_holds_and_without_both_the_init_leads_out()
-  lu.assertStrContains(self:walk_without({ "close_host_fds" }), "BLOCKED: none of ")
-  lu.assertStrContains(self:walk_without({ "set_dumpable" }), "BLOCKED: none of ")
+-- Each of three walls holds on its own: without the closing of the host's fds the init is
+-- still closed to the command (non-dumpable), and Landlock allows nothing outside the root;
+-- without the first two, Landlock alone keeps the init's fds from leading out. With none,
+-- the escape the review found works: the init's fds lead out.
+function TestEscapeProcesses:test_each_wall_alone_holds_and_without_all_the_init_leads_out()
+  local walls = { "close_host_fds", "set_dumpable", "restrict_landlock" }
+  for _, kept in ipairs(walls) do
+    local dropped = {}
+    for _, wall in ipairs(walls) do if wall ~= kept then dropped[#dropped + 1] = wall end end
+    lu.assertStrContains(self:walk_without(dropped), "BLOCKED: none of ", kept .. " alone")
+  end
   lu.assertTrue(self:marker_intact())
-  lu.assertStrMatches(self:walk_without({ "close_host_fds", "set_dumpable" }), "ESCAPED /proc/1/.*")
+  lu.assertStrMatches(self:walk_without(walls), "ESCAPED /proc/1/.*")
   lu.assertFalse(self:marker_intact())
 end
 
@@ -223,10 +233,11 @@ function TestEscapeProcesses:test_chdir_does_not_follow_magic_links()
   local r = process.run({ "sh", "-c", table.concat(words, " ") .. " 7</" })
   lu.assertEquals(r.stderr, "hako-run: working directory /app: Too many levels of symbolic links\n")
   lu.assertEquals(r.status, 125)
-  -- Positive control: the link does lead out, for a process inside that follows it.
-  local out = self:leaking({ sandbox.bin("hako-run"), "--keep-fd", "7", self.sb.root, "/bin/sh", "-c",
-    "cd /app && cat ." .. self.marker })
-  lu.assertEquals(out, SECRET)
+  -- Positive control: the link does lead out, for a process inside that follows it, once
+  -- Landlock (which allows nothing outside the root) is out of the way.
+  local argv = escape.without_steps(self, { "restrict_landlock" }, { keep_fd = "7" })
+  table.move({ "/bin/sh", "-c", "cd /app && cat ." .. self.marker }, 1, 3, #argv + 1, argv)
+  lu.assertEquals(self:leaking(argv), SECRET)
   -- A plain symlink inside stays inside: it is resolved in the root.
   process.sh("ln -s /tmp " .. self.sb:path("tmplink"))
   lu.assertEquals(self:leaking({ sandbox.bin("hako-run"), "-c", "/tmplink", self.sb.root, "/bin/pwd" }),
@@ -255,8 +266,12 @@ function TestEscapeProcesses:test_signals_to_the_process_group_stay_inside()
   local caller = escape.in_caller_group
   local hako_run = q(sandbox.bin("hako-run")) .. " " .. q(self.sb.root) .. " /bin/sh -c " .. q(inside)
   lu.assertEquals(caller(hako_run), "sent\ndone\n")
-  -- Positive control: without the steps that make the group, the caller gets it.
+  -- Landlock's scope alone keeps it in too.
   local words = self:without({ "new_process_group", "start_job" }, nil, "/bin/sh", "-c", inside)
+  for i, w in ipairs(words) do words[i] = q(w) end
+  lu.assertEquals(caller(table.concat(words, " ")), "sent\ndone\n")
+  -- Positive control: without the steps that make the group and the scope, the caller gets it.
+  words = self:without({ "new_process_group", "start_job", "restrict_landlock" }, nil, "/bin/sh", "-c", inside)
   for i, w in ipairs(words) do words[i] = q(w) end
   local without = table.concat(words, " ")
   lu.assertStrContains(caller(without), "caller got USR1")

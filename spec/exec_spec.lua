@@ -33,6 +33,8 @@ local function host_answers(extra)
     -- Not at a terminal: the sandbox's process group stays in the background.
     getpgid = 100,
     tcgetpgrp = function() return nil, "tcgetpgrp: Inappropriate ioctl for device", 25 end,
+    -- A kernel without Landlock: its defaults are left out quietly.
+    landlock_abi = function() return nil, "landlock_create_ruleset version: Function not implemented", 38 end,
     -- No /proc here: the sandbox gets no record (see supervise_steps.write_record).
     open = function(path)
       if path:match("^/proc/") then return nil, "open " .. path .. ": No such file or directory", 2 end

@@ -24,7 +24,7 @@ end
 
 -- hako.plan.confine's steps, which both commands end with.
 local CONFINEMENT = { "limit_capabilities", "set_ids", "set_capabilities", "set_no_new_privs",
-  "set_dumpable", "new_session_keyring", "filter_syscalls", "chdir" }
+  "set_dumpable", "new_session_keyring", "filter_syscalls", "chdir", "restrict_landlock" }
 
 TestPlan = {}
 
@@ -64,7 +64,7 @@ function TestPlan.test_sandbox_order()
     "set_dumpable", "make_private", "bind_root", "protect_root",
     "mount_proc", "protect_proc", "mount_dev", "pivot_root", "detach_old_root", "sethostname",
     "loopback_up", "limit_capabilities", "set_ids", "set_capabilities", "set_no_new_privs", "set_dumpable",
-    "new_session_keyring", "filter_syscalls", "chdir", "die_with_parent", "init" })
+    "new_session_keyring", "filter_syscalls", "chdir", "restrict_landlock", "die_with_parent", "init" })
 end
 
 local function ops_of(steps, side)
@@ -173,7 +173,8 @@ function TestPlan.test_as_pid_1_execs_the_command_itself()
   for _, step in ipairs(steps_for({ root = "/sb", command = { "sh" }, as_pid_1 = true })) do
     if step.side == "sandbox" then ops[#ops + 1] = step.op end
   end
-  lu.assertEquals({ table.unpack(ops, #ops - 3) }, { "chdir", "die_with_parent", "restore_signals", "exec" })
+  lu.assertEquals({ table.unpack(ops, #ops - 3) },
+    { "restrict_landlock", "die_with_parent", "restore_signals", "exec" })
 end
 
 function TestPlan.test_the_default_init_is_pid_1_itself()
@@ -349,7 +350,7 @@ function TestPlan.test_fds_keyring_and_seccomp()
   local steps = steps_for({ root = "/sb", keep_fds = { "9", "7" } })
   lu.assertEquals(policy_of(steps).keep_fds, { 7, 9 })
   lu.assertEquals(policy_of(steps).seccomp, { deny_ioctls = { "TIOCSTI", "TIOCLINUX" },
-    deny_syscalls = { "keyctl", "add_key", "request_key" } })
+    deny_syscalls = { "keyctl", "add_key", "request_key" }, tcp_only = false })
   lu.assertEquals(find(steps, "new_session_keyring").side, "sandbox")
   -- the keyring is made before the filter forbids keyctl
   lu.assertTrue(index_of(steps, "new_session_keyring") < index_of(steps, "filter_syscalls"))

@@ -23,7 +23,10 @@ function TestPolicy.test_hako_runs_default_policy()
   lu.assertEquals(from({ root = "/sb" }), {
     uid = 0, gid = 0, groups = { 0 }, setgroups = true, caps = {}, no_new_privs = true, keep_fds = {},
     env = { "PATH=" .. policy.DEFAULT_PATH, "TERM=vt100" }, chdir = "/", hostname = "hako",
-    seccomp = { deny_syscalls = { "keyctl", "add_key", "request_key" }, deny_ioctls = { "TIOCSTI", "TIOCLINUX" } },
+    seccomp = { deny_syscalls = { "keyctl", "add_key", "request_key" }, deny_ioctls = { "TIOCSTI", "TIOCLINUX" },
+      tcp_only = false },
+    landlock = { scope = { "abstract_unix_socket", "signal" }, connect = "any", bind = "any", fs = true,
+      writable = { "/", "/dev/shm" }, devices = { "/dev" }, files = { "/proc" }, noexec = false, required = false },
   })
 end
 
@@ -35,6 +38,13 @@ function TestPolicy.test_options_reach_the_policy()
   lu.assertEquals({ p.chdir, p.hostname, p.env[3] }, { "/tmp", "box", "A=1" })
   local rootless = policy.from_spec(spec.build({ root = "/sb" }, { cwd = "/", uid = 1000, gid = 1000, euid = 1000 }))
   lu.assertFalse(rootless.setgroups)
+end
+
+-- A relative --chdir is relative to the sandbox's root: the record must be able to say it.
+function TestPolicy.test_a_relative_chdir_starts_at_the_root()
+  local p = from({ root = "/sb", chdir = "tmp" })
+  lu.assertEquals(p.chdir, "/tmp")
+  lu.assertEquals(policy.decode(policy.encode(p)).chdir, "/tmp")
 end
 
 function TestPolicy.test_the_identity_gives_ids_and_home()
@@ -92,6 +102,24 @@ function TestPolicy.test_without_root_overrides_can_only_lower_privilege()
   lu.assertEquals(policy.for_enter(rec, overrides({ user = "root" }), { euid = 0 }, root).uid, 0)
 end
 
+-- --keep-env passes the caller's environment on; an entry that is not NAME=VALUE is not a
+-- variable and is left out.
+function TestPolicy.test_keep_env_skips_what_is_not_a_variable()
+  local p = policy.for_enter(RECORDED, overrides({ keep_env = true }), { euid = 0, environ = { "A=1", "junk", "=x" } })
+  lu.assertEquals(p.env, { "A=1" })
+end
+
+-- hako-enter's command is a Landlock domain of its own: with --fork (in the sandbox's PID
+-- namespace) signals are not scoped, so it can signal the sandbox's processes; abstract
+-- sockets stay scoped. Without --fork both are.
+function TestPolicy.test_hako_enter_scopes_signals_only_without_its_pid_namespace()
+  lu.assertEquals(policy.for_enter(RECORDED, overrides({ fork = true }), { euid = 0 }).landlock.scope,
+    { "abstract_unix_socket" })
+  lu.assertEquals(policy.for_enter(RECORDED, overrides({ fork = false }), { euid = 0 }).landlock.scope,
+    { "abstract_unix_socket", "signal" })
+  lu.assertEquals(RECORDED.landlock.scope, { "abstract_unix_socket", "signal" })
+end
+
 -- A record is a file its owner writes: whatever it says, hako's own walls stay.
 function TestPolicy.test_a_record_cannot_take_hakos_own_walls_away()
   local weak = policy.with_identity(from({ root = "/sb", keep_fds = { 9 } }))
@@ -106,6 +134,10 @@ end
 function TestPolicy.test_encode_then_decode_gives_the_policy_back()
   local p = policy.with_identity(from({ root = "/sb", cap_add = { "net_raw" }, keep_fds = { 4 } }),
     { uid = 7, gid = 8, groups = { 8, 9 }, home = "/h" })
+  lu.assertEquals(policy.decode(policy.encode(p)), p)
+  p = from({ root = "/sb", read_only = true, allow_connect = "443,8000-8002", allow_bind = "none",
+    share_abstract_sockets = true, noexec_writable = true, landlock_required = true, mounts = { { tmpfs = "/t" } } })
+  lu.assertEquals(p.landlock.writable, { "/t", "/dev/shm" })
   lu.assertEquals(policy.decode(policy.encode(p)), p)
   local empty = policy.with_identity(from({ root = "/sb" }))
   empty.env = {}
@@ -127,6 +159,10 @@ function TestPolicy.test_a_bad_or_partial_policy_is_refused()
     lu.assertNil(p, case[1] .. " " .. case[2])
     lu.assertEquals(why, "bad " .. case[1])
   end
+  -- ioctl names are looked up among hako.core's constants: only those hako knows.
+  lu.assertEquals({ policy.decode(with("seccomp.deny_ioctls", "TIOCSTI SIGKILL")) }, { nil, "bad seccomp.deny_ioctls" })
+  lu.assertEquals({ policy.decode(with("landlock.connect", "80,99999")) }, { nil, "bad landlock.connect" })
+  lu.assertEquals({ policy.decode(with("landlock.writable", "relative")) }, { nil, "bad landlock.writable" })
   local partial = { table.unpack(good, 2) }
   lu.assertEquals({ policy.decode(partial) }, { nil, "no uid" })
   local extra = { { "rlimit.nofile", "1 2" }, table.unpack(good) }

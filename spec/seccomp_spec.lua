@@ -16,9 +16,11 @@ local function little_endian()
 end
 
 -- struct seccomp_data as the kernel lays it out: nr, arch, ip, args[6] (64-bit each).
-local function data(arch, nr, arg1)
+-- arg1 alone, or args = { [0] = a0, a1, a2 }.
+local function data(arch, nr, arg1, args)
+  args = args or { [1] = arg1 }
   local s = string.pack("=I4I4I8", nr, arch, 0)
-  for i = 0, 5 do s = s .. string.pack("=I8", i == 1 and arg1 or 0) end
+  for i = 0, 5 do s = s .. string.pack("=I8", args[i] or 0) end
   return s
 end
 
@@ -36,6 +38,9 @@ local function run(bytes, input)
       pc = pc + 1
     elseif i.code == seccomp.JEQ_K then
       pc = pc + 1 + (a == i.k and i.jt or i.jf)
+    elseif i.code == seccomp.AND_K then
+      a = a & i.k
+      pc = pc + 1
     elseif i.code == seccomp.JA then
       pc = pc + 1 + i.k
     elseif i.code == seccomp.RET_K then
@@ -162,6 +167,45 @@ function TestSeccomp.test_the_program_checks_the_arch_first_and_ends_in_returns(
     if i.code == seccomp.LD_W_ABS then loads[#loads + 1] = i.k end
   end
   lu.assertEquals(loads, { 4, 0, 0, offset })
+end
+
+-- tcp_only (--allow-connect, --allow-bind): socket() only for AF_UNIX and TCP, on every
+-- ABI; i386's socketcall, whose arguments the filter cannot see, not at all.
+local SOCKET = { x86_64 = 41, x32 = X32 | 41, i386 = 359, aarch64 = 198, arm = 281, riscv64 = 198, riscv32 = 198 }
+local AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, AF_VSOCK = 1, 2, 10, 16, 17, 40
+local STREAM, DGRAM, RAW, NONBLOCK_CLOEXEC = 1, 2, 3, 0x80800
+local TCP, UDP, SCTP = 6, 17, 132
+
+function TestSeccomp.test_tcp_only_lets_unix_and_tcp_sockets_through_and_nothing_else()
+  for native, abis in pairs(FAMILY) do
+    local p = program(native, { tcp_only = true })
+    for _, name in ipairs(abis) do
+      local nr, arch = SOCKET[name], ABI[name].arch
+      if nr then
+        local function socket(family, type, protocol)
+          return run(p, data(arch, nr, nil, { [0] = family, type, protocol }))
+        end
+        local what = name .. " under " .. native
+        lu.assertEquals(socket(AF_UNIX, DGRAM, 0), ALLOW, what)
+        lu.assertEquals(socket(AF_INET, STREAM, 0), ALLOW, what)
+        lu.assertEquals(socket(AF_INET6, STREAM | NONBLOCK_CLOEXEC, TCP), ALLOW, what)
+        lu.assertEquals(socket(AF_INET, DGRAM, 0), DENY, what)
+        lu.assertEquals(socket(AF_INET6, DGRAM, UDP), DENY, what)
+        lu.assertEquals(socket(AF_INET, RAW, 1), DENY, what)
+        lu.assertEquals(socket(AF_INET, STREAM, SCTP), DENY, what)
+        for _, family in ipairs({ AF_NETLINK, AF_PACKET, AF_VSOCK }) do
+          lu.assertEquals(socket(family, STREAM, 0), DENY, what .. " family " .. family)
+        end
+        -- the high half of a 64-bit argument does not count, as for the kernel's int
+        lu.assertEquals(socket((1 << 32) | AF_INET, STREAM, 0), ALLOW, what)
+        lu.assertEquals(socket((1 << 32) | AF_INET, DGRAM, 0), DENY, what)
+      end
+    end
+    lu.assertEquals(run(program(native, {}), data(ABI[abis[1]].arch, SOCKET[abis[1]], nil,
+      { [0] = AF_INET, DGRAM })), ALLOW, "without tcp_only")
+  end
+  lu.assertEquals(run(program(X86_64, { tcp_only = true }), data(I386, 102, 1)), DENY)
+  lu.assertEquals(run(program(X86_64, {}), data(I386, 102, 1)), ALLOW)
 end
 
 function TestSeccomp.test_an_unknown_architecture_is_refused()

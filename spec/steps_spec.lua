@@ -109,6 +109,13 @@ function TestSteps.test_a_recipes_steps_may_not_replace_hakos()
     lu.assertFalse(ok)
     lu.assertEquals(tostring(err), "step " .. op .. ": is one of hako's own steps")
   end
+  -- Nor by a table that answers for any op it is asked about: hako's own come first.
+  local sneaky = setmetatable({}, { __index = function() return function() ran[#ran + 1] = "sneaky" end end })
+  local prctls = 0
+  local fake = setmetatable({ prctl = function() prctls = prctls + 1; return true end },
+    { __index = function() return function() return true end end })
+  exec.run({ { op = "set_dumpable", side = "host", dumpable = false } }, fake, sneaky)
+  lu.assertEquals({ prctls, ran }, { 1, { 1 } })
 end
 
 os.exit(lu.LuaUnit.run("-o", "tap"))

@@ -26,6 +26,17 @@ M.run_options = {
   { long = "sys", key = "sys", help = "mount a read-only sysfs on /sys (default: none)" },
   { short = "N", long = "net", key = "net", value = "MODE",
     help = "none (default: loopback only), host, or a netns file to join" },
+  { long = "allow-connect", key = "allow_connect", value = "PORTS",
+    help = "TCP ports the command may connect to: 80,443,8000-8100, none or any (default);"
+      .. " closes UDP and raw sockets (Landlock)" },
+  { long = "allow-bind", key = "allow_bind", value = "PORTS",
+    help = "TCP ports the command may bind, as --allow-connect" },
+  { long = "share-abstract-sockets", key = "share_abstract_sockets",
+    help = "let the command reach abstract unix sockets outside the sandbox (default: scoped)" },
+  { long = "noexec-writable", key = "noexec_writable",
+    help = "nothing runs from a writable place (tmpfs, :rw binds); needs -R" },
+  { long = "landlock-required", key = "landlock_required",
+    help = "fail, not warn, when the kernel's Landlock lacks a right the sandbox wants" },
   { long = "userns", key = "userns",
     help = "make a user namespace even as root (ids then map to an unprivileged range)" },
   { long = "map-users", key = "map_users", value = "auto",
@@ -81,6 +92,18 @@ found. SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH sent to h
 are passed on to the command; if hako-run dies, even of SIGKILL, the sandbox dies too.
 ]]
 
+-- The plan's Landlock part on this kernel, one line: what --dry-run adds to the steps.
+function M.describe_landlock(steps)
+  local landlock, core = require "hako.landlock", require "hako.core"
+  for _, step in ipairs(steps) do
+    if step.op == "resolve_policy" and step.policy.landlock then
+      local abi = core.landlock_abi() or 0
+      return "landlock: " .. landlock.describe(abi, (landlock.missing(step.policy.landlock, abi))) .. "\n"
+    end
+  end
+  return ""
+end
+
 -- hako_run(argv) -> exit status
 function M.hako_run(argv)
   return failure.run_command("hako-run", function()
@@ -99,7 +122,7 @@ function M.hako_run(argv)
     options.command = { table.unpack(operands, 2) }
     local steps = hako.plan(options)
     if dry_run then
-      io.stdout:write(hako.describe(steps))
+      io.stdout:write(hako.describe(steps), M.describe_landlock(steps))
       return 0
     end
     return hako.execute(steps)

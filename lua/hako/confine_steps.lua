@@ -6,6 +6,7 @@
 
 local caps = require "hako.caps"
 local failure = require "hako.failure"
+local landlock = require "hako.landlock"
 local pid1 = require "hako.pid1"
 local policy = require "hako.policy"
 local seccomp = require "hako.seccomp"
@@ -118,7 +119,7 @@ function M.filter_syscalls(_, state)
   for i, name in ipairs(rules.deny_ioctls) do
     requests[i] = core[name] or failure.raise("seccomp filter", "unknown ioctl " .. name)
   end
-  local deny = { ioctls = requests, syscalls = rules.deny_syscalls }
+  local deny = { ioctls = requests, syscalls = rules.deny_syscalls, tcp_only = rules.tcp_only }
   local program, why = seccomp.program(core.AUDIT_ARCH_NATIVE, deny, core.EPERM)
   if not program then failure.raise("seccomp filter", why) end
   check(core.seccomp_set_mode_filter(program))
@@ -143,6 +144,66 @@ function M.chdir(_, state)
   if not ok then failure.raise_core(what, message) end
   local cwd = core.getcwd()
   if not cwd or cwd:sub(1, 1) ~= "/" then failure.raise(what, "is outside the sandbox's root") end
+end
+
+-- One Landlock rule: `allowed` beneath path (a file takes only a file's rights). A place
+-- that is not there (no /dev where the tree has no directory for it) needs no right.
+local function add_path_rule(core, ruleset, path, allowed)
+  local fd, message, errno = core.open(path, core.O_PATH | core.O_CLOEXEC)
+  if not fd and errno == core.ENOENT then return end
+  if not fd then failure.raise_core("landlock rule for " .. path, message) end
+  local st = core.statx(fd, "", core.AT_EMPTY_PATH)
+  if st and st.type ~= "directory" then allowed = landlock.file_mask(allowed, core) end
+  local ok
+  ok, message = core.landlock_add_path_rule(ruleset, fd, allowed)
+  core.close(fd)
+  if not ok then failure.raise_core("landlock rule for " .. path, message) end
+end
+
+local function join(dir, name)
+  return (dir == "/" and "" or dir) .. "/" .. name
+end
+
+-- --noexec-writable: execution is allowed everywhere but beneath a writable place, and a
+-- Landlock rule can only allow, beneath a directory: so it is granted to every entry of
+-- each directory on the way to a writable place, but that way itself.
+local function grant_exec_beside(core, ruleset, writable, dir)
+  local on_the_way = false
+  for _, w in ipairs(writable) do
+    if w == dir then return end
+    if dir == "/" or w:sub(1, #dir + 1) == dir .. "/" then on_the_way = true end
+  end
+  if not on_the_way then
+    return add_path_rule(core, ruleset, dir, core.LANDLOCK_ACCESS_FS_EXECUTE)
+  end
+  local entries, message = core.readdir(dir)
+  if not entries then failure.raise_core("--noexec-writable: " .. dir, message) end
+  for _, name in ipairs(entries) do
+    local path = join(dir, name)
+    local st = core.statx(core.AT_FDCWD, path, core.AT_SYMLINK_NOFOLLOW)
+    if st and (st.type == "directory" or st.type == "file") then grant_exec_beside(core, ruleset, writable, path) end
+  end
+end
+
+-- Landlock (hako.landlock), the last wall, after no_new_privs which it needs: TCP ports,
+-- abstract sockets and signals kept inside, and where files may be written, made, run
+-- and ioctl'd. On a kernel without some of it, prepare_steps.check_landlock has already
+-- said so (or refused); here what the kernel has is loaded.
+function M.restrict_landlock(_, state)
+  local core, l = state.core, state.policy.landlock
+  local abi = l and core.landlock_abi()
+  if not abi then return end
+  local rules = landlock.ruleset(l, abi, core)
+  if rules.fs == 0 and rules.net == 0 and rules.scoped == 0 then return end
+  local ruleset = check(core.landlock_create_ruleset(rules.fs, rules.net, rules.scoped))
+  local ok, err = pcall(function()
+    for _, rule in ipairs(rules.paths) do add_path_rule(core, ruleset, rule[1], rule[2]) end
+    if rules.exec_beside then grant_exec_beside(core, ruleset, rules.exec_beside, "/") end
+    for _, rule in ipairs(rules.ports) do check(core.landlock_add_port_rule(ruleset, rule[1], rule[2])) end
+    check(core.landlock_restrict_self(ruleset))
+  end)
+  core.close(ruleset)
+  if not ok then error(err, 0) end
 end
 
 -- The command starts with the signal mask the caller was started with.
@@ -189,6 +250,7 @@ M.steps = {
   set_capabilities = M.set_capabilities, set_no_new_privs = M.set_no_new_privs,
   set_dumpable = M.set_dumpable, new_session_keyring = M.new_session_keyring,
   filter_syscalls = M.filter_syscalls, chdir = M.chdir, restore_signals = M.restore_signals,
+  restrict_landlock = M.restrict_landlock,
   exec = M.exec, init = M.init,
 }
 

@@ -38,6 +38,7 @@ function M.build_spec(options, context)
   for _, e in ipairs(overrides.env) do
     if not e:match("^[^=]+=") or e:find("\0", 1, true) then bad("--env " .. e, "expected NAME=VALUE") end
   end
+  overrides.fork = options.fork ~= false
   return {
     pid = math.tointeger(tonumber(pid)),
     command = command,
@@ -61,6 +62,7 @@ function M.build(s)
   host("check_identity", { pid = s.pid })
   -- Still outside: --user and --group are read through the sandbox's root fd.
   host("read_policy", { overrides = s.overrides })
+  host("check_landlock", { program = "hako-enter" })
   -- Root's groups must not come along where the policy cannot set groups.
   host("drop_groups")
   host("join", { pid = s.pid })

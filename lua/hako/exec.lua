@@ -25,15 +25,15 @@ M.OWN_OPS = { clone = true }
 -- handler(op[, extra]) -> the function that runs op, or nil. extra: a recipe's own steps.
 local registry = {}
 function M.handler(op, extra)
-  if extra and extra[op] then return extra[op] end
   if registry[op] then return registry[op] end
   for _, name in ipairs(M.STEP_MODULES) do
-    local found = require(name).steps[op]
+    local found = rawget(require(name).steps, op)
     if found then
       registry[op] = found
       return found
     end
   end
+  return extra and rawget(extra, op)
 end
 
 local function run_step(step, state)
@@ -128,9 +128,14 @@ end
 -- killed it). extra_steps = { op = function(step, state) } adds a recipe's own steps; an
 -- op of hako's own cannot be replaced.
 function M.run(steps, core, extra_steps)
-  for op in pairs(extra_steps or {}) do
+  -- A plain copy: what a recipe gives is looked at once, not asked again (a metatable).
+  local extra = extra_steps and {}
+  for op, handler in pairs(extra_steps or {}) do
     if M.handler(op) or M.OWN_OPS[op] then failure.raise("step " .. tostring(op), "is one of hako's own steps") end
+    if type(handler) ~= "function" then failure.raise("step " .. tostring(op), "is not a function") end
+    extra[op] = handler
   end
+  extra_steps = extra
   local state = { core = core, side = "host", cleanups = {}, extra_steps = extra_steps,
     custom_steps = extra_steps ~= nil or nil }
   load_handlers(steps, state)

@@ -57,6 +57,11 @@ function M.check(value, ...)
   return value, ...
 end
 
+-- warn(program, what, why): one line on stderr about something hako leaves out, and goes on.
+function M.warn(program, what, why)
+  io.stderr:write(program, ": ", what, ": ", why, "\n")
+end
+
 -- run_command(program, f, ...) -> f's result, or the exit status of its failure after one
 -- line "program: what: why" on stderr (any other error is hako's own bug: 125).
 function M.run_command(program, f, ...)

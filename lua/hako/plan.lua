@@ -70,9 +70,10 @@ end
 
 -- confine(add): the confinement both commands end with, in the order the kernel needs:
 -- the bounding set while CAP_SETPCAP is there, groups and gid while CAP_SETGID is, the
--- capabilities kept, no_new_privs (which the filter needs), not dumpable again (changing
--- ids reset it), a keyring of its own, the syscall filter, then the working directory as
--- the command's user. Every step reads state.policy (hako.policy).
+-- capabilities kept, no_new_privs (which the filter and Landlock need), not dumpable
+-- again (changing ids reset it), a keyring of its own, the syscall filter, the working
+-- directory as the command's user, and Landlock last (the rules' paths are opened as that
+-- user, inside the root). Every step reads state.policy (hako.policy).
 function M.confine(add)
   add("limit_capabilities")
   add("set_ids")
@@ -82,6 +83,7 @@ function M.confine(add)
   add("new_session_keyring")
   add("filter_syscalls")
   add("chdir")
+  add("restrict_landlock")
 end
 
 function M.build(spec)
@@ -99,6 +101,7 @@ function M.build(spec)
   if spec.net.mode == "join" then host("open_netns", { path = spec.net.path }) end
   -- What the command is confined by (hako.policy), the user's ids and HOME filled in.
   host("resolve_policy", { policy = policy.from_spec(spec), user = spec.user, group = spec.group })
+  host("check_landlock", { program = "hako-run" })
   if spec.pid_file then host("prepare_pid_file", { path = spec.pid_file }) end
   if spec.record_dir then host("open_record_directory", { dir = spec.record_dir }) end
   host("block_signals", { signals = M.blocked_signals(M.FORWARDED_SIGNALS) })

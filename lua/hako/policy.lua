@@ -15,17 +15,17 @@
 --   env                 the command's whole environment, NAME=VALUE in order
 --   chdir               its working directory, inside the sandbox
 --   hostname            the sandbox's
---   seccomp             { deny_syscalls = names (EPERM), deny_ioctls = names (EPERM) }
+--   seccomp             { deny_syscalls = names (EPERM), deny_ioctls = names (EPERM),
+--                       tcp_only: sockets only AF_UNIX and TCP (when ports are limited) }
+--   landlock            the second layer (hako.landlock): ports, scopes, where to write
 --
--- Coming confinement (rlimits, cgroup, Landlock) gets a field here, a line in FIELDS, and
--- a step in confine_steps.
+-- Coming confinement (rlimits, cgroup) gets a field here, a line in FIELDS, and a step in
+-- confine_steps.
 
 local failure = require "hako.failure"
+local landlock = require "hako.landlock"
 
 local M = {}
-
--- The record's format of a policy (hako.record writes "policy.NAME VALUE" lines).
-M.VERSION = 1
 
 M.DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -58,7 +58,10 @@ function M.from_spec(spec)
     env = copy(spec.env),
     chdir = spec.chdir or "/",
     hostname = spec.hostname,
-    seccomp = { deny_syscalls = copy(M.DENIED_SYSCALLS), deny_ioctls = copy(M.DENIED_IOCTLS) },
+    seccomp = { deny_syscalls = copy(M.DENIED_SYSCALLS), deny_ioctls = copy(M.DENIED_IOCTLS),
+      -- Landlock limits TCP ports only: "only TCP 443 out" must close UDP and raw too.
+      tcp_only = spec.allow_connect ~= nil or spec.allow_bind ~= nil },
+    landlock = landlock.from_spec(spec),
   }
 end
 
@@ -70,8 +73,9 @@ end
 
 -- set_env(env, entry): NAME=VALUE replaces NAME's entry, or comes last.
 local function set_env(env, entry)
-  local i = find(env, entry:match("^([^=]*)="))
-  env[i or #env + 1] = entry
+  local name = entry:match("^([^=]+)=")
+  if not name then return end -- not a variable (a caller's environment may hold anything)
+  env[find(env, name) or #env + 1] = entry
 end
 
 -- search_path(policy) -> where a command name without "/" is looked for: PATH.
@@ -130,7 +134,18 @@ function M.for_enter(recorded, overrides, caller, identity)
   p.no_new_privs = true
   local seccomp = recorded.seccomp or {}
   p.seccomp = { deny_syscalls = union(M.DENIED_SYSCALLS, seccomp.deny_syscalls),
-    deny_ioctls = union(M.DENIED_IOCTLS, seccomp.deny_ioctls) }
+    deny_ioctls = union(M.DENIED_IOCTLS, seccomp.deny_ioctls), tcp_only = seccomp.tcp_only }
+  -- The command is a Landlock domain of its own (there is no joining the sandbox's): scoped
+  -- signals would keep it from signalling the sandbox's processes. In the sandbox's PID
+  -- namespace (--fork) it can name no other process anyway; without it, scoping keeps it in.
+  if overrides.fork and recorded.landlock then
+    p.landlock = {}
+    for k, v in pairs(recorded.landlock) do p.landlock[k] = v end
+    p.landlock.scope = {}
+    for _, name in ipairs(recorded.landlock.scope) do
+      if name ~= "signal" then p.landlock.scope[#p.landlock.scope + 1] = name end
+    end
+  end
   local env = {}
   for _, e in ipairs(overrides.keep_env and caller.environ or recorded.env) do set_env(env, e) end
   -- Another user's home, unless the options say otherwise.
@@ -149,8 +164,13 @@ M.FIELDS = {
   { "uid", "id" }, { "gid", "id" }, { "groups", "ids" }, { "setgroups", "flag" },
   { "caps", "caps" }, { "no_new_privs", "flag" }, { "keep_fds", "ids" },
   { "env", "lines" }, { "chdir", "path" }, { "hostname", "text" },
-  { "seccomp.deny_syscalls", "names" }, { "seccomp.deny_ioctls", "names" },
+  { "seccomp.deny_syscalls", "names" }, { "seccomp.deny_ioctls", "ioctls" }, { "seccomp.tcp_only", "flag" },
+  { "landlock.scope", "names" }, { "landlock.connect", "ports" }, { "landlock.bind", "ports" },
+  { "landlock.fs", "flag" }, { "landlock.writable", "paths" }, { "landlock.devices", "paths" },
+  { "landlock.files", "paths" }, { "landlock.noexec", "flag" }, { "landlock.required", "flag" },
 }
+-- Kinds written one line per entry: present (empty) even when no line says so.
+local LINES = { lines = true, paths = true }
 local KIND = {}
 for _, f in ipairs(M.FIELDS) do KIND[f[1]] = f[2] end
 M.KIND = KIND
@@ -180,9 +200,9 @@ function M.encode(p)
   for _, f in ipairs(M.FIELDS) do
     local name, kind, value = f[1], f[2], get(p, f[1])
     if value ~= nil then
-      if kind == "lines" then
+      if LINES[kind] then
         for _, v in ipairs(value) do out[#out + 1] = { name, v } end
-      elseif kind == "ids" or kind == "caps" or kind == "names" then
+      elseif kind == "ids" or kind == "caps" or kind == "names" or kind == "ioctls" then
         out[#out + 1] = { name, table.concat(value, " ") }
       elseif kind == "flag" then
         out[#out + 1] = { name, value and "1" or "0" }
@@ -204,6 +224,10 @@ local DECODE = {
   flag = function(text) return text == "1" or (text ~= "0" and nil) end,
   text = function(text) return text end,
   path = function(text) return text:sub(1, 1) == "/" and text or nil end,
+  ports = function(text)
+    local ok, ports = pcall(landlock.ports, text, "ports")
+    return ok and ports == text and ports or nil
+  end,
 }
 local function list_of(item)
   return function(text)
@@ -219,19 +243,27 @@ end
 DECODE.ids = list_of(DECODE.id)
 DECODE.caps = list_of(function(word) return integer(word, LAST_CAP) end)
 DECODE.names = list_of(function(word) return word:match("^[%w_]+$") end)
+-- Only the ioctls hako knows: the name is looked up among hako.core's constants.
+local KNOWN_IOCTLS = {}
+for _, name in ipairs(M.DENIED_IOCTLS) do KNOWN_IOCTLS[name] = name end
+DECODE.ioctls = list_of(function(word) return KNOWN_IOCTLS[word] end)
 
 -- decode(entries) -> policy | nil, why. entries: { {name, value text}... } as encode
 -- gives them; names this version does not know are refused (a policy must not be
 -- applied in part).
 function M.decode(entries)
-  local p = { env = {} }
+  local p = {}
+  for _, f in ipairs(M.FIELDS) do
+    if LINES[f[2]] then put(p, f[1], {}) end
+  end
   for _, entry in ipairs(entries) do
     local name, text = entry[1], entry[2]
     local kind = KIND[name]
     if not kind then return nil, "unknown policy field " .. name end
-    if kind == "lines" then
-      if not text:match("^[^=]+=") then return nil, "bad " .. name end
-      table.insert(p[name], text)
+    if LINES[kind] then
+      local good = kind == "lines" and text:match("^[^=]+=") or kind == "paths" and text:sub(1, 1) == "/"
+      if not good then return nil, "bad " .. name end
+      table.insert(get(p, name), text)
     else
       local value = DECODE[kind](text)
       if value == nil then return nil, "bad " .. name end

@@ -5,6 +5,7 @@
 
 local failure = require "hako.failure"
 local host_path = require "hako.host_path"
+local landlock = require "hako.landlock"
 local pid1 = require "hako.pid1"
 local policy = require "hako.policy"
 local record = require "hako.record"
@@ -224,12 +225,28 @@ function M.open_result_pipe(_, state)
   end)
 end
 
+-- Whether the kernel's Landlock has what the policy wants (hako.landlock): a right it
+-- lacks is an error with --landlock-required, or when there is no Landlock at all and an
+-- option asked for it; otherwise one line on stderr when an option asked for it, and
+-- nothing for hako's own defaults (--dry-run shows those).
+function M.check_landlock(step, state)
+  local l = state.policy.landlock
+  if not l then return end
+  local abi = state.core.landlock_abi() or 0
+  local missing, explicit = landlock.missing(l, abi)
+  if #missing == 0 then return end
+  local lacking = landlock.describe(abi, missing)
+  if l.required then failure.raise("landlock", lacking .. " (--landlock-required)") end
+  if abi == 0 and explicit then failure.raise("landlock", lacking .. ", which an option needs") end
+  if explicit then failure.warn(step.program, "landlock", lacking .. ": not applied") end
+end
+
 M.steps = {
   check_status_fd = M.check_status_fd, check_target = M.check_target,
   check_old_root = M.check_old_root, open_netns = M.open_netns, resolve_policy = M.resolve_policy,
   prepare_pid_file = M.prepare_pid_file, open_record_directory = M.open_record_directory,
   block_signals = M.block_signals, open_result_pipe = M.open_result_pipe,
-  enter_target = M.enter_target, leave_target = M.leave_target,
+  enter_target = M.enter_target, leave_target = M.leave_target, check_landlock = M.check_landlock,
 }
 
 return M

@@ -129,13 +129,15 @@ end
 
 -- The exec keeps a process's capabilities only when its uid is 0 (in its namespace). As
 -- another uid (rootless --user N: the caller is N inside) they go across as ambient ones,
--- for the set-up still to come; limit_capabilities and set_capabilities clear them for good later.
+-- for the set-up still to come; limit_capabilities and set_capabilities clear them for
+-- good later.
 local function keep_capabilities(core)
   if core.getuid() == 0 then return end
   local all, caps = 0, {}
   for cap = 0, 63 do
-    if not core.prctl(core.PR_CAPBSET_READ, cap) then break end
-    all, caps[#caps + 1] = all | (1 << cap), cap
+    local in_bounding_set = core.prctl(core.PR_CAPBSET_READ, cap)
+    if in_bounding_set == nil then break end -- past the kernel's last capability
+    if in_bounding_set == 1 then all, caps[#caps + 1] = all | (1 << cap), cap end
   end
   check(core.capset(all, all, all))
   for _, cap in ipairs(caps) do check(core.prctl(core.PR_CAP_AMBIENT, core.PR_CAP_AMBIENT_RAISE, cap)) end

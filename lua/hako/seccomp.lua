@@ -9,6 +9,10 @@
 --    without a user namespace the sandbox's uid is the host's, and so are its user and
 --    persistent keyrings (and request_key makes the host run /sbin/request-key as root).
 --
+--  * with tcp_only, socket(2) but for AF_UNIX and TCP over IPv4 and IPv6: Landlock limits
+--    TCP ports only, so "only TCP 443 out" also means no UDP, raw or packet sockets.
+--    i386's socketcall(2) hides its arguments in memory a filter cannot read: denied then.
+--
 -- The kernel takes the request as an unsigned int, so only the low 32 bits of args[1]
 -- are compared: a request with high bits set cannot slip past.
 --
@@ -26,6 +30,7 @@ local M = {}
 M.LD_W_ABS = 0x20    -- BPF_LD | BPF_W | BPF_ABS: A = 32-bit word at offset k
 M.JEQ_K = 0x15       -- BPF_JMP | BPF_JEQ | BPF_K: A == k ? jt : jf
 M.JA = 0x05          -- BPF_JMP | BPF_JA: jump k forward
+M.AND_K = 0x54       -- BPF_ALU | BPF_AND | BPF_K: A &= k
 M.RET_K = 0x06       -- BPF_RET | BPF_K: return k
 M.RET_ALLOW = 0x7fff0000
 M.RET_ERRNO = 0x00050000
@@ -35,6 +40,10 @@ M.RET_KILL_PROCESS = 0x80000000
 M.OFFSET_NR = 0
 M.OFFSET_ARCH = 4
 M.OFFSET_ARGS = 16
+
+-- socket(2)'s arguments that tcp_only lets through (the same on every ABI hako knows)
+M.AF_UNIX, M.AF_INET, M.AF_INET6 = 1, 2, 10
+M.SOCK_STREAM, M.SOCK_TYPE_MASK, M.IPPROTO_TCP = 1, 0xf, 6
 
 -- AUDIT_ARCH_* (linux/audit.h)
 M.X86_64, M.I386 = 0xC000003E, 0x40000003
@@ -53,19 +62,21 @@ local function and_x32(...)
 end
 
 -- asm-generic/unistd.h, which aarch64 and both riscv ABIs use.
-local GENERIC = { ioctl = { 29 }, add_key = { 217 }, request_key = { 218 }, keyctl = { 219 } }
+local GENERIC = { ioctl = { 29 }, add_key = { 217 }, request_key = { 218 }, keyctl = { 219 },
+  socket = { 198 }, socketcall = {} }
 
 -- ABI -> AUDIT_ARCH and the numbers of each call the filter knows, from the kernel's
 -- syscall tables. x32's ioctl is 514 (its own compat entry) and, since Linux 5.4, 16
 -- with the x32 bit too.
 M.ABIS = {
   x86_64 = { arch = M.X86_64, nr = { ioctl = { 16, X32_BIT | 16, X32_BIT | 514 },
-    add_key = and_x32(248), request_key = and_x32(249), keyctl = and_x32(250) } },
+    add_key = and_x32(248), request_key = and_x32(249), keyctl = and_x32(250),
+    socket = and_x32(41), socketcall = {} } },
   i386 = { arch = M.I386, nr = { ioctl = { 54 }, add_key = { 286 }, request_key = { 287 },
-    keyctl = { 288 } } },
+    keyctl = { 288 }, socket = { 359 }, socketcall = { 102 } } },
   aarch64 = { arch = M.AARCH64, nr = GENERIC },
   arm = { arch = M.ARM, nr = { ioctl = { 54 }, add_key = { 309 }, request_key = { 310 },
-    keyctl = { 311 } } },
+    keyctl = { 311 }, socket = { 281 }, socketcall = {} } },
   riscv64 = { arch = M.RISCV64, nr = GENERIC },
   riscv32 = { arch = M.RISCV32, nr = GENERIC },
 }
@@ -102,8 +113,9 @@ local function assemble(program, labels)
 end
 
 -- program(native_arch, deny, errno) -> bytes of the filter, or nil, why.
--- deny = { ioctls = { request, ... }, syscalls = { name, ... } }: the ioctl requests
--- (TIOCSTI, TIOCLINUX) and the calls (names in ABIS' nr) to fail with errno.
+-- deny = { ioctls = { request, ... }, syscalls = { name, ... }, tcp_only = bool }: the
+-- ioctl requests (TIOCSTI, TIOCLINUX), the calls (names in ABIS' nr) to fail with errno,
+-- and whether socket(2) is limited to AF_UNIX and TCP.
 function M.program(native_arch, deny, errno)
   local family = M.FAMILIES[native_arch]
   if not family then return nil, string.format("unknown architecture 0x%08X", native_arch or 0) end
@@ -114,7 +126,8 @@ function M.program(native_arch, deny, errno)
       end
     end
   end
-  local args1 = M.OFFSET_ARGS + 8 + (little_endian() and 0 or 4)
+  -- The low 32 bits of argument i.
+  local function arg(i) return M.OFFSET_ARGS + 8 * i + (little_endian() and 0 or 4) end
   local program, labels = {}, {}
   local function emit(insn) program[#program + 1] = insn end
   local function label(name) labels[name] = #program + 1 end
@@ -132,11 +145,36 @@ function M.program(native_arch, deny, errno)
     for _, name in ipairs(deny.syscalls or {}) do
       for _, n in ipairs(nr[name]) do emit({ code = M.JEQ_K, k = n, jt = "deny" }) end
     end
+    if deny.tcp_only then
+      for _, n in ipairs(nr.socket) do emit({ code = M.JEQ_K, k = n, jt = "socket" }) end
+      for _, n in ipairs(nr.socketcall) do emit({ code = M.JEQ_K, k = n, jt = "deny" }) end
+    end
     emit({ code = M.JA, to = "allow" })
   end
   label("ioctl")
-  emit({ code = M.LD_W_ABS, k = args1 })
+  emit({ code = M.LD_W_ABS, k = arg(1) })
   for _, request in ipairs(deny.ioctls or {}) do emit({ code = M.JEQ_K, k = request, jt = "deny" }) end
+  if deny.tcp_only then
+    emit({ code = M.JA, to = "allow" })
+    -- socket(family, type, protocol): AF_UNIX any; AF_INET(6) with SOCK_STREAM and
+    -- protocol 0 or TCP (not SCTP's stream sockets); nothing else.
+    label("socket")
+    emit({ code = M.LD_W_ABS, k = arg(0) })
+    emit({ code = M.JEQ_K, k = M.AF_UNIX, jt = "allow" })
+    emit({ code = M.JEQ_K, k = M.AF_INET, jt = "inet" })
+    emit({ code = M.JEQ_K, k = M.AF_INET6, jt = "inet" })
+    emit({ code = M.JA, to = "deny" })
+    label("inet")
+    emit({ code = M.LD_W_ABS, k = arg(1) })
+    emit({ code = M.AND_K, k = M.SOCK_TYPE_MASK })
+    emit({ code = M.JEQ_K, k = M.SOCK_STREAM, jt = "protocol" })
+    emit({ code = M.JA, to = "deny" })
+    label("protocol")
+    emit({ code = M.LD_W_ABS, k = arg(2) })
+    emit({ code = M.JEQ_K, k = 0, jt = "allow" })
+    emit({ code = M.JEQ_K, k = M.IPPROTO_TCP, jt = "allow" })
+    emit({ code = M.JA, to = "deny" })
+  end
   label("allow")
   emit({ code = M.RET_K, k = M.RET_ALLOW })
   label("deny")

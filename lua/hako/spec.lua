@@ -7,6 +7,7 @@
 
 local caps = require "hako.caps"
 local failure = require "hako.failure"
+local landlock = require "hako.landlock"
 local paths = require "hako.paths"
 local mounts = require "hako.mounts"
 local record = require "hako.record"
@@ -28,6 +29,8 @@ local KNOWN = {
   map_users = true, map_groups = true,
   as_pid_1 = true, json_status_fd = true, timeout = true, timeout_grace = true,
   keep_fds = true, sys = true,
+  allow_connect = true, allow_bind = true, share_abstract_sockets = true, noexec_writable = true,
+  landlock_required = true,
 }
 
 local function bad(what, why)
@@ -130,6 +133,17 @@ local function lookup(env, name)
   end
 end
 
+-- A path inside the sandbox, where "tmp" means "/tmp": the root is where it starts.
+local function inside_path(path)
+  return path:sub(1, 1) == "/" and path or "/" .. path
+end
+
+-- An on/off option: nil is off.
+local function flag(value, what)
+  if value ~= nil and type(value) ~= "boolean" then bad(what, "must be true or false") end
+  return value == true
+end
+
 -- nil -> "auto" (when the sandbox has the directory), true -> "on", false -> "off"
 local function switch(value, what)
   if value == nil then return "auto" end
@@ -221,7 +235,7 @@ function M.build(options, context)
     pid_file = pid_file and paths.absolute(pid_file, context.cwd),
     user = optional_string("--user", options.user),
     group = optional_string("--group", options.group),
-    chdir = optional_string("--chdir", options.chdir) or "/",
+    chdir = inside_path(optional_string("--chdir", options.chdir) or "/"),
     proc = switch(options.proc, "proc"),
     dev = switch(options.dev, "dev"),
     caps = caps.parse(options.cap_add),
@@ -229,6 +243,13 @@ function M.build(options, context)
     record_dir = record.write_directory(context.euid, context.xdg_runtime_dir),
     keep_fds = keep_fds(options.keep_fds),
     sys = options.sys == true,
+    allow_connect = options.allow_connect and landlock.ports(check_string("--allow-connect", options.allow_connect),
+      "--allow-connect"),
+    allow_bind = options.allow_bind and landlock.ports(check_string("--allow-bind", options.allow_bind),
+      "--allow-bind"),
+    share_abstract_sockets = flag(options.share_abstract_sockets, "share_abstract_sockets"),
+    noexec_writable = flag(options.noexec_writable, "noexec_writable"),
+    landlock_required = flag(options.landlock_required, "landlock_required"),
   }
 end
 

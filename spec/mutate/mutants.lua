@@ -60,6 +60,19 @@ return {
     edit(POLICY, "  p.seccomp = { deny_syscalls = union(M.DENIED_SYSCALLS, seccomp.deny_syscalls),",
       "  p.seccomp = { deny_syscalls = union({}, seccomp.deny_syscalls),")),
 
+  mutant("landlock-scope", "abstract sockets and signals reach outside the sandbox",
+    { "spec/escape_network_spec.lua", "spec/escape_processes_spec.lua", "spec/landlock_spec.lua" },
+    edit("lua/hako/landlock.lua", "  if abi >= M.SCOPE_ABI then", "  if false then")),
+  mutant("landlock-files", "no file layer: files made anywhere, host files through a given fd",
+    { "spec/escape_network_spec.lua", "spec/escape_processes_spec.lua", "spec/escape_privileges_spec.lua" },
+    edit("lua/hako/landlock.lua", "  if l.fs then\n    rules.fs =", "  if false then\n    rules.fs =")),
+  mutant("landlock-ports", "--allow-connect and --allow-bind limit nothing",
+    { "spec/escape_network_spec.lua", "spec/landlock_spec.lua" },
+    edit("lua/hako/landlock.lua", "  if abi >= M.NET_ABI then", "  if false then")),
+  mutant("tcp-only", "UDP and raw sockets open though ports are limited",
+    { "spec/escape_network_spec.lua", "spec/seccomp_spec.lua" },
+    edit("lua/hako/seccomp.lua", "      for _, n in ipairs(nr.socket) do", "      for _, n in ipairs({}) do")),
+
   -- hako-run
   mutant("run-host-fds", "hako's init and the command keep the caller's and the host's fds",
     { "spec/escape_processes_spec.lua", "spec/escape_privileges_spec.lua" },

@@ -341,6 +341,7 @@ static int try_steal_tty(char **argv)
 }
 
 int try_walk(char **argv); /* walk.c */
+int try_net(char **argv);  /* net.c */
 
 /* An attack takes its arguments (run) or none (run_alone). */
 struct attack {
@@ -370,6 +371,7 @@ static const struct attack attacks[] = {
 	{"keys", 0, NULL, try_keys},
 	{"exec-empty", 1, try_exec_empty, NULL},
 	{"steal-tty", 2, try_steal_tty, NULL},
+	{"net", 2, try_net, NULL},
 	{NULL, 0, NULL, NULL}
 };
 
