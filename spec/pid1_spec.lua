@@ -6,18 +6,18 @@ local pid1 = require "hako.pid1"
 local COMMAND = 2
 
 -- A core whose sigtimedwait gives `signals` in turn ({signo, si_code}) and whose
--- waitpid(-1, WNOHANG) gives `reaped` in turn ({pid, how, code}, then {0}).
-local function core_with(signals, reaped)
-  local core, calls
-  core, calls = fake.new({
+-- waitpid(-1, WNOHANG | WUNTRACED) gives `reaped` in turn ({pid, how, code}, then {0}); `also`
+-- answers the loop's other calls the test expects (write, kill).
+local function core_with(signals, reaped, also)
+  local answers = {
     sigtimedwait = function()
       local s = table.remove(signals, 1)
       assert(s, "the loop waited again after the command ended")
       return s[1], 0, s[2]
     end,
     waitpid = function() return table.unpack(table.remove(reaped, 1) or { 0 }) end,
-  })
-  return core, calls
+  }
+  return fake.new(fake.allow(answers, also))
 end
 
 TestPid1 = {}
@@ -28,13 +28,14 @@ function TestPid1.test_reaps_every_child_and_ends_with_the_command()
     { 7, "exited", 0 }, { 8, "killed", 9 }, { 0 },  -- orphans, then nothing more
     { 9, "exited", 1 }, { COMMAND, "exited", 3 },
   }
-  core, calls = core_with(signals, reaped)
+  core, calls = core_with(signals, reaped, { "write" })
   signals[1] = { core.SIGCHLD, core.SI_KERNEL }
   signals[2] = { core.SIGCHLD, core.SI_KERNEL }
   lu.assertEquals(pid1.loop(core, COMMAND, {}, 11), 3)
   lu.assertEquals(#fake.calls_named(calls, "waitpid"), 5)
+  -- Never waiting, and told of stops too: the command's are relayed on the result pipe.
   for _, call in ipairs(fake.calls_named(calls, "waitpid")) do
-    lu.assertEquals(call, { "waitpid", -1, core.WNOHANG })
+    lu.assertEquals(call, { "waitpid", -1, core.WNOHANG | core.WUNTRACED })
   end
   lu.assertEquals(fake.calls_named(calls, "write"), { { "write", 11, "exited 3\n" } })
   lu.assertEquals(#fake.calls_named(calls, "kill"), 0)
@@ -42,7 +43,7 @@ end
 
 function TestPid1.test_a_command_killed_by_a_signal()
   local signals, reaped = {}, { { COMMAND, "killed", 11 } }
-  local core, calls = core_with(signals, reaped)
+  local core, calls = core_with(signals, reaped, { "write" })
   signals[1] = { core.SIGCHLD, core.SI_KERNEL }
   lu.assertEquals(pid1.loop(core, COMMAND, {}, 11), 139)
   lu.assertEquals(fake.calls_named(calls, "write"), { { "write", 11, "killed 11\n" } })
@@ -50,7 +51,7 @@ end
 
 function TestPid1.test_forwards_what_it_is_sent_but_not_what_the_terminal_sent_to_all()
   local signals, reaped = {}, { { COMMAND, "exited", 0 } }
-  local core, calls = core_with(signals, reaped)
+  local core, calls = core_with(signals, reaped, { "kill" })
   signals[1] = { core.SIGTERM, core.SI_USER }
   signals[2] = { core.SIGINT, core.SI_KERNEL } -- ^C: the command has its own copy
   signals[3] = { core.SIGWINCH, core.SI_KERNEL }
@@ -64,14 +65,18 @@ function TestPid1.test_forwards_what_it_is_sent_but_not_what_the_terminal_sent_t
   lu.assertEquals(#fake.calls_named(calls, "write"), 0)
 end
 
+-- The init's side (clone gives the command's pid) or the command's (0).
 local function run_side(clone_result)
-  local core, calls = fake.new({
-    clone = clone_result,
-    sigtimedwait = function() return 1 << 9 end, -- SIGCHLD in the fake
-    waitpid = fake.sequence({ COMMAND, "exited", 5 }),
-    _exit = function(status) error({ exited = status }, 0) end,
-  })
-  lu.assertEquals(core.SIGCHLD, 1 << 9)
+  local core, calls
+  local answers = { sigprocmask = true, clone = clone_result }
+  if clone_result ~= 0 then
+    -- the init's: fds closed, the command's end waited for and told, the init's own end
+    answers.close, answers.write = true, true
+    answers.sigtimedwait = function() return core.SIGCHLD end
+    answers.waitpid = fake.sequence({ COMMAND, "exited", 5 })
+    answers._exit = function(status) error({ exited = status }, 0) end
+  end
+  core, calls = fake.new(answers)
   local state = { core = core, saved_mask = { 13 }, status_w = 4, alive_r = 5, result_w = 6,
     policy = { keep_fds = { 9 } } }
   local step = { argv = { "sh" }, forward = { "SIGTERM", "SIGCONT" } }

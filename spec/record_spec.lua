@@ -83,6 +83,7 @@ local function reader(st, text)
     statx = st,
     open = 12,
     read = fake.sequence({ text }, { "" }),
+    close = true,
   })
   return core, calls
 end

@@ -28,17 +28,23 @@ end
 -- stay open across the exec; the new image gets an empty environment.
 function TestResume.test_the_rest_of_the_plan_and_the_state_are_carried_across_an_exec()
   local written = {}
-  local core, calls = fake.new({
-    memfd_create = 20, read = "hako-run\n",
+  local core, calls
+  core, calls = fake.new({
+    memfd_create = 20, read = "hako-run\n", close = true, fcntl = 0,
     write = function(_, text) written[#written + 1] = text; return #text end,
+    -- The comm file, the memfd opened afresh, the binary.
+    open = function(path)
+      return ({ ["/proc/thread-self/comm"] = 21, ["/proc/self/fd/20"] = 22, ["/proc/self/exe"] = 23 })[path]
+    end,
+    -- uid 1000 inside, whose capabilities, 0 to 40 here, go across as ambient ones.
+    getuid = 1000,
+    prctl = function(option, cap)
+      if option == core.PR_CAPBSET_READ and cap > 40 then return nil, "prctl: Invalid argument", 22 end
+      return 1
+    end,
+    capset = true,
+    execveat = true,
   })
-  -- The comm file, the memfd opened afresh, the binary.
-  rawset(core, "open", function(path)
-    calls[#calls + 1] = { "open", path }
-    if path == "/proc/thread-self/comm" then return 21 end
-    if path == "/proc/self/fd/20" then return 22 end
-    if path == "/proc/self/exe" then return 23 end
-  end)
   resume.reexec({}, state_for(core))
   local carried = load(table.concat(written), "=t", "t", {})()
   lu.assertEquals(carried.steps, { { op = "set_dumpable", dumpable = false } })
@@ -50,6 +56,10 @@ function TestResume.test_the_rest_of_the_plan_and_the_state_are_carried_across_a
   local cleared = {}
   for _, call in ipairs(fake.calls_named(calls, "fcntl")) do cleared[#cleared + 1] = call[2] end
   lu.assertEquals(cleared, { 5, 6, 8 })
+  local all = (1 << 41) - 1
+  lu.assertEquals(fake.calls_named(calls, "capset"), { { "capset", all, all, all } })
+  -- 0 to 41 read (41 is past the last one), 0 to 40 raised
+  lu.assertEquals(#fake.calls_named(calls, "prctl"), 42 + 41)
   local exec = fake.calls_named(calls, "execveat")[1]
   lu.assertEquals(exec[2], 23)
   lu.assertEquals(exec[5], {})
@@ -61,7 +71,7 @@ end
 -- A plan with a recipe's own steps cannot be carried: it goes on in this image
 -- (and its init is not dumpable all the same: set_dumpable follows the plan alone).
 function TestResume.test_a_plan_with_steps_of_its_own_stays_in_this_image()
-  local core, calls = fake.new({})
+  local core, calls = fake.new({ prctl = true })
   local state = state_for(core)
   state.custom_steps = true
   resume.reexec({}, state)

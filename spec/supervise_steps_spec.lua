@@ -7,15 +7,17 @@ local supervise_steps = require "hako.supervise_steps"
 
 local CHILD = 4242
 
--- A state whose core answers sigtimedwait from `waits` ({results...} in turn).
+-- A state whose core answers sigtimedwait from `waits` ({results...} in turn); hako-run
+-- is a shell's job (pid 10), not the leader of its session (3), unless answers say so.
+-- A test with a timeout answers clock_gettime; one with a result pipe, fcntl.
 local function supervised(waits, answers)
   answers = answers or {}
   answers.sigtimedwait = answers.sigtimedwait or function()
     local w = assert(table.remove(waits, 1), "waited once too often")
     return table.unpack(w, 1, 3)
   end
-  answers.clock_gettime = answers.clock_gettime or 100
-  answers.fcntl = answers.fcntl or 0
+  answers.getpid = answers.getpid or 10
+  answers.getsid = answers.getsid or 3
   local core, calls = fake.new(answers)
   return { core = core, child = CHILD, cleanups = {} }, core, calls
 end
@@ -31,7 +33,7 @@ TestSuperviseSteps = {}
 
 function TestSuperviseSteps.test_terminal_signals_are_not_forwarded_again()
   local waits = {}
-  local state, core, calls = supervised(waits, { waitpid = fake.sequence({ CHILD, "exited", 0 }) })
+  local state, core, calls = supervised(waits, { waitpid = fake.sequence({ CHILD, "exited", 0 }), kill = true })
   waits[1] = { core.SIGINT, 0, core.SI_KERNEL }   -- ^C: the sandbox got it too
   waits[2] = { core.SIGWINCH, 0, core.SI_KERNEL }
   waits[3] = { core.SIGINT, 77, core.SI_USER }    -- kill -INT from someone
@@ -45,7 +47,7 @@ function TestSuperviseSteps.test_a_hang_up_is_passed_on_when_hako_run_leads_the_
   for _, case in ipairs({ { sid = 10, forwarded = 1 }, { sid = 3, forwarded = 0 } }) do
     local waits = {}
     local state, core, calls = supervised(waits, {
-      waitpid = fake.sequence({ CHILD, "exited", 0 }), getsid = case.sid, getpid = 10 })
+      waitpid = fake.sequence({ CHILD, "exited", 0 }), getsid = case.sid, getpid = 10, kill = true })
     waits[1] = { core.SIGHUP, 0, core.SI_KERNEL } -- the terminal hung up
     waits[2] = { core.SIGCHLD, CHILD, 1 }
     supervise_steps.supervise(FORWARD, state)
@@ -55,7 +57,8 @@ end
 
 function TestSuperviseSteps.test_timeout_sends_term_then_kill_after_the_grace_and_gives_124()
   local waits = {}
-  local state, core, calls = supervised(waits, { waitpid = fake.sequence({ CHILD, "killed", 9 }) })
+  local state, core, calls = supervised(waits,
+    { waitpid = fake.sequence({ CHILD, "killed", 9 }), kill = true, clock_gettime = 100 })
   local again = { nil, "sigtimedwait: Resource temporarily unavailable", core.EAGAIN }
   waits[1], waits[2], waits[3] = again, again, { core.SIGCHLD, CHILD, 1 }
   supervise_steps.supervise({ forward = {}, timeout = 2.5, grace = 0.5 }, state)
@@ -71,7 +74,8 @@ end
 
 function TestSuperviseSteps.test_a_command_that_ends_on_term_still_gives_124()
   local waits = {}
-  local state, core, calls = supervised(waits, { waitpid = fake.sequence({ CHILD, "exited", 0 }) })
+  local state, core, calls = supervised(waits,
+    { waitpid = fake.sequence({ CHILD, "exited", 0 }), kill = true, clock_gettime = 100 })
   waits[1] = { nil, "sigtimedwait: Resource temporarily unavailable", core.EAGAIN }
   waits[2] = { core.SIGCHLD, CHILD, 1 }
   supervise_steps.supervise({ forward = {}, timeout = 1, grace = 10 }, state)
@@ -83,7 +87,7 @@ end
 function TestSuperviseSteps.test_the_init_tells_how_the_command_ended()
   local waits = {}
   local state, core = supervised(waits, {
-    waitpid = fake.sequence({ CHILD, "exited", 137 }),
+    waitpid = fake.sequence({ CHILD, "exited", 137 }), fcntl = 0,
     read = fake.sequence({ "killed 9\n" }, { nil, "read: Resource temporarily unavailable", 11 }) })
   waits[1] = { core.SIGCHLD, CHILD, 1 }
   state.result_r = 3
@@ -95,7 +99,7 @@ end
 
 function TestSuperviseSteps.test_an_init_killed_before_it_could_tell()
   local waits = {}
-  local state, core = supervised(waits, { waitpid = fake.sequence({ CHILD, "killed", 9 }), read = "" })
+  local state, core = supervised(waits, { waitpid = fake.sequence({ CHILD, "killed", 9 }), read = "", fcntl = 0 })
   waits[1] = { core.SIGCHLD, CHILD, 1 }
   state.result_r = 3
   supervise_steps.supervise(FORWARD, state)
@@ -104,7 +108,7 @@ function TestSuperviseSteps.test_an_init_killed_before_it_could_tell()
 end
 
 function TestSuperviseSteps.test_the_sandbox_is_released_then_reported_as_identified()
-  local core, calls = fake.new({})
+  local core, calls = fake.new({ write = true })
   local state = { core = core, child = 42, alive_w = 9,
     sandbox_id = { ns = { mnt = { ino = 15000 }, pid = { ino = 16000 }, user = { ino = 1 } } } }
   start_steps.release_sandbox({}, state)
@@ -114,7 +118,7 @@ function TestSuperviseSteps.test_the_sandbox_is_released_then_reported_as_identi
 end
 
 function TestSuperviseSteps.test_end_reports()
-  local core, calls = fake.new({})
+  local core, calls = fake.new({ write = true })
   supervise_steps.report_end({ fd = 5 }, { core = core, ended = { how = "exited", code = 3 } })
   supervise_steps.report_end({ fd = 5 }, { core = core, ended = { how = "killed", code = 15 } })
   lu.assertEquals(fake.calls_named(calls, "write"),
@@ -135,7 +139,9 @@ local function job_told(lines, extra)
   local answers = {
     waitpid = fake.sequence({ CHILD, "exited", 0 }),
     read = fake.sequence({ lines }, { nil, "read: Resource temporarily unavailable", 11 }, { "" }),
-    getpgid = 10, getpid = 10, tcgetpgrp = 10, getsid = 3,
+    getpgid = 10, getpid = 10, tcgetpgrp = 10, getsid = 3, fcntl = 0,
+    -- the sandbox's group made, the terminal handed over, stops passed on
+    setpgid = true, tcsetpgrp = true, kill = true,
   }
   for k, v in pairs(extra or {}) do answers[k] = v end
   local state, core, calls = supervised(waits, answers)
