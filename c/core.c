@@ -26,19 +26,6 @@ int hako_result(lua_State *L, int rc, const char *call, const char *path)
 	return 1;
 }
 
-void hako_set_funcs(lua_State *L, const luaL_Reg *funcs)
-{
-	luaL_setfuncs(L, funcs, 0);
-}
-
-void hako_set_consts(lua_State *L, const struct hako_const *consts)
-{
-	for (; consts->name; consts++) {
-		lua_pushinteger(L, consts->value);
-		lua_setfield(L, -2, consts->name);
-	}
-}
-
 lua_Integer hako_check_int(lua_State *L, int arg, lua_Integer min, lua_Integer max)
 {
 	lua_Integer v = luaL_checkinteger(L, arg);
@@ -95,22 +82,88 @@ char **hako_check_strings(lua_State *L, int arg)
 	return v;
 }
 
+/*
+ * Every error number hako.core exports, for Lua to compare a failure's errno with, in
+ * errno order. One table rather than one per area: the same errno comes from calls of
+ * many areas (EINVAL from most), and here each name is listed, and set, just once.
+ */
+static const struct hako_const errnos[] = {
+	HAKO_CONST(EPERM),
+	HAKO_CONST(ENOENT),
+	HAKO_CONST(ESRCH),
+	HAKO_CONST(EINTR),
+	HAKO_CONST(ENOEXEC),
+	HAKO_CONST(EAGAIN),
+	HAKO_CONST(EACCES),
+	HAKO_CONST(EEXIST),
+	HAKO_CONST(ENOTDIR),
+	HAKO_CONST(EINVAL),
+	HAKO_CONST(ENOSPC),
+	HAKO_CONST(EROFS),
+	HAKO_CONST(ENOSYS),
+	HAKO_CONST(ELOOP),
+	{NULL, 0}
+};
+static const struct hako_area errno_area = { NULL, errnos };
+
+static const struct hako_area *const areas[] = {
+	&hako_process, &hako_signal, &hako_namespace, &hako_mount, &hako_file, &hako_dir,
+	&hako_cred, &hako_fd, &hako_net, &hako_seccomp, &hako_keys, &hako_job, &hako_landlock,
+	&hako_limits, &errno_area,
+	NULL
+};
+
+static int count_funcs(const luaL_Reg *funcs)
+{
+	int n = 0;
+
+	for (; funcs && funcs->name; funcs++)
+		n++;
+	return n;
+}
+
+static int count_consts(const struct hako_const *consts)
+{
+	int n = 0;
+
+	for (; consts && consts->name; consts++)
+		n++;
+	return n;
+}
+
+/*
+ * The module's fields, counted from the lists rather than kept by hand: a hand-kept number
+ * falls behind as areas grow. A name in two lists would be counted twice, which only
+ * makes the table a slot larger than needed.
+ */
+static int count_fields(void)
+{
+	const struct hako_area *const *area;
+	int n = 0;
+
+	for (area = areas; *area; area++)
+		n += count_funcs((*area)->funcs) + count_consts((*area)->consts);
+	return n;
+}
+
+static void set_consts(lua_State *L, const struct hako_const *consts)
+{
+	for (; consts && consts->name; consts++) {
+		lua_pushinteger(L, consts->value);
+		lua_setfield(L, -2, consts->name);
+	}
+}
+
 int luaopen_hako_core(lua_State *L)
 {
+	const struct hako_area *const *area;
+
 	/* Sized for every function and constant at once: no rehash while they are added. */
-	lua_createtable(L, 0, 192);
-	hako_open_process(L);
-	hako_open_signal(L);
-	hako_open_namespace(L);
-	hako_open_mount(L);
-	hako_open_file(L);
-	hako_open_dir(L);
-	hako_open_cred(L);
-	hako_open_fd(L);
-	hako_open_net(L);
-	hako_open_seccomp(L);
-	hako_open_keys(L);
-	hako_open_job(L);
-	hako_open_landlock(L);
+	lua_createtable(L, 0, count_fields());
+	for (area = areas; *area; area++) {
+		if ((*area)->funcs)
+			luaL_setfuncs(L, (*area)->funcs, 0);
+		set_consts(L, (*area)->consts);
+	}
 	return 1;
 }

@@ -23,10 +23,6 @@ int hako_fail(lua_State *L, int err, const char *call, const char *path);
 /* Return the result of a call that yields 0 or -1 with errno. */
 int hako_result(lua_State *L, int rc, const char *call, const char *path);
 
-/* Add functions and constants to the table on top of the stack. */
-void hako_set_funcs(lua_State *L, const luaL_Reg *funcs);
-void hako_set_consts(lua_State *L, const struct hako_const *consts);
-
 /*
  * Integer arguments, checked before a C type narrows them: a Lua integer has 64 bits,
  * and (int)2^32 would be 0, a different fd, pid or flag set. A value outside [min, max]
@@ -55,20 +51,19 @@ int hako_check_signal(lua_State *L, int arg);
 /* A Lua string array (table {"a", "b"}) as a NULL-terminated C array in a Lua userdata. */
 char **hako_check_strings(lua_State *L, int arg);
 
-/* One per kernel area: add that area's functions and constants to the module table. */
-void hako_open_process(lua_State *L);
-void hako_open_signal(lua_State *L);
-void hako_open_namespace(lua_State *L);
-void hako_open_mount(lua_State *L);
-void hako_open_file(lua_State *L);
-void hako_open_dir(lua_State *L);
-void hako_open_cred(lua_State *L);
-void hako_open_fd(lua_State *L);
-void hako_open_net(lua_State *L);
-void hako_open_seccomp(lua_State *L);
-void hako_open_keys(lua_State *L);
-void hako_open_job(lua_State *L);
-void hako_open_landlock(lua_State *L);
+/*
+ * One per kernel area: its functions and constants, each list ended by a NULL name
+ * (either may be NULL). luaopen_hako_core adds them all to the module table. Error
+ * numbers are in no area: core.c has the one table of them (an errno is the same
+ * whichever call returned it).
+ */
+struct hako_area {
+	const luaL_Reg *funcs;
+	const struct hako_const *consts;
+};
+extern const struct hako_area hako_process, hako_signal, hako_namespace, hako_mount,
+	hako_file, hako_dir, hako_cred, hako_fd, hako_net, hako_seccomp, hako_keys, hako_job,
+	hako_landlock, hako_limits;
 
 int luaopen_hako_core(lua_State *L);
 

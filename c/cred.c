@@ -134,7 +134,4 @@ static const luaL_Reg funcs[] = {
 	{NULL, NULL}
 };
 
-void hako_open_cred(lua_State *L)
-{
-	hako_set_funcs(L, funcs);
-}
+const struct hako_area hako_cred = { funcs, NULL };

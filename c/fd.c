@@ -144,14 +144,7 @@ static const struct hako_const consts[] = {
 	HAKO_CONST(F_SEAL_WRITE),
 	HAKO_CONST(MFD_CLOEXEC),
 	HAKO_CONST(MFD_ALLOW_SEALING),
-	HAKO_CONST(EROFS),
-	HAKO_CONST(EINVAL),
-	HAKO_CONST(ESRCH),
 	{NULL, 0}
 };
 
-void hako_open_fd(lua_State *L)
-{
-	hako_set_funcs(L, funcs);
-	hako_set_consts(L, consts);
-}
+const struct hako_area hako_fd = { funcs, consts };

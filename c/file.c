@@ -249,19 +249,7 @@ static const struct hako_const consts[] = {
 	HAKO_CONST(RESOLVE_IN_ROOT),
 	HAKO_CONST(POLLIN),
 	HAKO_CONST(POLLHUP),
-	HAKO_CONST(ENOENT),
-	HAKO_CONST(EACCES),
-	HAKO_CONST(ENOEXEC),
-	HAKO_CONST(ENOTDIR),
-	HAKO_CONST(EPERM),
-	HAKO_CONST(ELOOP),
-	HAKO_CONST(EEXIST),
-	HAKO_CONST(ENOSPC),
 	{NULL, 0}
 };
 
-void hako_open_file(lua_State *L)
-{
-	hako_set_funcs(L, funcs);
-	hako_set_consts(L, consts);
-}
+const struct hako_area hako_file = { funcs, consts };

@@ -27,13 +27,4 @@ static const luaL_Reg funcs[] = {
 	{NULL, NULL}
 };
 
-static const struct hako_const consts[] = {
-	HAKO_CONST(ENOSYS),
-	{NULL, 0}
-};
-
-void hako_open_keys(lua_State *L)
-{
-	hako_set_funcs(L, funcs);
-	hako_set_consts(L, consts);
-}
+const struct hako_area hako_keys = { funcs, NULL };

@@ -148,8 +148,4 @@ static const struct hako_const consts[] = {
 	{NULL, 0}
 };
 
-void hako_open_landlock(lua_State *L)
-{
-	hako_set_funcs(L, funcs);
-	hako_set_consts(L, consts);
-}
+const struct hako_area hako_landlock = { funcs, consts };

@@ -210,7 +210,6 @@ static const luaL_Reg funcs[] = {
 
 static const struct hako_const consts[] = {
 	HAKO_CONST(WNOHANG),
-	HAKO_CONST(EINVAL),
 	HAKO_CONST(PR_SET_PDEATHSIG),
 	HAKO_CONST(PR_GET_PDEATHSIG),
 	HAKO_CONST(PR_SET_NO_NEW_PRIVS),
@@ -227,8 +226,4 @@ static const struct hako_const consts[] = {
 	{NULL, 0}
 };
 
-void hako_open_process(lua_State *L)
-{
-	hako_set_funcs(L, funcs);
-	hako_set_consts(L, consts);
-}
+const struct hako_area hako_process = { funcs, consts };

@@ -86,12 +86,7 @@ static const struct hako_const consts[] = {
 	HAKO_CONST(SYS_ioctl),
 	HAKO_CONST(TIOCSTI),
 	HAKO_CONST(TIOCLINUX),
-	HAKO_CONST(EPERM),
 	{NULL, 0}
 };
 
-void hako_open_seccomp(lua_State *L)
-{
-	hako_set_funcs(L, funcs);
-	hako_set_consts(L, consts);
-}
+const struct hako_area hako_seccomp = { funcs, consts };

@@ -131,13 +131,7 @@ static const struct hako_const consts[] = {
 	HAKO_CONST(SI_QUEUE),
 	HAKO_CONST(SI_TKILL),
 	HAKO_CONST(CLOCK_MONOTONIC),
-	HAKO_CONST(EAGAIN),
-	HAKO_CONST(EINTR),
 	{NULL, 0}
 };
 
-void hako_open_signal(lua_State *L)
-{
-	hako_set_funcs(L, funcs);
-	hako_set_consts(L, consts);
-}
+const struct hako_area hako_signal = { funcs, consts };
