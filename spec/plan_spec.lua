@@ -23,7 +23,7 @@ local function policy_of(steps)
 end
 
 -- hako.plan.confine's steps, which both commands end with.
-local CONFINEMENT = { "limit_capabilities", "set_ids", "set_capabilities", "set_no_new_privs",
+local CONFINEMENT = { "set_rlimits", "limit_capabilities", "set_ids", "set_capabilities", "set_no_new_privs",
   "set_dumpable", "new_session_keyring", "filter_syscalls", "chdir", "restrict_landlock" }
 
 TestPlan = {}
@@ -63,7 +63,8 @@ function TestPlan.test_sandbox_order()
   lu.assertEquals(ops, { "close_host_fds", "new_process_group", "die_with_parent", "await_release",
     "set_dumpable", "make_private", "bind_root", "protect_root",
     "mount_proc", "protect_proc", "mount_dev", "pivot_root", "detach_old_root", "sethostname",
-    "loopback_up", "limit_capabilities", "set_ids", "set_capabilities", "set_no_new_privs", "set_dumpable",
+    "loopback_up", "set_rlimits", "limit_capabilities", "set_ids", "set_capabilities", "set_no_new_privs",
+    "set_dumpable",
     "new_session_keyring", "filter_syscalls", "chdir", "restrict_landlock", "die_with_parent", "init" })
 end
 
@@ -130,14 +131,14 @@ function TestPlan.test_privileges_are_dropped_after_the_mounts_and_before_exec()
   local function at(op)
     for i, o in ipairs(ops) do if o == op then return i end end
   end
-  lu.assertTrue(at("detach_old_root") < at("limit_capabilities"))
+  lu.assertTrue(at("detach_old_root") < at("set_rlimits"))
   -- ids, capabilities, no_new_privs, keyring and seccomp (which needs no_new_privs), the
   -- working directory as the command's user, then the parent-death signal again, which
   -- the credential change cleared
   local want = { table.unpack(CONFINEMENT) }
   want[#want + 1] = "die_with_parent"
   want[#want + 1] = "init"
-  lu.assertEquals({ table.unpack(ops, at("limit_capabilities")) }, want)
+  lu.assertEquals({ table.unpack(ops, at("set_rlimits")) }, want)
 end
 
 function TestPlan.test_rootless_steps()

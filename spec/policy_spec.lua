@@ -27,6 +27,7 @@ function TestPolicy.test_hako_runs_default_policy()
       tcp_only = false },
     landlock = { scope = { "abstract_unix_socket", "signal" }, connect = "any", bind = "any", fs = true,
       writable = { "/", "/dev/shm" }, devices = { "/dev" }, files = { "/proc" }, noexec = false, required = false },
+    rlimits = {},
   })
 end
 
@@ -136,6 +137,7 @@ function TestPolicy.test_encode_then_decode_gives_the_policy_back()
     { uid = 7, gid = 8, groups = { 8, 9 }, home = "/h" })
   lu.assertEquals(policy.decode(policy.encode(p)), p)
   p = from({ root = "/sb", read_only = true, allow_connect = "443,8000-8002", allow_bind = "none",
+    rlimits = { "nofile=64:128", "core=0:", "stack=:unlimited" },
     share_abstract_sockets = true, noexec_writable = true, landlock_required = true, mounts = { { tmpfs = "/t" } } })
   lu.assertEquals(p.landlock.writable, { "/t", "/dev/shm" })
   lu.assertEquals(policy.decode(policy.encode(p)), p)
@@ -163,6 +165,11 @@ function TestPolicy.test_a_bad_or_partial_policy_is_refused()
   lu.assertEquals({ policy.decode(with("seccomp.deny_ioctls", "TIOCSTI SIGKILL")) }, { nil, "bad seccomp.deny_ioctls" })
   lu.assertEquals({ policy.decode(with("landlock.connect", "80,99999")) }, { nil, "bad landlock.connect" })
   lu.assertEquals({ policy.decode(with("landlock.writable", "relative")) }, { nil, "bad landlock.writable" })
+  local limited = policy.encode(policy.with_identity(from({ root = "/sb", rlimits = { "nofile=8" } })))
+  for i, e in ipairs(limited) do
+    if e[1] == "rlimits" then limited[i] = { "rlimits", "nofile=8" } end -- not as hako writes it
+  end
+  lu.assertEquals({ policy.decode(limited) }, { nil, "bad rlimits" })
   local partial = { table.unpack(good, 2) }
   lu.assertEquals({ policy.decode(partial) }, { nil, "no uid" })
   local extra = { { "rlimit.nofile", "1 2" }, table.unpack(good) }

@@ -37,6 +37,9 @@ M.run_options = {
     help = "nothing runs from a writable place (tmpfs, :rw binds); needs -R" },
   { long = "landlock-required", key = "landlock_required",
     help = "fail, not warn, when the kernel's Landlock lacks a right the sandbox wants" },
+  { long = "rlimit", key = "rlimits", value = "NAME=SOFT[:HARD]", list = true,
+    help = "a resource limit, names as in prlimit(1) (nofile, nproc, as, cpu, fsize, core...);"
+      .. " unlimited allowed (repeatable)" },
   { long = "userns", key = "userns",
     help = "make a user namespace even as root (ids then map to an unprivileged range)" },
   { long = "map-users", key = "map_users", value = "auto",

@@ -9,6 +9,7 @@ local failure = require "hako.failure"
 local landlock = require "hako.landlock"
 local pid1 = require "hako.pid1"
 local policy = require "hako.policy"
+local rlimits = require "hako.rlimits"
 local seccomp = require "hako.seccomp"
 
 local check = failure.check
@@ -46,6 +47,28 @@ function M.close_host_fds(_, state)
   end
   for _, range in ipairs(M.ranges(keep)) do
     check(core.close_range(range[1], range[2], 0))
+  end
+end
+
+-- The policy's resource limits (--rlimit), first: raising a hard limit needs
+-- CAP_SYS_RESOURCE (of the host: a rootless sandbox may only lower them). A limit given
+-- for one side only keeps the other as it is.
+function M.set_rlimits(_, state)
+  local core = state.core
+  for _, text in ipairs(state.policy.rlimits) do
+    local r = rlimits.parse(text)
+    local resource = core[rlimits.NAMES[r.name]]
+    local soft, hard = r.soft, r.hard
+    if soft == nil or hard == nil then
+      local now_soft, now_hard = check(core.getrlimit(resource))
+      soft, hard = soft or now_soft, hard or now_hard
+    end
+    local ok, message, errno = core.setrlimit(resource, soft, hard)
+    if not ok then
+      local why = failure.why(message)
+      if errno == core.EPERM then why = why .. " (raising a hard limit needs root; nofile stops at fs.nr_open)" end
+      failure.raise("--rlimit " .. text, why, nil, errno)
+    end
   end
 end
 
@@ -250,7 +273,7 @@ M.steps = {
   set_capabilities = M.set_capabilities, set_no_new_privs = M.set_no_new_privs,
   set_dumpable = M.set_dumpable, new_session_keyring = M.new_session_keyring,
   filter_syscalls = M.filter_syscalls, chdir = M.chdir, restore_signals = M.restore_signals,
-  restrict_landlock = M.restrict_landlock,
+  restrict_landlock = M.restrict_landlock, set_rlimits = M.set_rlimits,
   exec = M.exec, init = M.init,
 }
 

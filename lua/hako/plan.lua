@@ -69,12 +69,14 @@ function M.builder()
 end
 
 -- confine(add): the confinement both commands end with, in the order the kernel needs:
--- the bounding set while CAP_SETPCAP is there, groups and gid while CAP_SETGID is, the
+-- resource limits while CAP_SYS_RESOURCE is there (to raise one), the bounding set while
+-- CAP_SETPCAP is, groups and gid while CAP_SETGID is, the
 -- capabilities kept, no_new_privs (which the filter and Landlock need), not dumpable
 -- again (changing ids reset it), a keyring of its own, the syscall filter, the working
 -- directory as the command's user, and Landlock last (the rules' paths are opened as that
 -- user, inside the root). Every step reads state.policy (hako.policy).
 function M.confine(add)
+  add("set_rlimits")
   add("limit_capabilities")
   add("set_ids")
   add("set_capabilities")

@@ -18,12 +18,14 @@
 --   seccomp             { deny_syscalls = names (EPERM), deny_ioctls = names (EPERM),
 --                       tcp_only: sockets only AF_UNIX and TCP (when ports are limited) }
 --   landlock            the second layer (hako.landlock): ports, scopes, where to write
+--   rlimits             resource limits, "nofile=64:128" (hako.rlimits)
 --
--- Coming confinement (rlimits, cgroup) gets a field here, a line in FIELDS, and a step in
+-- Coming confinement (a cgroup) gets a field here, a line in FIELDS, and a step in
 -- confine_steps.
 
 local failure = require "hako.failure"
 local landlock = require "hako.landlock"
+local rlimits = require "hako.rlimits"
 
 local M = {}
 
@@ -62,6 +64,7 @@ function M.from_spec(spec)
       -- Landlock limits TCP ports only: "only TCP 443 out" must close UDP and raw too.
       tcp_only = spec.allow_connect ~= nil or spec.allow_bind ~= nil },
     landlock = landlock.from_spec(spec),
+    rlimits = copy(spec.rlimits),
   }
 end
 
@@ -168,9 +171,10 @@ M.FIELDS = {
   { "landlock.scope", "names" }, { "landlock.connect", "ports" }, { "landlock.bind", "ports" },
   { "landlock.fs", "flag" }, { "landlock.writable", "paths" }, { "landlock.devices", "paths" },
   { "landlock.files", "paths" }, { "landlock.noexec", "flag" }, { "landlock.required", "flag" },
+  { "rlimits", "rlimits" },
 }
 -- Kinds written one line per entry: present (empty) even when no line says so.
-local LINES = { lines = true, paths = true }
+local LINES = { lines = true, paths = true, rlimits = true }
 local KIND = {}
 for _, f in ipairs(M.FIELDS) do KIND[f[1]] = f[2] end
 M.KIND = KIND
@@ -251,6 +255,12 @@ DECODE.ioctls = list_of(function(word) return KNOWN_IOCTLS[word] end)
 -- decode(entries) -> policy | nil, why. entries: { {name, value text}... } as encode
 -- gives them; names this version does not know are refused (a policy must not be
 -- applied in part).
+-- A record's limit must be one hako would have written.
+local function rlimit_text(text)
+  local ok, r = pcall(rlimits.parse, text)
+  return ok and rlimits.format(r) == text
+end
+
 function M.decode(entries)
   local p = {}
   for _, f in ipairs(M.FIELDS) do
@@ -262,6 +272,7 @@ function M.decode(entries)
     if not kind then return nil, "unknown policy field " .. name end
     if LINES[kind] then
       local good = kind == "lines" and text:match("^[^=]+=") or kind == "paths" and text:sub(1, 1) == "/"
+        or kind == "rlimits" and rlimit_text(text)
       if not good then return nil, "bad " .. name end
       table.insert(get(p, name), text)
     else

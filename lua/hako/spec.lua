@@ -8,6 +8,7 @@
 local caps = require "hako.caps"
 local failure = require "hako.failure"
 local landlock = require "hako.landlock"
+local rlimits = require "hako.rlimits"
 local paths = require "hako.paths"
 local mounts = require "hako.mounts"
 local record = require "hako.record"
@@ -30,7 +31,7 @@ local KNOWN = {
   as_pid_1 = true, json_status_fd = true, timeout = true, timeout_grace = true,
   keep_fds = true, sys = true,
   allow_connect = true, allow_bind = true, share_abstract_sockets = true, noexec_writable = true,
-  landlock_required = true,
+  landlock_required = true, rlimits = true,
 }
 
 local function bad(what, why)
@@ -250,6 +251,7 @@ function M.build(options, context)
     share_abstract_sockets = flag(options.share_abstract_sockets, "share_abstract_sockets"),
     noexec_writable = flag(options.noexec_writable, "noexec_writable"),
     landlock_required = flag(options.landlock_required, "landlock_required"),
+    rlimits = rlimits.list(options.rlimits),
   }
 end
 
