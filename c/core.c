@@ -100,6 +100,7 @@ static const struct hako_const errnos[] = {
 	HAKO_CONST(EINVAL),
 	HAKO_CONST(ENOSPC),
 	HAKO_CONST(EROFS),
+	HAKO_CONST(EBUSY),
 	HAKO_CONST(ENOSYS),
 	HAKO_CONST(ELOOP),
 	{NULL, 0}

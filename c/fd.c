@@ -144,6 +144,7 @@ static const struct hako_const consts[] = {
 	HAKO_CONST(F_SEAL_WRITE),
 	HAKO_CONST(MFD_CLOEXEC),
 	HAKO_CONST(MFD_ALLOW_SEALING),
+	HAKO_CONST(AT_REMOVEDIR),
 	{NULL, 0}
 };
 

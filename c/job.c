@@ -52,7 +52,19 @@ static int core_tcsetpgrp(lua_State *L)
 	return hako_result(L, tcsetpgrp(hako_check_fd(L, 1), check_pid(L, 2)), "tcsetpgrp", NULL);
 }
 
+/* setsid() -> the new session's id: no controlling terminal, no job control reaches it. */
+static int core_setsid(lua_State *L)
+{
+	pid_t sid = setsid();
+
+	if (sid == -1)
+		return hako_fail(L, errno, "setsid", NULL);
+	lua_pushinteger(L, sid);
+	return 1;
+}
+
 static const luaL_Reg funcs[] = {
+	{"setsid", core_setsid},
 	{"setpgid", core_setpgid},
 	{"getpgid", core_getpgid},
 	{"tcgetpgrp", core_tcgetpgrp},

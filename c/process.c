@@ -44,6 +44,39 @@ static int core_clone(lua_State *L)
 	return 1;
 }
 
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#define CLONE_INTO_CGROUP_FLAG 0x200000000ULL /* linux/sched.h, Linux 5.7 */
+
+/* struct clone_args up to cgroup (CLONE_ARGS_SIZE_VER2), as linux/sched.h has it. */
+struct clone_args_v2 {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	uint64_t set_tid, set_tid_size, cgroup;
+};
+
+/*
+ * clone_into_cgroup(flags, cgroup_fd): clone(flags) whose child starts in the cgroup v2
+ * directory cgroup_fd is, so that it never runs a moment outside it (clone3(2)).
+ */
+static int core_clone_into_cgroup(lua_State *L)
+{
+	struct clone_args_v2 args;
+	long pid;
+
+	memset(&args, 0, sizeof args);
+	args.flags = (uint64_t)hako_check_int(L, 1, 0, UINT32_MAX) | CLONE_INTO_CGROUP_FLAG;
+	args.cgroup = (uint64_t)hako_check_fd(L, 2);
+	args.exit_signal = SIGCHLD;
+	if (args.flags & CLONE_VM)
+		return luaL_argerror(L, 1, "CLONE_VM is not allowed");
+	pid = syscall(SYS_clone3, &args, sizeof args);
+	if (pid == -1)
+		return hako_fail(L, errno, "clone3", NULL);
+	lua_pushinteger(L, pid);
+	return 1;
+}
+
 /* execve(path, argv, envp): returns only on failure. */
 static int core_execve(lua_State *L)
 {
@@ -193,6 +226,7 @@ static int core_environ(lua_State *L)
 
 static const luaL_Reg funcs[] = {
 	{"clone", core_clone},
+	{"clone_into_cgroup", core_clone_into_cgroup},
 	{"execve", core_execve},
 	{"execveat", core_execveat},
 	{"pidfd_open", core_pidfd_open},

@@ -56,8 +56,8 @@ local CONFINEMENT = { "close_host_fds", "set_rlimits", "limit_capabilities", "se
 function TestEnterPlan.test_the_order_of_the_steps()
   local steps = enter_plan.build(spec_for({ pid = "42", command = { "ls" } }))
   lu.assertEquals(ops(steps, "host"), { "set_dumpable", "seal_self", "open_target", "find_record",
-    "check_identity", "read_policy", "check_landlock", "drop_groups", "join", "set_root", "block_signals",
-    "clone", "start_job",
+    "check_identity", "read_policy", "check_landlock", "open_cgroups", "drop_groups", "join", "set_root",
+    "block_signals", "clone", "start_job", "enter_cgroups",
     "release_sandbox", "await_sandbox", "supervise" })
   -- Held until it has the terminal (start_job); the caller's fds are gone before the ids
   -- change, which makes the child dumpable.

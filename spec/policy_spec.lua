@@ -27,7 +27,7 @@ function TestPolicy.test_hako_runs_default_policy()
       tcp_only = false },
     landlock = { scope = { "abstract_unix_socket", "signal" }, connect = "any", bind = "any", fs = true,
       writable = { "/", "/dev/shm" }, devices = { "/dev" }, files = { "/proc" }, noexec = false, required = false },
-    rlimits = {},
+    rlimits = {}, cgroups = {},
   })
 end
 
@@ -140,6 +140,7 @@ function TestPolicy.test_encode_then_decode_gives_the_policy_back()
     rlimits = { "nofile=64:128", "core=0:", "stack=:unlimited" },
     share_abstract_sockets = true, noexec_writable = true, landlock_required = true, mounts = { { tmpfs = "/t" } } })
   lu.assertEquals(p.landlock.writable, { "/t", "/dev/shm" })
+  p.cgroups = { "/sys/fs/cgroup/pids /hako-1", "/sys/fs/cgroup/unified /user.slice/a b/hako-1" }
   lu.assertEquals(policy.decode(policy.encode(p)), p)
   local empty = policy.with_identity(from({ root = "/sb" }))
   empty.env = {}
@@ -170,6 +171,12 @@ function TestPolicy.test_a_bad_or_partial_policy_is_refused()
     if e[1] == "rlimits" then limited[i] = { "rlimits", "nofile=8" } end -- not as hako writes it
   end
   lu.assertEquals({ policy.decode(limited) }, { nil, "bad rlimits" })
+  local elsewhere = policy.encode(policy.with_identity(from({ root = "/sb" })))
+  for _, bad in ipairs({ "relative /x", "/sys/fs/cgroup x", "/m /a/../b", "/m /a/.." }) do
+    elsewhere[#elsewhere + 1] = { "cgroups", bad }
+    lu.assertEquals({ policy.decode(elsewhere) }, { nil, "bad cgroups" }, bad)
+    elsewhere[#elsewhere] = nil
+  end
   local partial = { table.unpack(good, 2) }
   lu.assertEquals({ policy.decode(partial) }, { nil, "no uid" })
   local extra = { { "rlimit.nofile", "1 2" }, table.unpack(good) }

@@ -19,7 +19,8 @@ local RUN_OPTIONS = {
   { root = "/sb", net = "/run/netns/x", sys = true, proc = true, dev = true },
   { root = "/sb", user = "nobody", group = "nogroup", cap_add = { "net_raw" }, chdir = "/tmp" },
   { root = "/sb", mounts = { "/a:/a", "/b:/b:ro", { tmpfs = "/t:1m" } }, keep_fds = { 5 } },
-  { root = "/sb", pid_file = "/run/x.pid", json_status_fd = 3, timeout = 1 },
+  { root = "/sb", pid_file = "/run/x.pid", json_status_fd = 3, timeout = 1, memory = "1G", pids = 9,
+    rlimits = { "nofile=9" } },
   { root = "/sb", userns = true, map_users = "auto", map_groups = "auto" },
 }
 

@@ -40,6 +40,12 @@ M.run_options = {
   { long = "rlimit", key = "rlimits", value = "NAME=SOFT[:HARD]", list = true,
     help = "a resource limit, names as in prlimit(1) (nofile, nproc, as, cpu, fsize, core...);"
       .. " unlimited allowed (repeatable)" },
+  { long = "memory", key = "memory", value = "SIZE",
+    help = "memory limit of the whole sandbox, swap counted where it can be (512M, 2G; cgroup)" },
+  { long = "pids", key = "pids", value = "N", help = "at most N processes in the sandbox, hako's init too (cgroup)" },
+  { long = "cpus", key = "cpus", value = "N", help = "at most N CPUs' time (0.5, 2; cgroup)" },
+  { long = "cgroup-parent", key = "cgroup_parent", value = "PATH",
+    help = "make the sandbox's cgroup under PATH of each hierarchy, not under hako-run's own" },
   { long = "userns", key = "userns",
     help = "make a user namespace even as root (ids then map to an unprivileged range)" },
   { long = "map-users", key = "map_users", value = "auto",
@@ -107,6 +113,19 @@ function M.describe_landlock(steps)
   return ""
 end
 
+-- The cgroups the plan would make on this host, every file it writes: what --dry-run adds.
+function M.describe_cgroups(steps)
+  local cgroup, cgroupfs, core = require "hako.cgroup", require "hako.cgroupfs", require "hako.core"
+  for _, step in ipairs(steps) do
+    if step.op == "make_cgroups" then
+      local mounts, self = cgroupfs.discover(core)
+      local controllers = cgroupfs.v2_controllers(core, mounts, self, step.limits.parent)
+      return cgroup.describe(cgroup.plan(step.limits, mounts, self, controllers, "hako-" .. core.getpid()))
+    end
+  end
+  return ""
+end
+
 -- hako_run(argv) -> exit status
 function M.hako_run(argv)
   return failure.run_command("hako-run", function()
@@ -125,7 +144,7 @@ function M.hako_run(argv)
     options.command = { table.unpack(operands, 2) }
     local steps = hako.plan(options)
     if dry_run then
-      io.stdout:write(hako.describe(steps), M.describe_landlock(steps))
+      io.stdout:write(hako.describe(steps), M.describe_landlock(steps), M.describe_cgroups(steps))
       return 0
     end
     return hako.execute(steps)

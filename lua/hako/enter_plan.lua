@@ -63,6 +63,8 @@ function M.build(s)
   -- Still outside: --user and --group are read through the sandbox's root fd.
   host("read_policy", { overrides = s.overrides })
   host("check_landlock", { program = "hako-enter" })
+  -- The sandbox's cgroups, opened while the host's are in reach; entered below.
+  host("open_cgroups")
   -- Root's groups must not come along where the policy cannot set groups.
   host("drop_groups")
   host("join", { pid = s.pid })
@@ -74,6 +76,7 @@ function M.build(s)
     host("block_signals", { signals = run_plan.blocked_signals(M.FORWARDED_SIGNALS) })
     host("clone", { flags = {} })
     host("start_job")
+    host("enter_cgroups")
     -- The child waits until it is the terminal's foreground job (if it is to be): a ^C or
     -- ^Z typed as soon as the command has started must reach the command, not hako-enter.
     host("release_sandbox")
@@ -81,6 +84,7 @@ function M.build(s)
     sandbox("restore_signals")
     sandbox("new_process_group")
   else
+    host("enter_cgroups")
     command = host
   end
   -- No descriptor of the caller reaches the command, nor the sandbox's processes meanwhile:

@@ -74,7 +74,13 @@ local function start_sandbox(step, state)
   local alive_r, alive_w = check(core.pipe2(core.O_CLOEXEC))
   io.stdout:flush()
   io.stderr:flush()
-  local pid, message, errno = core.clone(flags)
+  -- Into its cgroup v2 from the start, where it has one (make_cgroups).
+  local pid, message, errno
+  if state.cgroup_fd then
+    pid, message, errno = core.clone_into_cgroup(flags, state.cgroup_fd)
+  else
+    pid, message, errno = core.clone(flags)
+  end
   if pid == 0 then
     state.side = "sandbox"
     core.close(status_r)

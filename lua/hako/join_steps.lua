@@ -4,6 +4,7 @@
 -- its namespaces and root. The confinement that follows is hako-run's own
 -- (hako.confine_steps).
 
+local cgroupfs = require "hako.cgroupfs"
 local failure = require "hako.failure"
 local policy = require "hako.policy"
 local prepare_steps = require "hako.prepare_steps"
@@ -258,10 +259,39 @@ function M.read_policy(step, state)
     { euid = core.geteuid(), environ = core.environ() }, identity)
 end
 
+-- The sandbox's cgroups (policy.cgroups), opened now, on the host, for the command to be
+-- put into them (start_steps.enter_cgroups). A record is its owner's to write: a mount
+-- must be one of this host's cgroup mounts, and the path is followed from it without
+-- leaving that file system or following a link, so only a cgroup's file can be named.
+function M.open_cgroups(_, state)
+  local core = state.core
+  local entries = state.policy.cgroups or {}
+  if #entries == 0 then return end
+  local mounts = cgroupfs.discover(core)
+  local known = {}
+  if mounts.v2 then known[mounts.v2[1]] = true end
+  for _, m in pairs(mounts.v1) do known[m[1]] = true end
+  state.cgroup_procs = {}
+  table.insert(state.cleanups, function()
+    for _, fd in ipairs(state.cgroup_procs) do core.close(fd) end
+  end)
+  for _, entry in ipairs(entries) do
+    local mount, path = entry:match("^(%S+) (.+)$")
+    if not known[mount] then failure.raise("cgroup " .. entry, "not under one of this host's cgroup mounts") end
+    local mountfd = check(cgroupfs.open_mount(core, mount))
+    local fd, message, errno = core.openat2(mountfd, path:gsub("^/+", "") .. "/cgroup.procs",
+      core.O_WRONLY | core.O_CLOEXEC, 0,
+      core.RESOLVE_BENEATH | core.RESOLVE_NO_XDEV | core.RESOLVE_NO_SYMLINKS | core.RESOLVE_NO_MAGICLINKS)
+    core.close(mountfd)
+    if not fd then failure.raise_core("cgroup " .. entry, message, errno) end
+    state.cgroup_procs[#state.cgroup_procs + 1] = fd
+  end
+end
+
 M.steps = {
   seal_self = M.seal_self, open_target = M.open_target, find_record = M.find_record,
   check_identity = M.check_identity, read_policy = M.read_policy, drop_groups = M.drop_groups,
-  join = M.join, set_root = M.set_root,
+  join = M.join, set_root = M.set_root, open_cgroups = M.open_cgroups,
 }
 
 return M

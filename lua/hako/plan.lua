@@ -106,6 +106,8 @@ function M.build(spec)
   host("check_landlock", { program = "hako-run" })
   if spec.pid_file then host("prepare_pid_file", { path = spec.pid_file }) end
   if spec.record_dir then host("open_record_directory", { dir = spec.record_dir }) end
+  -- The sandbox's cgroups, and a watcher that removes them whenever hako-run ends.
+  if spec.limits then host("make_cgroups", { limits = spec.limits }) end
   host("block_signals", { signals = M.blocked_signals(M.FORWARDED_SIGNALS) })
   -- hako's PID 1 tells the host how the command ended (exit code or signal) through it.
   if not spec.as_pid_1 then host("open_result_pipe") end
@@ -120,10 +122,12 @@ function M.build(spec)
   -- steps): what it is, for the record and the status report. An ended process has no
   -- /proc/PID/ns.
   host("identify_sandbox")
+  -- Into its v1 cgroups (the v2 one it was cloned into) before it runs anything of its own.
+  if spec.limits then host("enter_cgroups") end
   -- The sandbox waits until the host has done what must come first: mapped its ids (it
   -- has no privilege before), and identified it for the record and the status report
   -- (once it is not dumpable, a hako-run without CAP_SYS_PTRACE could not).
-  local held = spec.userns or status_fd or spec.record_dir
+  local held = spec.userns or status_fd or spec.record_dir or spec.limits
   if held then host("release_sandbox") end
   -- Not sooner: the sandbox makes itself non-dumpable early, and then hako-run, without
   -- CAP_SYS_PTRACE, can no longer read its namespaces: identify it first.
@@ -138,6 +142,8 @@ function M.build(spec)
   -- Non-dumpable only once the host has written the id maps and read the namespaces:
   -- that makes /proc/PID/* root's, which a rootless hako-run could no longer open.
   if held then sandbox("await_release") end
+  -- Its own cgroup is its root: /proc/self/cgroup says "/" inside.
+  if spec.limits then sandbox("new_cgroup_namespace") end
   if spec.userns and spec.userns.uid == 0 then sandbox("become_mapped_root") end
   -- hako's init is not dumpable, so nothing inside can look into it. A rootless one
   -- first starts itself again inside the user namespace (hako.resume): else its owner's
@@ -191,6 +197,8 @@ function M.build(spec)
   -- freeze: at ^Z the whole sandbox stops with the job (hako.freeze).
   host("supervise", { forward = M.FORWARDED_SIGNALS, freeze = true, timeout = spec.timeout,
     grace = spec.timeout and spec.timeout_grace })
+  -- Read before the cgroups go: OOM kills and peaks, for stderr and the status report.
+  if spec.limits then host("report_limits") end
   if status_fd then host("report_end", { fd = status_fd }) end
   return steps
 end

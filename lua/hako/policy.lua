@@ -19,6 +19,7 @@
 --                       tcp_only: sockets only AF_UNIX and TCP (when ports are limited) }
 --   landlock            the second layer (hako.landlock): ports, scopes, where to write
 --   rlimits             resource limits, "nofile=64:128" (hako.rlimits)
+--   cgroups             the sandbox's cgroups, "MOUNT PATH" each (hako.cgroup), for hako-enter
 --
 -- Coming confinement (a cgroup) gets a field here, a line in FIELDS, and a step in
 -- confine_steps.
@@ -65,6 +66,7 @@ function M.from_spec(spec)
       tcp_only = spec.allow_connect ~= nil or spec.allow_bind ~= nil },
     landlock = landlock.from_spec(spec),
     rlimits = copy(spec.rlimits),
+    cgroups = {}, -- "MOUNT PATH" of each, once made (prepare_steps.make_cgroups)
   }
 end
 
@@ -171,10 +173,10 @@ M.FIELDS = {
   { "landlock.scope", "names" }, { "landlock.connect", "ports" }, { "landlock.bind", "ports" },
   { "landlock.fs", "flag" }, { "landlock.writable", "paths" }, { "landlock.devices", "paths" },
   { "landlock.files", "paths" }, { "landlock.noexec", "flag" }, { "landlock.required", "flag" },
-  { "rlimits", "rlimits" },
+  { "rlimits", "rlimits" }, { "cgroups", "cgroups" },
 }
 -- Kinds written one line per entry: present (empty) even when no line says so.
-local LINES = { lines = true, paths = true, rlimits = true }
+local LINES = { lines = true, paths = true, rlimits = true, cgroups = true }
 local KIND = {}
 for _, f in ipairs(M.FIELDS) do KIND[f[1]] = f[2] end
 M.KIND = KIND
@@ -273,6 +275,7 @@ function M.decode(entries)
     if LINES[kind] then
       local good = kind == "lines" and text:match("^[^=]+=") or kind == "paths" and text:sub(1, 1) == "/"
         or kind == "rlimits" and rlimit_text(text)
+        or kind == "cgroups" and text:match("^/%S* /.") and not text:find("/%.%.?/") and not text:find("/%.%.?$")
       if not good then return nil, "bad " .. name end
       table.insert(get(p, name), text)
     else

@@ -4,6 +4,8 @@
 -- A failure here leaves nothing behind: no process has been started.
 
 local failure = require "hako.failure"
+local cgroup = require "hako.cgroup"
+local cgroupfs = require "hako.cgroupfs"
 local host_path = require "hako.host_path"
 local landlock = require "hako.landlock"
 local pid1 = require "hako.pid1"
@@ -225,6 +227,41 @@ function M.open_result_pipe(_, state)
   end)
 end
 
+-- The sandbox's cgroups (hako.cgroup), made and limited before it exists, a watcher that
+-- removes them however hako-run ends, and the command's policy told where they are (for
+-- the record: hako-enter puts its command there too).
+function M.make_cgroups(step, state)
+  local core = state.core
+  local mounts, self = cgroupfs.discover(core)
+  local controllers = cgroupfs.v2_controllers(core, mounts, self, step.limits.parent)
+  local plan = cgroup.plan(step.limits, mounts, self, controllers, "hako-" .. core.getpid())
+  local made = {}
+  table.insert(state.cleanups, function()
+    for _, cg in ipairs(made) do cgroupfs.remove(core, cg) end
+    if state.cgroup_watcher then core.close(state.cgroup_watcher) end
+    for _, cg in ipairs(made) do core.close(cg.mountfd) end
+    for _, fd in ipairs(state.cgroup_procs or {}) do core.close(fd) end
+    if state.cgroup_fd then core.close(state.cgroup_fd) end
+  end)
+  local entries = {}
+  for _, cg in ipairs({ plan.v2, table.unpack(plan.v1) }) do
+    if cg.mount:find("%s") then failure.raise("cgroup " .. cg.mount, "a mount point with a space is not supported") end
+    made[#made + 1] = cgroupfs.create(core, cg)
+    entries[#entries + 1] = cg.mount .. " " .. cgroup.path(cg):sub(#cg.mount + 1)
+  end
+  state.cgroups, state.cgroup_procs = made, {}
+  state.cgroup_watcher = cgroupfs.watch(core, made)
+  for _, cg in ipairs(made) do
+    -- The sandbox starts in its v2 cgroup (clone3); the others it is moved into, held.
+    if cg.kind == "v2" then
+      state.cgroup_fd = cgroupfs.dirfd(core, cg)
+    else
+      state.cgroup_procs[#state.cgroup_procs + 1] = cgroupfs.procs(core, cg)
+    end
+  end
+  state.policy.cgroups = entries
+end
+
 -- Whether the kernel's Landlock has what the policy wants (hako.landlock): a right it
 -- lacks is an error with --landlock-required, or when there is no Landlock at all and an
 -- option asked for it; otherwise one line on stderr when an option asked for it, and
@@ -247,6 +284,7 @@ M.steps = {
   prepare_pid_file = M.prepare_pid_file, open_record_directory = M.open_record_directory,
   block_signals = M.block_signals, open_result_pipe = M.open_result_pipe,
   enter_target = M.enter_target, leave_target = M.leave_target, check_landlock = M.check_landlock,
+  make_cgroups = M.make_cgroups,
 }
 
 return M

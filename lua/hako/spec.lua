@@ -6,6 +6,7 @@
 -- of the plan.
 
 local caps = require "hako.caps"
+local cgroup = require "hako.cgroup"
 local failure = require "hako.failure"
 local landlock = require "hako.landlock"
 local rlimits = require "hako.rlimits"
@@ -31,7 +32,7 @@ local KNOWN = {
   as_pid_1 = true, json_status_fd = true, timeout = true, timeout_grace = true,
   keep_fds = true, sys = true,
   allow_connect = true, allow_bind = true, share_abstract_sockets = true, noexec_writable = true,
-  landlock_required = true, rlimits = true,
+  landlock_required = true, rlimits = true, memory = true, pids = true, cpus = true, cgroup_parent = true,
 }
 
 local function bad(what, why)
@@ -252,6 +253,7 @@ function M.build(options, context)
     noexec_writable = flag(options.noexec_writable, "noexec_writable"),
     landlock_required = flag(options.landlock_required, "landlock_required"),
     rlimits = rlimits.list(options.rlimits),
+    limits = cgroup.limits(options),
   }
 end
 

@@ -174,11 +174,29 @@ function M.reexec_in_userns(step, state)
   resume.reexec(step, state)
 end
 
+-- Into the sandbox's cgroups (cgroup.procs opened before, by make_cgroups or, for
+-- hako-enter, open_cgroups): the new process, held until this is done, or, without a
+-- fork (hako-enter --no-fork), this one.
+function M.enter_cgroups(_, state)
+  local core = state.core
+  local pid = tostring(state.child or core.getpid())
+  for _, fd in ipairs(state.cgroup_procs or {}) do
+    local ok, message, errno = core.write(fd, pid)
+    if not ok then failure.raise_core("enter the sandbox's cgroup", message, errno) end
+  end
+end
+
+-- A cgroup namespace rooted at its own cgroup: /proc/self/cgroup says "/" inside.
+function M.new_cgroup_namespace(_, state)
+  check(state.core.unshare(state.core.CLONE_NEWCGROUP))
+end
+
 M.steps = {
   write_id_maps = M.write_id_maps, identify_sandbox = M.identify_sandbox,
   release_sandbox = M.release_sandbox, await_release = M.await_release,
   die_with_parent = M.die_with_parent, new_process_group = M.new_process_group,
   become_mapped_root = M.become_mapped_root, reexec_in_userns = M.reexec_in_userns,
+  enter_cgroups = M.enter_cgroups, new_cgroup_namespace = M.new_cgroup_namespace,
 }
 
 return M

@@ -35,13 +35,38 @@ function M.report_up(step, state)
   report(state, step.fd, string.format('{"pid": %d, "ns": {%s}}', state.child, table.concat(ns, ", ")))
 end
 
--- {"exit": status} or {"signal": N}: how the command ended.
+-- {"exit": status} or {"signal": N}: how the command ended; with limits, also whether
+-- the OOM killer ended something, and the peaks the cgroups kept.
 function M.report_end(step, state)
   local ended = state.ended
-  if ended.how == "killed" then
-    report(state, step.fd, string.format('{"signal": %d}', ended.code))
-  else
-    report(state, step.fd, string.format('{"exit": %d}', ended.code))
+  local fields = { ended.how == "killed" and string.format('"signal": %d', ended.code)
+    or string.format('"exit": %d', ended.code) }
+  local stats = state.limit_stats
+  if stats then
+    fields[#fields + 1] = '"oom": ' .. tostring((stats.oom_kills or 0) > 0)
+    for _, key in ipairs({ "memory_peak", "pids_peak" }) do
+      if stats[key] then fields[#fields + 1] = string.format('"%s": %d', key, stats[key]) end
+    end
+  end
+  report(state, step.fd, "{" .. table.concat(fields, ", ") .. "}")
+end
+
+-- What the cgroups say once the command has ended: a command the OOM killer ended is
+-- told on stderr (it exits 137, as for any SIGKILL).
+function M.report_limits(_, state)
+  local stats = {}
+  for _, cg in ipairs(state.cgroups or {}) do
+    for k, v in pairs(require("hako.cgroupfs").stats(state.core, cg)) do stats[k] = v end
+  end
+  state.limit_stats = stats
+  if (stats.oom_kills or 0) > 0 then
+    local limit = ""
+    for _, cg in ipairs(state.cgroups) do
+      for _, f in ipairs(cg.files) do
+        if f[1] == "memory.max" or f[1] == "memory.limit_in_bytes" then limit = " (" .. f[2] .. " bytes)" end
+      end
+    end
+    failure.warn(state.program or "hako-run", "memory limit reached" .. limit, "the OOM killer ended a process")
   end
 end
 
@@ -271,6 +296,11 @@ function M.write_record(step, state)
   local core = state.core
   local id, dirfd = state.sandbox_id, state.record_dirfd
   if not dirfd or not id or not id.start_time or next(id.ns) == nil then return end
+  if #(state.policy.cgroups or {}) > 0 then
+    -- It made its cgroup namespace after it was identified (start_steps.new_cgroup_namespace).
+    local st = core.statx(core.AT_FDCWD, "/proc/" .. state.child .. "/ns/cgroup", 0)
+    if st then id.ns.cgroup = { dev = st.dev_major .. ":" .. st.dev_minor, ino = st.ino } end
+  end
   local rec = { pid = state.child, start_time = id.start_time, ns = id.ns,
     supervisor = core.getpid(), owner = core.geteuid(), root = step.root, policy = state.policy }
   local ino = record.write(core, dirfd, rec)
@@ -280,7 +310,7 @@ end
 M.steps = {
   start_job = M.start_job, await_sandbox = M.await_sandbox, write_record = M.write_record,
   write_pid_file = M.write_pid_file, report_up = M.report_up, report_end = M.report_end,
-  supervise = M.supervise,
+  supervise = M.supervise, report_limits = M.report_limits,
 }
 
 return M

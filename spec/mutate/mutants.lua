@@ -73,6 +73,21 @@ return {
     { "spec/escape_network_spec.lua", "spec/seccomp_spec.lua" },
     edit("lua/hako/seccomp.lua", "      for _, n in ipairs(nr.socket) do", "      for _, n in ipairs({}) do")),
 
+  mutant("limits-pids", "--pids limits nothing",
+    { "spec/limits_spec.lua", "spec/cgroup_spec.lua" },
+    edit("lua/hako/cgroup.lua", '        if c == "pids" then add(cg, "pids.max", limits.pids) end\n'
+      .. '        if c == "cpu" then add(cg, "cpu.max"', '        if c == "cpu" then add(cg, "cpu.max"'),
+    edit("lua/hako/cgroup.lua", '        if c == "pids" then add(cg, "pids.max", limits.pids) end\n'
+      .. '        if c == "cpu" then add(cg, "cpu.cfs_period_us"',
+      '        if c == "cpu" then add(cg, "cpu.cfs_period_us"')),
+  mutant("limits-watcher", "a SIGKILLed hako-run leaves its cgroups behind",
+    { "spec/limits_spec.lua" },
+    edit("lua/hako/cgroupfs.lua", "      for _, cg in ipairs(cgroups) do M.remove(core, cg) end\n", "")),
+  mutant("limits-enter", "hako-enter's command stays outside the sandbox's cgroups",
+    { "spec/limits_spec.lua" },
+    edit("lua/hako/start_steps.lua", "  for _, fd in ipairs(state.cgroup_procs or {}) do",
+      "  for _, fd in ipairs({}) do")),
+
   -- hako-run
   mutant("run-host-fds", "hako's init and the command keep the caller's and the host's fds",
     { "spec/escape_processes_spec.lua", "spec/escape_privileges_spec.lua" },
