@@ -50,8 +50,9 @@ function TestEnterPlan.test_bad_pids_and_ids()
 end
 
 -- The confinement hako-run ends with (hako.plan.confine), then the exec.
-local CONFINEMENT = { "close_host_fds", "set_rlimits", "limit_capabilities", "set_ids", "set_capabilities",
-  "set_no_new_privs", "set_dumpable", "new_session_keyring", "filter_syscalls", "chdir", "restrict_landlock" }
+local CONFINEMENT = { "close_host_fds", "build_landlock", "set_rlimits", "limit_capabilities", "set_ids",
+  "set_capabilities", "set_no_new_privs", "set_dumpable", "new_session_keyring", "filter_syscalls", "chdir",
+  "restrict_landlock" }
 
 function TestEnterPlan.test_the_order_of_the_steps()
   local steps = enter_plan.build(spec_for({ pid = "42", command = { "ls" } }))
@@ -84,7 +85,7 @@ function TestEnterPlan.test_hako_run_confines_its_command_with_the_same_steps()
   local sandbox = ops(run, "sandbox")
   local at
   for i, op in ipairs(sandbox) do
-    if op == "set_rlimits" then at = i end
+    if op == "build_landlock" then at = i end
   end
   lu.assertEquals({ table.unpack(sandbox, at, at + #CONFINEMENT - 2) }, { table.unpack(CONFINEMENT, 2) })
   lu.assertEquals(sandbox[1], "close_host_fds")

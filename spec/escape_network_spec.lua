@@ -87,6 +87,17 @@ function TestEscapeNetwork:test_udp_is_closed_once_ports_are_limited()
   lu.assertEquals(self:probe({}, "udp", self.ports[1]), "ESCAPED")
 end
 
+-- Landlock does not check a TCP Fast Open connect, and no filter sees io_uring's
+-- operations: with limited ports the filter closes both (the review's finds).
+function TestEscapeNetwork:test_fast_open_and_io_uring_cannot_go_around_the_ports()
+  local limited = { "--allow-connect", self.ports[1] }
+  lu.assertEquals(self:probe(limited, "fastopen", self.ports[2]), "BLOCKED: EPERM")
+  lu.assertEquals(self:probe(limited, "uring", "-"), "BLOCKED: EPERM")
+  -- Controls: without the limit both work.
+  lu.assertEquals(self:probe({}, "fastopen", self.ports[2]), "ESCAPED")
+  lu.assertEquals(self:probe({}, "uring", "-"), "ESCAPED")
+end
+
 -- The X11 hole: the host's abstract unix sockets, reachable through a shared network
 -- namespace, are not, unless asked; and not without the Landlock step (the control).
 function TestEscapeNetwork:test_the_hosts_abstract_sockets_are_out_of_reach()
@@ -154,10 +165,25 @@ function TestEscapeNetwork:test_noexec_writable_runs_nothing_from_a_writable_pla
   lu.assertEquals({ r.stdout, r.stderr }, { "bin ok\n", "/bin/sh: /tmp/true: Permission denied\n" })
   r = self.sb:run({ "-R", "-t", "/tmp" }, { "/bin/sh", "-c", run })
   lu.assertEquals(r.stdout, "ran\nbin ok\n", r.stderr)
+  -- A destination that is a symlink in the tree (distributions ship /var/run -> ../run):
+  -- the mount, and so its noexec, is where the link leads.
+  process.sh("mkdir -p " .. q(self.sb:path("run")) .. " " .. q(self.sb:path("var")) .. " && ln -s ../run "
+    .. q(self.sb:path("var/run")))
+  r = self.sb:run({ "-R", "-t", "/var/run", "--noexec-writable" }, { "/bin/sh", "-c",
+    "cp /bin/busybox /var/run/true && /var/run/true && echo ran" })
+  lu.assertEquals({ r.stdout, r.stderr }, { "", "/bin/sh: /var/run/true: Permission denied\n" })
   r = self.sb:run({ "--noexec-writable" }, { "/bin/true" })
   lu.assertEquals(r.status, 125)
   lu.assertEquals(r.stderr, "hako-run: --noexec-writable: needs a read-only root (-R): in a writable root"
     .. " nothing could be run\n")
+end
+
+-- The rules' paths are opened while the process is still root: a writable place under a
+-- directory closed to the command's user does not stop the sandbox.
+function TestEscapeNetwork:test_rule_paths_closed_to_the_user_still_make_rules()
+  process.sh("mkdir -p " .. q(self.sb:path("priv/x")) .. " && chmod 700 " .. q(self.sb:path("priv")))
+  local r = self.sb:run({ "-u", "probe", "-t", "/priv/x" }, { "/bin/true" })
+  lu.assertEquals({ r.status, r.stderr }, { 0, "" })
 end
 
 -- This kernel has every right hako wants: --landlock-required runs, and --dry-run says so.

@@ -55,16 +55,20 @@ end
 
 function TestLandlock.test_defaults_scope_both_and_leave_ports_alone()
   local l = part({})
-  lu.assertEquals({ l.scope, l.connect, l.bind, l.fs, l.noexec, l.required },
-    { { "abstract_unix_socket", "signal" }, "any", "any", true, false, false })
+  lu.assertEquals({ l.scope, l.connect, l.bind, l.fs, l.required },
+    { { "abstract_unix_socket", "signal" }, "any", "any", true, false })
   lu.assertEquals(part({ share_abstract_sockets = true }).scope, { "signal" })
 end
 
+-- --noexec-writable is made by mount flags (plan_spec), and checked in the spec.
 function TestLandlock.test_noexec_needs_a_read_only_root_and_no_sys_admin()
   fails(function() part({ noexec_writable = true }) end,
     "--noexec-writable: needs a read-only root (-R): in a writable root nothing could be run")
   fails(function() part({ noexec_writable = true, read_only = true, cap_add = { "sys_admin" } }) end,
     "--noexec-writable: cannot hold with --cap-add sys_admin (the command could mount)")
+end
+
+function TestLandlock.test_a_command_that_may_mount_gets_no_file_layer()
   -- A command that may mount gets no file layer (a landlocked process cannot mount).
   lu.assertFalse(part({ cap_add = { "sys_admin" } }).fs)
   lu.assertTrue(part({ cap_add = { "net_raw" } }).fs)
@@ -89,7 +93,6 @@ function TestLandlock.test_the_rules_on_a_kernel_with_everything()
   lu.assertEquals(rules.net, K.LANDLOCK_ACCESS_NET_CONNECT_TCP)
   lu.assertEquals(rules.ports, { { 80, 2 }, { 443, 2 } })
   lu.assertEquals(rules.scoped, 3)
-  lu.assertNil(rules.exec_beside)
 end
 
 function TestLandlock.test_an_older_abi_gets_what_it_has()
@@ -107,20 +110,13 @@ function TestLandlock.test_an_older_abi_gets_what_it_has()
   lu.assertEquals(landlock.describe(0, { "execute" }), "not available in this kernel")
 end
 
-function TestLandlock.test_noexec_grants_execution_beside_the_writable_places()
-  local l = part({ read_only = true, noexec_writable = true, mounts = { { tmpfs = "/t" } } })
-  local rules = landlock.ruleset(l, 7, K)
-  lu.assertEquals(rule(rules, "/"), K.LANDLOCK_ACCESS_FS_READ_FILE | K.LANDLOCK_ACCESS_FS_READ_DIR)
-  lu.assertEquals(rules.exec_beside, { "/t", "/dev/shm" })
-end
-
 function TestLandlock.test_a_file_rule_keeps_only_a_files_rights()
   lu.assertEquals(landlock.file_mask(0xffff, K), K.LANDLOCK_ACCESS_FS_EXECUTE | K.LANDLOCK_ACCESS_FS_WRITE_FILE
     | K.LANDLOCK_ACCESS_FS_READ_FILE | K.LANDLOCK_ACCESS_FS_TRUNCATE | K.LANDLOCK_ACCESS_FS_IOCTL_DEV)
 end
 
 -- prepare_steps.check_landlock on kernels of other ABIs: errors, warnings, silence.
-local function check(l, abi)
+local function check(l, abi, shared_net)
   local written = {}
   local state = { policy = { landlock = l }, core = { landlock_abi = function()
     if abi == 0 then return nil, "landlock_create_ruleset version: Function not implemented", 38 end
@@ -128,7 +124,8 @@ local function check(l, abi)
   end } }
   local real = failure.warn
   failure.warn = function(...) written[#written + 1] = table.concat({ ... }, ": ") .. "\n" end
-  local ok, err = pcall(require("hako.prepare_steps").check_landlock, { program = "hako-run" }, state)
+  local ok, err = pcall(require("hako.prepare_steps").check_landlock,
+    { program = "hako-run", shared_net = shared_net }, state)
   failure.warn = real
   return ok, err and tostring(err), table.concat(written)
 end
@@ -138,6 +135,9 @@ function TestLandlock.test_what_a_kernel_lacks_is_said_or_refused()
   -- defaults: quietly left out
   lu.assertEquals({ check(part({}), 5) }, { true, nil, "" })
   lu.assertEquals({ check(part({}), 0) }, { true, nil, "" })
+  -- on a shared network, the missing scope of abstract sockets is told
+  lu.assertEquals({ check(part({}), 5, true) }, { true, nil,
+    "hako-run: landlock: ABI 5 lacks scope_abstract_unix_socket, scope_signal: not applied\n" })
   -- an option: one line, or an error without Landlock at all
   lu.assertEquals({ check(part({ allow_connect = "80" }), 3) }, { true, nil,
     "hako-run: landlock: ABI 3 lacks ioctl_dev, connect_tcp, scope_abstract_unix_socket, scope_signal:"

@@ -23,7 +23,8 @@ local function policy_of(steps)
 end
 
 -- hako.plan.confine's steps, which both commands end with.
-local CONFINEMENT = { "set_rlimits", "limit_capabilities", "set_ids", "set_capabilities", "set_no_new_privs",
+local CONFINEMENT = { "build_landlock", "set_rlimits", "limit_capabilities", "set_ids", "set_capabilities",
+  "set_no_new_privs",
   "set_dumpable", "new_session_keyring", "filter_syscalls", "chdir", "restrict_landlock" }
 
 TestPlan = {}
@@ -63,7 +64,8 @@ function TestPlan.test_sandbox_order()
   lu.assertEquals(ops, { "close_host_fds", "new_process_group", "die_with_parent", "await_release",
     "set_dumpable", "make_private", "bind_root", "protect_root",
     "mount_proc", "protect_proc", "mount_dev", "pivot_root", "detach_old_root", "sethostname",
-    "loopback_up", "set_rlimits", "limit_capabilities", "set_ids", "set_capabilities", "set_no_new_privs",
+    "loopback_up", "build_landlock", "set_rlimits", "limit_capabilities", "set_ids", "set_capabilities",
+    "set_no_new_privs",
     "set_dumpable",
     "new_session_keyring", "filter_syscalls", "chdir", "restrict_landlock", "die_with_parent", "init" })
 end
@@ -131,14 +133,14 @@ function TestPlan.test_privileges_are_dropped_after_the_mounts_and_before_exec()
   local function at(op)
     for i, o in ipairs(ops) do if o == op then return i end end
   end
-  lu.assertTrue(at("detach_old_root") < at("set_rlimits"))
+  lu.assertTrue(at("detach_old_root") < at("build_landlock"))
   -- ids, capabilities, no_new_privs, keyring and seccomp (which needs no_new_privs), the
   -- working directory as the command's user, then the parent-death signal again, which
   -- the credential change cleared
   local want = { table.unpack(CONFINEMENT) }
   want[#want + 1] = "die_with_parent"
   want[#want + 1] = "init"
-  lu.assertEquals({ table.unpack(ops, at("set_rlimits")) }, want)
+  lu.assertEquals({ table.unpack(ops, at("build_landlock")) }, want)
 end
 
 function TestPlan.test_rootless_steps()
@@ -337,6 +339,20 @@ function TestPlan.test_kernel_files_in_proc_are_protected_right_after_it_is_moun
   lu.assertItemsEquals(step.read_only, { "bus", "fs", "irq", "sys", "sysrq-trigger" })
   lu.assertTrue(#step.masked > 0)
   lu.assertNil(index_of(steps_for({ root = "/sb", proc = false }), "protect_proc"))
+end
+
+-- --noexec-writable: every writable mount is noexec, which stops mmap for execution too.
+function TestPlan.test_noexec_writable_makes_the_writable_mounts_noexec()
+  local steps = steps_for({ root = "/sb", read_only = true, noexec_writable = true,
+    mounts = { "/a:/rw:rw", "/b:/ro", { tmpfs = "/t" } } })
+  local noexec = {}
+  for _, step in ipairs(steps) do
+    if step.op == "bind" or step.op == "tmpfs" then noexec[step.dst] = step.noexec or false end
+  end
+  lu.assertEquals(noexec, { ["/rw"] = true, ["/ro"] = false, ["/t"] = true })
+  for _, step in ipairs(steps_for({ root = "/sb", mounts = { { tmpfs = "/t" } } })) do
+    if step.op == "tmpfs" then lu.assertNil(step.noexec) end
+  end
 end
 
 function TestPlan.test_sys_only_when_asked()

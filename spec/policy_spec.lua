@@ -26,7 +26,7 @@ function TestPolicy.test_hako_runs_default_policy()
     seccomp = { deny_syscalls = { "keyctl", "add_key", "request_key" }, deny_ioctls = { "TIOCSTI", "TIOCLINUX" },
       tcp_only = false },
     landlock = { scope = { "abstract_unix_socket", "signal" }, connect = "any", bind = "any", fs = true,
-      writable = { "/", "/dev/shm" }, devices = { "/dev" }, files = { "/proc" }, noexec = false, required = false },
+      writable = { "/", "/dev/shm" }, devices = { "/dev" }, files = { "/proc" }, required = false },
     rlimits = {}, cgroups = {},
   })
 end

@@ -208,6 +208,40 @@ function TestSeccomp.test_tcp_only_lets_unix_and_tcp_sockets_through_and_nothing
   lu.assertEquals(run(program(X86_64, {}), data(I386, 102, 1)), ALLOW)
 end
 
+-- A TCP Fast Open connect (sendto/sendmsg/sendmmsg with MSG_FASTOPEN) is not checked by
+-- Landlock, and io_uring's operations never reach the filter: with tcp_only, both fail.
+local SENDS = {
+  x86_64 = { sendto = 44, sendmsg = 46, sendmmsg = 307, uring = 425 },
+  x32 = { sendto = X32 | 44, sendmsg = X32 | 518, sendmmsg = X32 | 538, uring = X32 | 426 },
+  i386 = { sendto = 369, sendmsg = 370, sendmmsg = 345, uring = 427 },
+  aarch64 = { sendto = 206, sendmsg = 211, sendmmsg = 269, uring = 425 },
+  arm = { sendto = 290, sendmsg = 296, sendmmsg = 374, uring = 426 },
+  riscv64 = { sendto = 206, sendmsg = 211, sendmmsg = 269, uring = 427 },
+}
+local FLAGS_AT = { sendto = 3, sendmsg = 2, sendmmsg = 3 }
+local MSG_FASTOPEN, MSG_DONTWAIT = 0x20000000, 0x40
+
+function TestSeccomp.test_tcp_only_closes_fast_open_and_io_uring()
+  for native, abis in pairs(FAMILY) do
+    local p, open = program(native, { tcp_only = true }), program(native, {})
+    for _, name in ipairs(abis) do
+      local nr, arch = SENDS[name], ABI[name].arch
+      if nr then
+        local what = name .. " under " .. native
+        for call, at in pairs(FLAGS_AT) do
+          local function send(flags) return data(arch, nr[call], nil, { [at] = flags }) end
+          lu.assertEquals(run(p, send(MSG_FASTOPEN)), DENY, what .. " " .. call)
+          lu.assertEquals(run(p, send(MSG_FASTOPEN | MSG_DONTWAIT | (1 << 32))), DENY, what .. " " .. call)
+          lu.assertEquals(run(p, send(MSG_DONTWAIT)), ALLOW, what .. " " .. call)
+          lu.assertEquals(run(open, send(MSG_FASTOPEN)), ALLOW, what .. " " .. call .. " without tcp_only")
+        end
+        lu.assertEquals(run(p, data(arch, nr.uring, 0)), DENY, what .. " io_uring")
+        lu.assertEquals(run(open, data(arch, nr.uring, 0)), ALLOW, what .. " io_uring without tcp_only")
+      end
+    end
+  end
+end
+
 function TestSeccomp.test_an_unknown_architecture_is_refused()
   local p, why = seccomp.program(0x12345678, { ioctls = { TIOCSTI } }, EPERM)
   lu.assertNil(p)

@@ -183,36 +183,12 @@ local function add_path_rule(core, ruleset, path, allowed)
   if not ok then failure.raise_core("landlock rule for " .. path, message) end
 end
 
-local function join(dir, name)
-  return (dir == "/" and "" or dir) .. "/" .. name
-end
-
--- --noexec-writable: execution is allowed everywhere but beneath a writable place, and a
--- Landlock rule can only allow, beneath a directory: so it is granted to every entry of
--- each directory on the way to a writable place, but that way itself.
-local function grant_exec_beside(core, ruleset, writable, dir)
-  local on_the_way = false
-  for _, w in ipairs(writable) do
-    if w == dir then return end
-    if dir == "/" or w:sub(1, #dir + 1) == dir .. "/" then on_the_way = true end
-  end
-  if not on_the_way then
-    return add_path_rule(core, ruleset, dir, core.LANDLOCK_ACCESS_FS_EXECUTE)
-  end
-  local entries, message = core.readdir(dir)
-  if not entries then failure.raise_core("--noexec-writable: " .. dir, message) end
-  for _, name in ipairs(entries) do
-    local path = join(dir, name)
-    local st = core.statx(core.AT_FDCWD, path, core.AT_SYMLINK_NOFOLLOW)
-    if st and (st.type == "directory" or st.type == "file") then grant_exec_beside(core, ruleset, writable, path) end
-  end
-end
-
--- Landlock (hako.landlock), the last wall, after no_new_privs which it needs: TCP ports,
--- abstract sockets and signals kept inside, and where files may be written, made, run
--- and ioctl'd. On a kernel without some of it, prepare_steps.check_landlock has already
--- said so (or refused); here what the kernel has is loaded.
-function M.restrict_landlock(_, state)
+-- Landlock (hako.landlock): TCP ports, abstract sockets and signals kept inside, and where
+-- files may be written, made and ioctl'd. The rules are made first, while the process is
+-- still root (their paths may be closed to the command's user), and loaded last, after
+-- no_new_privs which that needs (restrict_landlock). On a kernel without some of it,
+-- prepare_steps.check_landlock has already said so (or refused); here what it has is used.
+function M.build_landlock(_, state)
   local core, l = state.core, state.policy.landlock
   local abi = l and core.landlock_abi()
   if not abi then return end
@@ -221,12 +197,23 @@ function M.restrict_landlock(_, state)
   local ruleset = check(core.landlock_create_ruleset(rules.fs, rules.net, rules.scoped))
   local ok, err = pcall(function()
     for _, rule in ipairs(rules.paths) do add_path_rule(core, ruleset, rule[1], rule[2]) end
-    if rules.exec_beside then grant_exec_beside(core, ruleset, rules.exec_beside, "/") end
     for _, rule in ipairs(rules.ports) do check(core.landlock_add_port_rule(ruleset, rule[1], rule[2])) end
-    check(core.landlock_restrict_self(ruleset))
   end)
+  if not ok then
+    core.close(ruleset)
+    error(err, 0)
+  end
+  state.landlock_ruleset = ruleset
+end
+
+function M.restrict_landlock(_, state)
+  local core, ruleset = state.core, state.landlock_ruleset
+  if not ruleset then return end
+  local ok, message, errno = core.landlock_restrict_self(ruleset)
+  -- hako's init never execs: the ruleset's fd is closed here, not by close-on-exec.
   core.close(ruleset)
-  if not ok then error(err, 0) end
+  state.landlock_ruleset = nil
+  check(ok, message, errno)
 end
 
 -- The command starts with the signal mask the caller was started with.
@@ -273,7 +260,7 @@ M.steps = {
   set_capabilities = M.set_capabilities, set_no_new_privs = M.set_no_new_privs,
   set_dumpable = M.set_dumpable, new_session_keyring = M.new_session_keyring,
   filter_syscalls = M.filter_syscalls, chdir = M.chdir, restore_signals = M.restore_signals,
-  restrict_landlock = M.restrict_landlock, set_rlimits = M.set_rlimits,
+  build_landlock = M.build_landlock, restrict_landlock = M.restrict_landlock, set_rlimits = M.set_rlimits,
   exec = M.exec, init = M.init,
 }
 

@@ -11,7 +11,6 @@
 --   writable   where files may be made (the root unless -R, :rw binds, tmpfs, /dev/shm)
 --   devices    where device ioctls are allowed (hako's /dev, --dev-bind targets)
 --   files      where files that are there may be written, not made (/proc: oom_score_adj...)
---   noexec     true: nothing executes from a writable place (--noexec-writable)
 --   required   true: a right the kernel lacks is an error, not a warning
 
 local failure = require "hako.failure"
@@ -86,19 +85,13 @@ function M.from_spec(spec)
   local files = spec.proc ~= "off" and { "/proc" } or {}
   local scope = { "signal" }
   if not spec.share_abstract_sockets then table.insert(scope, 1, "abstract_unix_socket") end
-  if spec.noexec_writable and not spec.read_only then
-    failure.raise("--noexec-writable", "needs a read-only root (-R): in a writable root nothing could be run")
-  end
   -- A landlocked process cannot mount at all: a command given CAP_SYS_ADMIN is given it
   -- to mount, so the file-system layer (not the scopes or ports) is left out then.
   local may_mount = false
   for _, cap in ipairs(spec.caps or {}) do may_mount = may_mount or cap == CAP_SYS_ADMIN end
-  if may_mount and spec.noexec_writable then
-    failure.raise("--noexec-writable", "cannot hold with --cap-add sys_admin (the command could mount)")
-  end
   return {
     scope = scope, connect = spec.allow_connect or "any", bind = spec.allow_bind or "any",
-    fs = not may_mount, writable = writable, devices = devices, files = files, noexec = spec.noexec_writable == true,
+    fs = not may_mount, writable = writable, devices = devices, files = files,
     required = spec.landlock_required == true,
   }
 end
@@ -128,7 +121,7 @@ function M.missing(l, abi)
   for _, w in ipairs(wanted(l)) do
     if w[2] > abi then
       names[#names + 1] = w[1]
-      explicit = explicit or w.explicit or (l.noexec and w[1] == "execute") or false
+      explicit = explicit or w.explicit or false
     end
   end
   return names, explicit
@@ -142,10 +135,8 @@ function M.describe(abi, missing)
 end
 
 -- ruleset(policy_part, abi, K) -> { fs, net, scoped, paths = { {path, mask} },
--- ports = { {port, mask} }, exec_beside = { writable paths } }: what to load on a kernel
--- of that ABI, K being hako.core (its LANDLOCK_* constants). Rights the ABI lacks are
--- left out. exec_beside: with noexec, execution is granted beside these (see
--- confine_steps.restrict_landlock), not at "/".
+-- ports = { {port, mask} } }: what to load on a kernel of that ABI, K being hako.core (its
+-- LANDLOCK_* constants). Rights the ABI lacks are left out.
 function M.ruleset(l, abi, K)
   local supported = {}
   for _, r in ipairs(M.FS_RIGHTS) do supported[r[1]] = r[2] <= abi end
@@ -157,13 +148,12 @@ function M.ruleset(l, abi, K)
   local rules = { fs = 0, net = 0, scoped = 0, paths = {}, ports = {} }
   if l.fs then
     rules.fs = only(READ) | only({ "execute" }) | only(WRITE) | only({ "ioctl_dev" })
-    rules.paths[#rules.paths + 1] = { "/", only(READ) | (l.noexec and 0 or only({ "execute" })) }
+    rules.paths[#rules.paths + 1] = { "/", only(READ) | only({ "execute" }) }
     for _, path in ipairs(l.writable) do rules.paths[#rules.paths + 1] = { path, only(WRITE) } end
     for _, path in ipairs(l.devices) do
       rules.paths[#rules.paths + 1] = { path, only(DEVICE_FILES) | only({ "ioctl_dev" }) }
     end
     for _, path in ipairs(l.files) do rules.paths[#rules.paths + 1] = { path, only(DEVICE_FILES) } end
-    if l.noexec then rules.exec_beside = l.writable end
   end
   if abi >= M.NET_ABI then
     for _, kind in ipairs({ { "connect", "CONNECT_TCP" }, { "bind", "BIND_TCP" } }) do

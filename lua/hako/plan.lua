@@ -47,10 +47,12 @@ local function mounts(spec, sandbox)
   for _, m in ipairs(spec.mounts) do
     if m.type == "bind" then
       local read_only = m.mode == "ro" or (m.mode == nil and spec.read_only)
+      -- --noexec-writable: a writable mount is noexec (mmap of its files for execution too).
       sandbox("bind", { src = m.src, dst = m.dst, read_only = read_only, devices = m.devices,
+        noexec = spec.noexec_writable and not read_only or nil,
         any_link = spec.userns ~= nil or nil })
     else
-      sandbox("tmpfs", { dst = m.dst, size = m.size })
+      sandbox("tmpfs", { dst = m.dst, size = m.size, noexec = spec.noexec_writable or nil })
     end
   end
 end
@@ -69,13 +71,14 @@ function M.builder()
 end
 
 -- confine(add): the confinement both commands end with, in the order the kernel needs:
--- resource limits while CAP_SYS_RESOURCE is there (to raise one), the bounding set while
--- CAP_SETPCAP is, groups and gid while CAP_SETGID is, the
--- capabilities kept, no_new_privs (which the filter and Landlock need), not dumpable
--- again (changing ids reset it), a keyring of its own, the syscall filter, the working
--- directory as the command's user, and Landlock last (the rules' paths are opened as that
--- user, inside the root). Every step reads state.policy (hako.policy).
+-- Landlock's rules made while still root (their paths may be closed to the command's
+-- user), resource limits while CAP_SYS_RESOURCE is there (to raise one), the bounding set
+-- while CAP_SETPCAP is, groups and gid while CAP_SETGID is, the capabilities kept,
+-- no_new_privs (which the filter and Landlock need), not dumpable again (changing ids
+-- reset it), a keyring of its own, the syscall filter, the working directory as the
+-- command's user, and Landlock loaded last. Every step reads state.policy (hako.policy).
 function M.confine(add)
+  add("build_landlock")
   add("set_rlimits")
   add("limit_capabilities")
   add("set_ids")
@@ -103,7 +106,8 @@ function M.build(spec)
   if spec.net.mode == "join" then host("open_netns", { path = spec.net.path }) end
   -- What the command is confined by (hako.policy), the user's ids and HOME filled in.
   host("resolve_policy", { policy = policy.from_spec(spec), user = spec.user, group = spec.group })
-  host("check_landlock", { program = "hako-run" })
+  -- On a shared network a missing abstract-socket scope is worth a word, not silence.
+  host("check_landlock", { program = "hako-run", shared_net = spec.net.mode ~= "none" or nil })
   if spec.pid_file then host("prepare_pid_file", { path = spec.pid_file }) end
   if spec.record_dir then host("open_record_directory", { dir = spec.record_dir }) end
   -- The sandbox's cgroups, and a watcher that removes them whenever hako-run ends.

@@ -172,7 +172,7 @@ M.FIELDS = {
   { "seccomp.deny_syscalls", "names" }, { "seccomp.deny_ioctls", "ioctls" }, { "seccomp.tcp_only", "flag" },
   { "landlock.scope", "names" }, { "landlock.connect", "ports" }, { "landlock.bind", "ports" },
   { "landlock.fs", "flag" }, { "landlock.writable", "paths" }, { "landlock.devices", "paths" },
-  { "landlock.files", "paths" }, { "landlock.noexec", "flag" }, { "landlock.required", "flag" },
+  { "landlock.files", "paths" }, { "landlock.required", "flag" },
   { "rlimits", "rlimits" }, { "cgroups", "cgroups" },
 }
 -- Kinds written one line per entry: present (empty) even when no line says so.

@@ -272,10 +272,14 @@ function M.check_landlock(step, state)
   local abi = state.core.landlock_abi() or 0
   local missing, explicit = landlock.missing(l, abi)
   if #missing == 0 then return end
+  local told = explicit
+  for _, name in ipairs(missing) do
+    told = told or (step.shared_net and name == "scope_abstract_unix_socket")
+  end
   local lacking = landlock.describe(abi, missing)
   if l.required then failure.raise("landlock", lacking .. " (--landlock-required)") end
   if abi == 0 and explicit then failure.raise("landlock", lacking .. ", which an option needs") end
-  if explicit then failure.warn(step.program, "landlock", lacking .. ": not applied") end
+  if told then failure.warn(step.program, "landlock", lacking .. ": not applied") end
 end
 
 M.steps = {

@@ -114,6 +114,7 @@ function M.bind(step, state)
   local set = core.MOUNT_ATTR_NOSUID
   if not step.devices then set = set | core.MOUNT_ATTR_NODEV end
   if step.read_only then set = set | core.MOUNT_ATTR_RDONLY end
+  if step.noexec then set = set | core.MOUNT_ATTR_NOEXEC end
   -- Set before attaching, so the mount is never writable in the sandbox, not even briefly.
   check(core.mount_setattr(tree, "", core.AT_EMPTY_PATH | core.AT_RECURSIVE, set))
   local dst, dst_message = open_destination(core, state, step.dst)
@@ -130,7 +131,8 @@ function M.tmpfs(step, state)
   local core = state.core
   local config = { { "mode", "1777" } }
   if step.size then config[2] = { "size", step.size } end
-  local mnt = fs_mount(core, "tmpfs", config, core.MOUNT_ATTR_NOSUID | core.MOUNT_ATTR_NODEV)
+  local mnt = fs_mount(core, "tmpfs", config, core.MOUNT_ATTR_NOSUID | core.MOUNT_ATTR_NODEV
+    | (step.noexec and core.MOUNT_ATTR_NOEXEC or 0))
   local dst, message = open_destination(core, state, step.dst)
   if not dst then failure.raise("tmpfs destination " .. step.dst, why(message)) end
   attach(core, mnt, dst, step.dst)

@@ -12,6 +12,9 @@
 --  * with tcp_only, socket(2) but for AF_UNIX and TCP over IPv4 and IPv6: Landlock limits
 --    TCP ports only, so "only TCP 443 out" also means no UDP, raw or packet sockets.
 --    i386's socketcall(2) hides its arguments in memory a filter cannot read: denied then.
+--    So are a TCP Fast Open connect, made by sendto/sendmsg/sendmmsg with MSG_FASTOPEN,
+--    which Landlock does not check, and io_uring, whose operations (a socket of any kind,
+--    a send) never pass through the filter at all.
 --
 -- The kernel takes the request as an unsigned int, so only the low 32 bits of args[1]
 -- are compared: a request with high bits set cannot slip past.
@@ -44,6 +47,7 @@ M.OFFSET_ARGS = 16
 -- socket(2)'s arguments that tcp_only lets through (the same on every ABI hako knows)
 M.AF_UNIX, M.AF_INET, M.AF_INET6 = 1, 2, 10
 M.SOCK_STREAM, M.SOCK_TYPE_MASK, M.IPPROTO_TCP = 1, 0xf, 6
+M.MSG_FASTOPEN = 0x20000000
 
 -- AUDIT_ARCH_* (linux/audit.h)
 M.X86_64, M.I386 = 0xC000003E, 0x40000003
@@ -62,8 +66,10 @@ local function and_x32(...)
 end
 
 -- asm-generic/unistd.h, which aarch64 and both riscv ABIs use.
+-- io_uring_setup, io_uring_enter and io_uring_register: the same numbers everywhere.
+local IO_URING = { 425, 426, 427 }
 local GENERIC = { ioctl = { 29 }, add_key = { 217 }, request_key = { 218 }, keyctl = { 219 },
-  socket = { 198 }, socketcall = {} }
+  socket = { 198 }, socketcall = {}, sendto = { 206 }, sendmsg = { 211 }, sendmmsg = { 269 }, io_uring = IO_URING }
 
 -- ABI -> AUDIT_ARCH and the numbers of each call the filter knows, from the kernel's
 -- syscall tables. x32's ioctl is 514 (its own compat entry) and, since Linux 5.4, 16
@@ -71,12 +77,15 @@ local GENERIC = { ioctl = { 29 }, add_key = { 217 }, request_key = { 218 }, keyc
 M.ABIS = {
   x86_64 = { arch = M.X86_64, nr = { ioctl = { 16, X32_BIT | 16, X32_BIT | 514 },
     add_key = and_x32(248), request_key = and_x32(249), keyctl = and_x32(250),
-    socket = and_x32(41), socketcall = {} } },
+    socket = and_x32(41), socketcall = {}, sendto = and_x32(44), sendmsg = { 46, X32_BIT | 518 },
+    sendmmsg = { 307, X32_BIT | 538 }, io_uring = and_x32(425, 426, 427) } },
   i386 = { arch = M.I386, nr = { ioctl = { 54 }, add_key = { 286 }, request_key = { 287 },
-    keyctl = { 288 }, socket = { 359 }, socketcall = { 102 } } },
+    keyctl = { 288 }, socket = { 359 }, socketcall = { 102 }, sendto = { 369 }, sendmsg = { 370 },
+    sendmmsg = { 345 }, io_uring = IO_URING } },
   aarch64 = { arch = M.AARCH64, nr = GENERIC },
   arm = { arch = M.ARM, nr = { ioctl = { 54 }, add_key = { 309 }, request_key = { 310 },
-    keyctl = { 311 }, socket = { 281 }, socketcall = {} } },
+    keyctl = { 311 }, socket = { 281 }, socketcall = {}, sendto = { 290 }, sendmsg = { 296 },
+    sendmmsg = { 374 }, io_uring = IO_URING } },
   riscv64 = { arch = M.RISCV64, nr = GENERIC },
   riscv32 = { arch = M.RISCV32, nr = GENERIC },
 }
@@ -148,6 +157,10 @@ function M.program(native_arch, deny, errno)
     if deny.tcp_only then
       for _, n in ipairs(nr.socket) do emit({ code = M.JEQ_K, k = n, jt = "socket" }) end
       for _, n in ipairs(nr.socketcall) do emit({ code = M.JEQ_K, k = n, jt = "deny" }) end
+      for _, n in ipairs(nr.io_uring) do emit({ code = M.JEQ_K, k = n, jt = "deny" }) end
+      for _, n in ipairs(nr.sendto) do emit({ code = M.JEQ_K, k = n, jt = "flags3" }) end
+      for _, n in ipairs(nr.sendmmsg) do emit({ code = M.JEQ_K, k = n, jt = "flags3" }) end
+      for _, n in ipairs(nr.sendmsg) do emit({ code = M.JEQ_K, k = n, jt = "flags2" }) end
     end
     emit({ code = M.JA, to = "allow" })
   end
@@ -174,6 +187,14 @@ function M.program(native_arch, deny, errno)
     emit({ code = M.JEQ_K, k = 0, jt = "allow" })
     emit({ code = M.JEQ_K, k = M.IPPROTO_TCP, jt = "allow" })
     emit({ code = M.JA, to = "deny" })
+    -- the flags of sendto and sendmmsg (argument 3), sendmsg (2): no MSG_FASTOPEN
+    for _, at in ipairs({ { "flags3", 3 }, { "flags2", 2 } }) do
+      label(at[1])
+      emit({ code = M.LD_W_ABS, k = arg(at[2]) })
+      emit({ code = M.AND_K, k = M.MSG_FASTOPEN })
+      emit({ code = M.JEQ_K, k = M.MSG_FASTOPEN, jt = "deny" })
+      emit({ code = M.JA, to = "allow" })
+    end
   end
   label("allow")
   emit({ code = M.RET_K, k = M.RET_ALLOW })

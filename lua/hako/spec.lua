@@ -197,6 +197,21 @@ local function keep_fds(list)
   return fds
 end
 
+-- --noexec-writable: the writable mounts are made noexec, which needs a read-only root
+-- (else nothing could run) and a command that cannot remount (no CAP_SYS_ADMIN).
+local function noexec_writable(options, cap_list)
+  local on = flag(options.noexec_writable, "noexec_writable")
+  if on and options.read_only ~= true then
+    bad("--noexec-writable", "needs a read-only root (-R): in a writable root nothing could be run")
+  end
+  for _, cap in ipairs(cap_list) do
+    if on and cap == caps.number("sys_admin") then
+      bad("--noexec-writable", "cannot hold with --cap-add sys_admin (the command could mount)")
+    end
+  end
+  return on
+end
+
 -- build(options, context) -> spec
 function M.build(options, context)
   if type(options) ~= "table" then bad("options", "must be a table") end
@@ -250,7 +265,7 @@ function M.build(options, context)
     allow_bind = options.allow_bind and landlock.ports(check_string("--allow-bind", options.allow_bind),
       "--allow-bind"),
     share_abstract_sockets = flag(options.share_abstract_sockets, "share_abstract_sockets"),
-    noexec_writable = flag(options.noexec_writable, "noexec_writable"),
+    noexec_writable = noexec_writable(options, caps.parse(options.cap_add)),
     landlock_required = flag(options.landlock_required, "landlock_required"),
     rlimits = rlimits.list(options.rlimits),
     limits = cgroup.limits(options),

@@ -4,6 +4,8 @@
  *   connect PORT    a TCP connection to 127.0.0.1:PORT
  *   bind PORT       a TCP socket bound to 127.0.0.1:PORT
  *   udp PORT        a UDP datagram to 127.0.0.1:PORT
+ *   fastopen PORT   a TCP Fast Open connect: sendto(MSG_FASTOPEN) to 127.0.0.1:PORT
+ *   uring           io_uring_setup(2): a ring, whose operations no seccomp filter sees
  *   abstract NAME   a connection to the abstract unix socket @NAME
  *   kill PID        signal 0 to PID (a process outside the sandbox)
  * Prints "ESCAPED" when the call worked, else "BLOCKED: <errno name>".
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -60,6 +63,8 @@ static int inet(int type, const char *how, const char *port)
 		return said(bind(fd, (struct sockaddr *)&a, sizeof a));
 	if (type == SOCK_DGRAM)
 		return said((int)sendto(fd, "x", 1, 0, (struct sockaddr *)&a, sizeof a));
+	if (!strcmp(how, "fastopen"))
+		return said((int)sendto(fd, "x", 1, MSG_FASTOPEN, (struct sockaddr *)&a, sizeof a));
 	return said(connect(fd, (struct sockaddr *)&a, sizeof a));
 }
 
@@ -83,6 +88,14 @@ int try_net(char **argv)
 		return inet(SOCK_STREAM, argv[0], argv[1]);
 	if (!strcmp(argv[0], "udp"))
 		return inet(SOCK_DGRAM, "send", argv[1]);
+	if (!strcmp(argv[0], "fastopen"))
+		return inet(SOCK_STREAM, "fastopen", argv[1]);
+	if (!strcmp(argv[0], "uring")) {
+		char params[120]; /* struct io_uring_params: zeroed asks for nothing special */
+
+		memset(params, 0, sizeof params);
+		return said((int)syscall(425, 4, params));
+	}
 	if (!strcmp(argv[0], "abstract"))
 		return abstract(argv[1]);
 	if (!strcmp(argv[0], "kill"))
