@@ -32,7 +32,8 @@ function TestCgroup.test_values()
   lu.assertEquals(cgroup.quota("2", "--cpus"), 200000)
   lu.assertEquals(cgroup.quota("0.001", "--cpus"), cgroup.MIN_QUOTA)
   lu.assertEquals(cgroup.count("64", "--pids"), 64)
-  for _, bad in ipairs({ "0", "-1", "1X", "", "1.5M", "M" }) do
+  -- 2^62 bytes at most: a product that would wrap around is refused, not taken modulo.
+  for _, bad in ipairs({ "0", "-1", "1X", "", "1.5M", "M", "17592186044417M", "16777217T", "4294967297G" }) do
     fails(function() cgroup.size(bad, "--memory") end,
       "--memory " .. bad .. ": expected a size like 512M, 2G or a number of bytes")
   end

@@ -355,6 +355,15 @@ function TestPlan.test_noexec_writable_makes_the_writable_mounts_noexec()
   end
 end
 
+-- The cgroups are made with the signals blocked and a watcher there first: no moment
+-- where one exists and nothing would remove it.
+function TestPlan.test_cgroups_are_made_after_the_signals_are_blocked()
+  local steps = steps_for({ root = "/sb", pids = 9 })
+  lu.assertTrue(index_of(steps, "block_signals") < index_of(steps, "make_cgroups"))
+  lu.assertTrue(index_of(steps, "make_cgroups") < index_of(steps, "clone"))
+  lu.assertNil(index_of(steps_for({ root = "/sb" }), "make_cgroups"))
+end
+
 function TestPlan.test_sys_only_when_asked()
   lu.assertNil(index_of(steps_for({ root = "/sb" }), "mount_sys"))
   local steps = steps_for({ root = "/sb", sys = true })

@@ -140,7 +140,7 @@ function TestPolicy.test_encode_then_decode_gives_the_policy_back()
     rlimits = { "nofile=64:128", "core=0:", "stack=:unlimited" },
     share_abstract_sockets = true, noexec_writable = true, landlock_required = true, mounts = { { tmpfs = "/t" } } })
   lu.assertEquals(p.landlock.writable, { "/t", "/dev/shm" })
-  p.cgroups = { "/sys/fs/cgroup/pids /hako-1", "/sys/fs/cgroup/unified /user.slice/a b/hako-1" }
+  p.cgroups = { "/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified" }
   lu.assertEquals(policy.decode(policy.encode(p)), p)
   local empty = policy.with_identity(from({ root = "/sb" }))
   empty.env = {}
@@ -172,7 +172,7 @@ function TestPolicy.test_a_bad_or_partial_policy_is_refused()
   end
   lu.assertEquals({ policy.decode(limited) }, { nil, "bad rlimits" })
   local elsewhere = policy.encode(policy.with_identity(from({ root = "/sb" })))
-  for _, bad in ipairs({ "relative /x", "/sys/fs/cgroup x", "/m /a/../b", "/m /a/.." }) do
+  for _, bad in ipairs({ "relative", "/sys/fs/cgroup x", "/m/../b", "/m/.." }) do
     elsewhere[#elsewhere + 1] = { "cgroups", bad }
     lu.assertEquals({ policy.decode(elsewhere) }, { nil, "bad cgroups" }, bad)
     elsewhere[#elsewhere] = nil

@@ -25,7 +25,9 @@ local UNITS = { [""] = 1, k = 1 << 10, m = 1 << 20, g = 1 << 30, t = 1 << 40 }
 -- size("32M") -> 33554432: bytes, or K, M, G, T (powers of 1024; a "B" or "iB" may follow).
 function M.size(text, what)
   local number, unit = tostring(text):lower():match("^(%d+)(%a?)i?b?$")
-  local n = number and #number <= 15 and UNITS[unit] and math.tointeger(tonumber(number)) * UNITS[unit]
+  local base = number and #number <= 15 and UNITS[unit] and math.tointeger(tonumber(number))
+  -- No more than 2^62 bytes: the product must not wrap around.
+  local n = base and base <= (1 << 62) // UNITS[unit] and base * UNITS[unit]
   if not n or n < 1 then bad(what .. " " .. tostring(text), "expected a size like 512M, 2G or a number of bytes") end
   return n
 end
@@ -94,8 +96,9 @@ function M.mounts(text)
   return out
 end
 
--- Where a cgroup path of the process is under a mount whose root is `root`.
-local function beneath(root, path)
+-- beneath(root, path) -> where a cgroup path of a process is under a mount whose root
+-- is `root` (nil: not under it).
+function M.beneath(root, path)
   if root == "/" then return path end
   if path == root then return "/" end
   if path:sub(1, #root + 1) == root .. "/" then return path:sub(#root + 1) end
@@ -114,7 +117,7 @@ function M.plan(limits, mounts, self, v2_controllers, name)
   end
   table.sort(wanted)
   local function parent_of(path, mount)
-    local p = limits.parent or (path and beneath(mount[2], path))
+    local p = limits.parent or (path and M.beneath(mount[2], path))
     if not p then
       bad("cgroup", "hako-run's own cgroup " .. tostring(path) .. " is outside the mount at " .. mount[1])
     end

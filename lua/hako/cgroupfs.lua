@@ -81,28 +81,31 @@ local function cgroup_path(cg)
 end
 
 -- Enable a v2 cgroup's controllers in its parent. Where the parent has processes of its
--- own (the no-internal-processes rule: EBUSY), they are moved into a leaf beside, in the
--- same subtree, as systemd and crun do; the limits of the parent still hold for them.
+-- own (hako-run itself, a login shell: the no-internal-processes rule, EBUSY), they are
+-- not hako's to move: hako-run says where to run it instead.
 local function enable_controllers(core, mountfd, cg)
   if #cg.controllers == 0 then return end
   local list = "+" .. table.concat(cg.controllers, " +")
   local control = cg.parent .. "/cgroup.subtree_control"
   local ok, message, errno = M.write(core, mountfd, control, list)
-  if ok or errno ~= core.EBUSY then return check(ok, message, errno) end
-  local leaf = (cg.parent == "/" and "" or cg.parent) .. "/hako-leaf"
-  local made, why, err = core.mkdirat(mountfd, rel(leaf), DIRECTORY_MODE)
-  if not made and err ~= core.EEXIST then failure.raise_core("cgroup " .. leaf, why) end
-  for pid in (check(M.read(core, mountfd, cg.parent .. "/cgroup.procs"))):gmatch("%d+") do
-    M.write(core, mountfd, leaf .. "/cgroup.procs", pid) -- a process may have ended since
+  if ok then return end
+  if errno == core.EBUSY then
+    failure.raise("cgroup " .. cg.mount .. cg.parent, "has processes of its own, so cgroup v2 gives its children"
+      .. " no controllers: run hako-run in a cgroup of its own (systemd-run --scope -p Delegate=yes ...)"
+      .. " or give --cgroup-parent", nil, errno)
   end
-  check(M.write(core, mountfd, control, list))
+  failure.raise_core("cgroup " .. cg.mount .. control, message, errno)
 end
 
--- create(core, cg) -> cg with its mount fd: the directory made and its limits written. A
--- file marked "?" is written where the kernel has it (swap accounting may be off).
+-- open(core, cg): its mount's fd, which everything else goes through.
+function M.open(core, cg)
+  cg.mountfd = check(M.open_mount(core, cg.mount))
+end
+
+-- create(core, cg) -> cg, the directory made and its limits written. A file marked "?"
+-- is written where the kernel has it (swap accounting may be off).
 function M.create(core, cg)
-  local mountfd = check(M.open_mount(core, cg.mount))
-  cg.mountfd = mountfd
+  local mountfd = cg.mountfd
   local path = cgroup_path(cg)
   if cg.kind == "v2" then enable_controllers(core, mountfd, cg) end
   local ok, message, errno = core.mkdirat(mountfd, rel(path), DIRECTORY_MODE)
@@ -141,22 +144,27 @@ end
 
 -- Every process in the cgroup killed, and the directory removed once it is empty. v2 kills
 -- them all at once (cgroup.kill); v1 signals each, again until none is left (a fork
--- racing the first pass is caught by the next).
-function M.remove(core, cg)
+-- racing the first pass is caught by the next). hako-run tries for a while (about two
+-- seconds); the watcher, patient, until the kernel lets the last one go.
+function M.remove(core, cg, patient)
   if not cg.made then return true end
   local path = cgroup_path(cg)
   if cg.kind == "v2" then M.write(core, cg.mountfd, path .. "/cgroup.kill", "1") end
   -- Nothing is ever written to this pipe: polling it is a pause of a few ms.
   local pause_r, pause_w = core.pipe2(core.O_CLOEXEC)
   local removed = false
-  for _ = 1, 400 do
+  local tries, wait = 0, 5
+  while not removed and (patient or tries < 400) do
     local ok, _, errno = core.unlinkat(cg.mountfd, rel(path), core.AT_REMOVEDIR)
     removed = ok or errno == core.ENOENT
     if removed then break end
+    if errno ~= core.EBUSY then break end
     for pid in (M.read(core, cg.mountfd, path .. "/cgroup.procs") or ""):gmatch("%d+") do
       core.kill(math.tointeger(tonumber(pid)), core.SIGKILL)
     end
-    if pause_r then core.poll(pause_r, core.POLLIN, 5) end
+    if pause_r then core.poll(pause_r, core.POLLIN, wait) end
+    tries = tries + 1
+    if patient and tries > 400 then wait = math.min(wait * 2, 1000) end
   end
   if pause_r then core.close(pause_r); core.close(pause_w) end
   cg.made = not removed
@@ -193,7 +201,11 @@ function M.watch(core, cgroups)
       end
       core.close_range(from, 0xffffffff, 0)
       repeat local got = core.read(r, 1) until got == "" or got == nil
-      for _, cg in ipairs(cgroups) do M.remove(core, cg) end
+      -- Whichever of them exists: hako-run may have ended before it made them all.
+      for _, cg in ipairs(cgroups) do
+        cg.made = true
+        M.remove(core, cg, true)
+      end
     end)
     core._exit(0)
   end

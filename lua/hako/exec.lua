@@ -93,6 +93,11 @@ local function start_sandbox(step, state)
   if not pid then
     core.close(status_r)
     core.close(alive_w)
+    if state.cgroup_fd and (errno == core.EACCES or errno == core.EPERM) then
+      -- Moving into a cgroup needs write access to the cgroup.procs of the common ancestor.
+      failure.raise("clone3 into the sandbox's cgroup", failure.why(message)
+        .. " (hako-run must run inside the subtree its cgroups are made in)", nil, errno)
+    end
     if flags & core.CLONE_NEWUSER ~= 0 then require("hako.start_steps").explain_userns_failure(core, errno) end
     failure.from_core(message, errno)
   end

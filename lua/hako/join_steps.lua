@@ -4,6 +4,7 @@
 -- its namespaces and root. The confinement that follows is hako-run's own
 -- (hako.confine_steps).
 
+local cgroup = require "hako.cgroup"
 local cgroupfs = require "hako.cgroupfs"
 local failure = require "hako.failure"
 local policy = require "hako.policy"
@@ -259,31 +260,39 @@ function M.read_policy(step, state)
     { euid = core.geteuid(), environ = core.environ() }, identity)
 end
 
--- The sandbox's cgroups (policy.cgroups), opened now, on the host, for the command to be
--- put into them (start_steps.enter_cgroups). A record is its owner's to write: a mount
--- must be one of this host's cgroup mounts, and the path is followed from it without
--- leaving that file system or following a link, so only a cgroup's file can be named.
+-- The sandbox's cgroups, opened now, on the host, for the command to be put into them
+-- (start_steps.enter_cgroups). The record only says which hierarchies (policy.cgroups,
+-- their mounts); the cgroup in each is the one the sandbox's process is in now, as this
+-- host's /proc says (a record is its owner's to write, and must not choose a cgroup for
+-- root's command). The pidfd still alive afterwards proves /proc spoke of that process.
 function M.open_cgroups(_, state)
   local core = state.core
-  local entries = state.policy.cgroups or {}
-  if #entries == 0 then return end
+  local wanted = state.policy.cgroups or {}
+  if #wanted == 0 then return end
   local mounts = cgroupfs.discover(core)
-  local known = {}
-  if mounts.v2 then known[mounts.v2[1]] = true end
-  for _, m in pairs(mounts.v1) do known[m[1]] = true end
+  local text = core.open("/proc/" .. state.pid .. "/cgroup", core.O_RDONLY | core.O_CLOEXEC)
+  local live = text and cgroup.self_cgroups(core.read(text, 65536) or "") or { v1 = {} }
+  if text then core.close(text) end
+  if not core.pidfd_send_signal(state.pidfd, 0) then failure.raise(tostring(state.pid), "no such process") end
   state.cgroup_procs = {}
   table.insert(state.cleanups, function()
     for _, fd in ipairs(state.cgroup_procs) do core.close(fd) end
   end)
-  for _, entry in ipairs(entries) do
-    local mount, path = entry:match("^(%S+) (.+)$")
-    if not known[mount] then failure.raise("cgroup " .. entry, "not under one of this host's cgroup mounts") end
+  for _, mount in ipairs(wanted) do
+    local path
+    if mounts.v2 and mounts.v2[1] == mount then path = cgroup.beneath(mounts.v2[2], live.v2 or "") end
+    for c, m in pairs(mounts.v1) do
+      if m[1] == mount then path = cgroup.beneath(m[2], live.v1[c] or "") end
+    end
+    if not path then
+      failure.raise("cgroup " .. mount, "not one of this host's cgroup mounts, or the sandbox is in none")
+    end
     local mountfd = check(cgroupfs.open_mount(core, mount))
-    local fd, message, errno = core.openat2(mountfd, path:gsub("^/+", "") .. "/cgroup.procs",
+    local fd, message, errno = core.openat2(mountfd, (path .. "/cgroup.procs"):gsub("^/+", ""),
       core.O_WRONLY | core.O_CLOEXEC, 0,
       core.RESOLVE_BENEATH | core.RESOLVE_NO_XDEV | core.RESOLVE_NO_SYMLINKS | core.RESOLVE_NO_MAGICLINKS)
     core.close(mountfd)
-    if not fd then failure.raise_core("cgroup " .. entry, message, errno) end
+    if not fd then failure.raise_core("cgroup " .. mount .. path, message, errno) end
     state.cgroup_procs[#state.cgroup_procs + 1] = fd
   end
 end

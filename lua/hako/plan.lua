@@ -111,8 +111,9 @@ function M.build(spec)
   if spec.pid_file then host("prepare_pid_file", { path = spec.pid_file }) end
   if spec.record_dir then host("open_record_directory", { dir = spec.record_dir }) end
   -- The sandbox's cgroups, and a watcher that removes them whenever hako-run ends.
-  if spec.limits then host("make_cgroups", { limits = spec.limits }) end
   host("block_signals", { signals = M.blocked_signals(M.FORWARDED_SIGNALS) })
+  -- After the signals are blocked: a ^C between two mkdirs must not leave one behind.
+  if spec.limits then host("make_cgroups", { limits = spec.limits }) end
   -- hako's PID 1 tells the host how the command ended (exit code or signal) through it.
   if not spec.as_pid_1 then host("open_result_pipe") end
   host("enter_target")

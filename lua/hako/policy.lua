@@ -19,7 +19,8 @@
 --                       tcp_only: sockets only AF_UNIX and TCP (when ports are limited) }
 --   landlock            the second layer (hako.landlock): ports, scopes, where to write
 --   rlimits             resource limits, "nofile=64:128" (hako.rlimits)
---   cgroups             the sandbox's cgroups, "MOUNT PATH" each (hako.cgroup), for hako-enter
+--   cgroups             the mounts of the hierarchies the sandbox has cgroups in (hako.cgroup):
+--                       hako-enter puts its command into the sandbox's cgroup of each
 --
 -- Coming confinement (a cgroup) gets a field here, a line in FIELDS, and a step in
 -- confine_steps.
@@ -66,7 +67,7 @@ function M.from_spec(spec)
       tcp_only = spec.allow_connect ~= nil or spec.allow_bind ~= nil },
     landlock = landlock.from_spec(spec),
     rlimits = copy(spec.rlimits),
-    cgroups = {}, -- "MOUNT PATH" of each, once made (prepare_steps.make_cgroups)
+    cgroups = {}, -- filled in once made (prepare_steps.make_cgroups)
   }
 end
 
@@ -275,7 +276,7 @@ function M.decode(entries)
     if LINES[kind] then
       local good = kind == "lines" and text:match("^[^=]+=") or kind == "paths" and text:sub(1, 1) == "/"
         or kind == "rlimits" and rlimit_text(text)
-        or kind == "cgroups" and text:match("^/%S* /.") and not text:find("/%.%.?/") and not text:find("/%.%.?$")
+        or kind == "cgroups" and text:match("^/%S*$") and not text:find("/%.%.?/") and not text:find("/%.%.?$")
       if not good then return nil, "bad " .. name end
       table.insert(get(p, name), text)
     else

@@ -228,30 +228,35 @@ function M.open_result_pipe(_, state)
 end
 
 -- The sandbox's cgroups (hako.cgroup), made and limited before it exists, a watcher that
--- removes them however hako-run ends, and the command's policy told where they are (for
--- the record: hako-enter puts its command there too).
+-- removes them however hako-run ends, and the command's policy told which hierarchies
+-- they are in (for the record: hako-enter puts its command into the sandbox's cgroup of
+-- each, as the host sees it then, not as a record says).
 function M.make_cgroups(step, state)
   local core = state.core
   local mounts, self = cgroupfs.discover(core)
   local controllers = cgroupfs.v2_controllers(core, mounts, self, step.limits.parent)
   local plan = cgroup.plan(step.limits, mounts, self, controllers, "hako-" .. core.getpid())
-  local made = {}
+  local planned = { plan.v2, table.unpack(plan.v1) }
   table.insert(state.cleanups, function()
-    for _, cg in ipairs(made) do cgroupfs.remove(core, cg) end
+    for _, cg in ipairs(planned) do cgroupfs.remove(core, cg) end
     if state.cgroup_watcher then core.close(state.cgroup_watcher) end
-    for _, cg in ipairs(made) do core.close(cg.mountfd) end
+    for _, cg in ipairs(planned) do
+      if cg.mountfd then core.close(cg.mountfd) end
+    end
     for _, fd in ipairs(state.cgroup_procs or {}) do core.close(fd) end
     if state.cgroup_fd then core.close(state.cgroup_fd) end
   end)
   local entries = {}
-  for _, cg in ipairs({ plan.v2, table.unpack(plan.v1) }) do
+  for _, cg in ipairs(planned) do
     if cg.mount:find("%s") then failure.raise("cgroup " .. cg.mount, "a mount point with a space is not supported") end
-    made[#made + 1] = cgroupfs.create(core, cg)
-    entries[#entries + 1] = cg.mount .. " " .. cgroup.path(cg):sub(#cg.mount + 1)
+    cgroupfs.open(core, cg)
+    entries[#entries + 1] = cg.mount
   end
-  state.cgroups, state.cgroup_procs = made, {}
-  state.cgroup_watcher = cgroupfs.watch(core, made)
-  for _, cg in ipairs(made) do
+  -- The watcher first: whatever of these exists when hako-run ends, however, it removes.
+  state.cgroup_watcher = cgroupfs.watch(core, planned)
+  state.cgroups, state.cgroup_procs = planned, {}
+  for _, cg in ipairs(planned) do cgroupfs.create(core, cg) end
+  for _, cg in ipairs(planned) do
     -- The sandbox starts in its v2 cgroup (clone3); the others it is moved into, held.
     if cg.kind == "v2" then
       state.cgroup_fd = cgroupfs.dirfd(core, cg)

@@ -212,6 +212,18 @@ local function noexec_writable(options, cap_list)
   return on
 end
 
+-- Limits a command that may mount could lift: its cgroups' files are writable by its
+-- uid 0 once it mounts cgroupfs (and delegated to the user, rootless).
+local function limits(options)
+  local l = cgroup.limits(options)
+  for _, name in ipairs(options.cap_add or {}) do
+    if l and type(name) == "string" and caps.number(name) == caps.number("sys_admin") then
+      bad("--cap-add " .. name, "cannot go with --memory, --pids or --cpus: the command could lift them")
+    end
+  end
+  return l
+end
+
 -- build(options, context) -> spec
 function M.build(options, context)
   if type(options) ~= "table" then bad("options", "must be a table") end
@@ -268,7 +280,7 @@ function M.build(options, context)
     noexec_writable = noexec_writable(options, caps.parse(options.cap_add)),
     landlock_required = flag(options.landlock_required, "landlock_required"),
     rlimits = rlimits.list(options.rlimits),
-    limits = cgroup.limits(options),
+    limits = limits(options),
   }
 end
 

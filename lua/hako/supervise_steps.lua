@@ -42,8 +42,10 @@ function M.report_end(step, state)
   local fields = { ended.how == "killed" and string.format('"signal": %d', ended.code)
     or string.format('"exit": %d', ended.code) }
   local stats = state.limit_stats
+  if stats and stats.oom_kills then
+    fields[#fields + 1] = '"oom": ' .. tostring(stats.oom_kills > 0)
+  end
   if stats then
-    fields[#fields + 1] = '"oom": ' .. tostring((stats.oom_kills or 0) > 0)
     for _, key in ipairs({ "memory_peak", "pids_peak" }) do
       if stats[key] then fields[#fields + 1] = string.format('"%s": %d', key, stats[key]) end
     end
