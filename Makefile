@@ -37,7 +37,7 @@ CORE_SO = $(B)/lib/hako/core.so
 endif
 
 CORE_SRC = c/core.c c/process.c c/signal.c c/namespace.c c/mount.c c/file.c c/dir.c c/fd.c c/cred.c \
-	c/net.c c/seccomp.c c/keys.c c/job.c c/landlock.c c/limits.c
+	c/net.c c/seccomp.c c/keys.c c/job.c c/landlock.c c/limits.c c/unix.c
 CORE_OBJ = $(CORE_SRC:c/%.c=$(B)/obj/%.o)
 MODULES = $(wildcard lua/hako/*.lua)
 COMMANDS = bin/hako bin/hako-run bin/hako-enter
