@@ -98,6 +98,20 @@ function TestNotifySettings.test_the_steps_and_where_they_stand()
   end
 end
 
+-- A recipe that runs many sandboxes is ready when the first has started: one datagram.
+function TestNotifySettings.test_once_per_process()
+  local sent = {}
+  local core = { AF_UNIX = 1, SOCK_DGRAM = 2, SOCK_CLOEXEC = 0, getpid = function() return 42 end,
+    socket = function() return 9 end, close = function() end,
+    sendto_unix = function(_, text, address) sent[#sent + 1] = { text, address } return #text end }
+  local was = notify.sent
+  notify.sent = false
+  notify.notify_ready({ socket = "@x" }, { core = core })
+  notify.notify_ready({ socket = "@x" }, { core = core })
+  notify.sent = was
+  lu.assertEquals(sent, { { "READY=1\nMAINPID=42\n", "\0x" } })
+end
+
 TestNotify = {}
 
 function TestNotify:setUp()
@@ -155,6 +169,14 @@ function TestNotify:test_ready_and_mainpid_once_the_command_runs()
   lu.assertEquals(r.status, 0, r.stderr)
   -- started=yes: the command (/bin/sleep) had been exec'd when the datagram came.
   lu.assertEquals(self:heard(), string.format("pid=%s started=yes READY=1|MAINPID=%s|\n", r.pid, r.pid))
+end
+
+-- Not started, not ready: a command that cannot be run (127) is never announced.
+function TestNotify:test_nothing_when_the_command_does_not_start()
+  self:listen(self.socket)
+  local r = self:run(self.socket, {}, { "/nonexistent" })
+  lu.assertEquals(r.status, 127, r.stderr)
+  lu.assertEquals(self:heard(), "")
 end
 
 function TestNotify:test_an_abstract_socket()
