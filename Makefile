@@ -37,7 +37,7 @@ CORE_SO = $(B)/lib/hako/core.so
 endif
 
 CORE_SRC = c/core.c c/process.c c/signal.c c/namespace.c c/mount.c c/file.c c/dir.c c/fd.c c/cred.c \
-	c/net.c c/seccomp.c c/keys.c c/job.c c/landlock.c c/limits.c
+	c/net.c c/seccomp.c c/keys.c c/job.c c/landlock.c c/limits.c c/unix.c
 CORE_OBJ = $(CORE_SRC:c/%.c=$(B)/obj/%.o)
 MODULES = $(wildcard lua/hako/*.lua)
 COMMANDS = bin/hako bin/hako-run bin/hako-enter
@@ -45,14 +45,15 @@ MANPAGES = $(wildcard bin/*.1)
 MANPAGES7 = $(wildcard bin/*.7)
 LINKS = $(B)/hako-run $(B)/hako-enter
 
-.PHONY: all static check lint mutate bench demo deps install uninstall clean help
+.PHONY: all static check lint examples mutate bench demo deps install uninstall clean help
 all: $(B)/hako $(LINKS) $(CORE_SO)
 
 help:
 	@echo 'make [all]    build build/hako, its hako-run and hako-enter links and build/lib/hako/core.so'
 	@echo 'make static   the same, one static binary with musl: $(B)/musl/hako (faster start)'
 	@echo 'make check    install test dependencies if root, build, lint, run every test'
-	@echo 'make lint     luacheck over lua/, bin/ and spec/; no source file over 400 lines'
+	@echo 'make lint     luacheck over lua/, bin/, spec/ and examples/; no source file over 400 lines'
+	@echo 'make examples as root: run every recipe in examples/ (those that need the network say why not)'
 	@echo 'make mutate   as root: remove each defence in turn; its tests must fail (about 10 min)'
 	@echo 'make bench    as root: hako against chroot, unshare, bwrap, crun; $(B)/bench-results.md'
 	@echo 'make demo     install dependencies if root, build, run a busybox sandbox'
@@ -115,8 +116,8 @@ deps:
 # luacheck (.luacheckrc) and the house rule of small files: none over 400 lines.
 MAX_LINES = 400
 lint:
-	luacheck --quiet --no-color lua bin/hako bin/hako-run bin/hako-enter spec
-	@long=$$(find c lua bin spec Makefile -type f -exec wc -l {} + \
+	luacheck --quiet --no-color lua bin/hako bin/hako-run bin/hako-enter spec examples
+	@long=$$(find c lua bin spec examples Makefile -type f -exec wc -l {} + \
 	  | awk '$$2 != "total" && $$1 > $(MAX_LINES) { print $$2 " (" $$1 " lines)" }'); \
 	if [ -n "$$long" ]; then echo "over $(MAX_LINES) lines: $$long" >&2; exit 1; fi
 
@@ -124,9 +125,23 @@ lint:
 check: deps
 	$(MAKE) lint
 	$(MAKE) all $(B)/probe
+	$(MAKE) examples
 	$(LUA) spec/mutate/run.lua --check
 	LUA_PATH='lua/?.lua;lua/?/init.lua;spec/?.lua;;' LUA_CPATH='$(B)/lib/?.so;;' HAKO_BUILD=$(B) \
 	  prove --exec $(LUA) spec/*_spec.lua
+
+# Every recipe in examples/, run as its README line says: status 0 passes, 77 is a skip
+# (the example prints why: the network, say), anything else fails and shows its output.
+EXAMPLES = $(wildcard examples/*.lua)
+examples: all
+	@for f in $(EXAMPLES); do \
+	  out=$$(HAKO_EXAMPLES=check $(B)/hako $$f 2>&1); s=$$?; \
+	  case $$s in \
+	  0) echo "example $$f: ok";; \
+	  77) echo "example $$f: $$(echo "$$out" | tail -n 1)";; \
+	  *) echo "$$out"; echo "example $$f: FAILED (exit $$s)"; exit 1;; \
+	  esac; \
+	done
 
 # Each defence removed in turn from a copy of the tree, which its tests must then fail
 # (spec/mutate/mutants.lua); check only looks that every mutant still applies.

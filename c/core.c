@@ -110,7 +110,7 @@ static const struct hako_area errno_area = { NULL, errnos };
 static const struct hako_area *const areas[] = {
 	&hako_process, &hako_signal, &hako_namespace, &hako_mount, &hako_file, &hako_dir,
 	&hako_cred, &hako_fd, &hako_net, &hako_seccomp, &hako_keys, &hako_job, &hako_landlock,
-	&hako_limits, &errno_area,
+	&hako_limits, &hako_unix, &errno_area,
 	NULL
 };
 

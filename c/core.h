@@ -63,7 +63,7 @@ struct hako_area {
 };
 extern const struct hako_area hako_process, hako_signal, hako_namespace, hako_mount,
 	hako_file, hako_dir, hako_cred, hako_fd, hako_net, hako_seccomp, hako_keys, hako_job,
-	hako_landlock, hako_limits;
+	hako_landlock, hako_limits, hako_unix;
 
 int luaopen_hako_core(lua_State *L);
 

@@ -60,6 +60,7 @@ local CALLS = {
   { "unshare flags", function() return core.unshare(BIG) end },
   { "setns fd", function() return core.setns(FD, 0) end },
   { "socket domain", function() return core.socket(BIG + core.AF_INET, core.SOCK_DGRAM) end },
+  { "sendto_unix fd", function() return core.sendto_unix(FD, "x", NOWHERE) end },
   { "set_ifflags flags", function() return core.set_ifflags(1000, "lo", 1 << 16) end },
   { "ns_get_nstype fd", function() return core.ns_get_nstype(FD) end },
   { "mount flags", function() return core.mount(nil, NOWHERE, nil, HUGE) end },

@@ -7,7 +7,8 @@ local exec = require "hako.exec"
 local plan = require "hako.plan"
 local spec = require "hako.spec"
 
-local ROOT = { cwd = "/", uid = 0, gid = 0, euid = 0 }
+-- Started by systemd (a Type=notify unit): NOTIFY_SOCKET is set.
+local ROOT = { cwd = "/", uid = 0, gid = 0, euid = 0, environ = { "NOTIFY_SOCKET=/run/systemd/notify" } }
 local ROOTLESS = { cwd = "/", uid = 1000, gid = 1000, euid = 1000, xdg_runtime_dir = "/run/user/1000" }
 
 -- hako-run's options, each turning on some steps; every one is built as root and rootless.
@@ -22,6 +23,7 @@ local RUN_OPTIONS = {
   { root = "/sb", pid_file = "/run/x.pid", json_status_fd = 3, timeout = 1, memory = "1G", pids = 9,
     rlimits = { "nofile=9" } },
   { root = "/sb", userns = true, map_users = "auto", map_groups = "auto" },
+  { root = "/sb", notify = "sandbox" },
 }
 
 local ENTER_OPTIONS = {

@@ -71,6 +71,9 @@ M.run_options = {
   { long = "timeout", key = "timeout", value = "SECONDS",
     help = "TERM the command after SECONDS, KILL " .. spec.DEFAULT_TIMEOUT_GRACE
       .. " s later; exit 124" },
+  { long = "notify", key = "notify", value = "MODE",
+    help = "who tells NOTIFY_SOCKET (systemd Type=notify) READY=1: hako (default, once the"
+      .. " command runs), sandbox (the command gets the socket) or none" },
   { long = "json-status-fd", key = "json_status_fd", value = "FD",
     help = "write the sandbox's pid and namespaces, then its end, as JSON lines to FD" },
   common.dry_run,

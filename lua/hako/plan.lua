@@ -172,6 +172,11 @@ function M.build(spec)
     sandbox("mount_dev", { dst = "/dev", required = spec.dev == "on", bind_devices = spec.userns ~= nil })
   end
   mounts(spec, sandbox)
+  -- --notify sandbox: the host's notify socket for the command, while host paths are
+  -- still there to open (as the binds' sources); reached as /proc/self/fd/N (hako.notify).
+  if spec.notify.mode == "sandbox" and spec.notify.socket and not spec.notify.abstract then
+    sandbox("hand_notify_socket", { path = spec.notify.socket, any_link = spec.userns ~= nil or nil })
+  end
   sandbox("pivot_root", { old = ".hako" })
   sandbox("detach_old_root", { path = "/.hako" })
   sandbox("sethostname")
@@ -199,6 +204,9 @@ function M.build(spec)
     for i, name in ipairs(spec.namespaces) do ns[i] = NAMESPACE_FILE[name] end
     host("report_up", { fd = status_fd, namespaces = ns })
   end
+  -- systemd's Type=notify: ready once the command runs, and hako-run the pid to watch
+  -- (hako.notify); after the record and pid file, so that ready means enterable too.
+  if spec.notify.mode == "hako" and spec.notify.socket then host("notify_ready", { socket = spec.notify.socket }) end
   -- freeze: at ^Z the whole sandbox stops with the job (hako.freeze).
   host("supervise", { forward = M.FORWARDED_SIGNALS, freeze = true, timeout = spec.timeout,
     grace = spec.timeout and spec.timeout_grace })

@@ -12,6 +12,7 @@ local landlock = require "hako.landlock"
 local rlimits = require "hako.rlimits"
 local paths = require "hako.paths"
 local mounts = require "hako.mounts"
+local notify = require "hako.notify"
 local record = require "hako.record"
 
 local M = {}
@@ -33,6 +34,7 @@ local KNOWN = {
   keep_fds = true, sys = true,
   allow_connect = true, allow_bind = true, share_abstract_sockets = true, noexec_writable = true,
   landlock_required = true, rlimits = true, memory = true, pids = true, cpus = true, cgroup_parent = true,
+  notify = true,
 }
 
 local function bad(what, why)
@@ -109,10 +111,11 @@ end
 
 -- The command's environment: a clean one (PATH, TERM), or the caller's with --keep-env,
 -- then every --env. HOME, if not set here, is the user's home, known only at run time.
+-- NOTIFY_SOCKET is systemd's word to hako-run, not to the command (hako.notify).
 local function environment(options, context)
   local env = {}
   if options.keep_env then
-    for _, entry in ipairs(context.environ or {}) do assign(env, entry, "environment") end
+    for _, entry in ipairs(notify.without(context.environ or {})) do assign(env, entry, "environment") end
   else
     env[1] = "PATH=" .. M.DEFAULT_PATH
     if context.term then env[2] = "TERM=" .. context.term end
@@ -246,7 +249,7 @@ function M.build(options, context)
   if userns then table.insert(namespaces, 1, "user") end
   if net.mode == "none" then namespaces[#namespaces + 1] = "net" end
   local pid_file = optional_string("--pid-file", options.pid_file)
-  return {
+  local built = {
     root = root,
     command = argv,
     -- An init expects to be PID 1; anything else gets hako's own PID 1 in front of it.
@@ -281,7 +284,10 @@ function M.build(options, context)
     landlock_required = flag(options.landlock_required, "landlock_required"),
     rlimits = rlimits.list(options.rlimits),
     limits = limits(options),
+    notify = notify.settings(options.notify, context.environ),
   }
+  notify.apply(built)
+  return built
 end
 
 return M

@@ -8,6 +8,8 @@
  *   uring           io_uring_setup(2): a ring, whose operations no seccomp filter sees
  *   abstract NAME   a connection to the abstract unix socket @NAME
  *   kill PID        signal 0 to PID (a process outside the sandbox)
+ *   notify TEXT     TEXT in one datagram to $NOTIFY_SOCKET, as sd_notify(3) sends it
+ *                   (a service that speaks the protocol itself: --notify sandbox)
  * Prints "ESCAPED" when the call worked, else "BLOCKED: <errno name>".
  */
 #define _GNU_SOURCE
@@ -82,6 +84,27 @@ static int abstract(const char *name)
 	return said(connect(fd, (struct sockaddr *)&a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)));
 }
 
+/* sd_notify's way: a new datagram socket, one sendto() to the path or @abstract name. */
+static int notify(const char *text)
+{
+	const char *where = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un a;
+	size_t n = where ? strlen(where) : 0;
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd == -1 || n == 0 || n >= sizeof a.sun_path) {
+		errno = fd == -1 ? errno : EINVAL;
+		return said(-1);
+	}
+	memset(&a, 0, sizeof a);
+	a.sun_family = AF_UNIX;
+	memcpy(a.sun_path, where, n);
+	if (where[0] == '@')
+		a.sun_path[0] = 0;
+	return said((int)sendto(fd, text, strlen(text), 0, (struct sockaddr *)&a,
+				(socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (where[0] != '@'))));
+}
+
 int try_net(char **argv)
 {
 	if (!strcmp(argv[0], "connect") || !strcmp(argv[0], "bind"))
@@ -100,6 +123,8 @@ int try_net(char **argv)
 		return abstract(argv[1]);
 	if (!strcmp(argv[0], "kill"))
 		return said(kill(atoi(argv[1]), 0));
-	fprintf(stderr, "probe net: connect|bind|udp PORT, abstract NAME, kill PID\n");
+	if (!strcmp(argv[0], "notify"))
+		return notify(argv[1]);
+	fprintf(stderr, "probe net: connect|bind|udp PORT, abstract NAME, kill PID, notify TEXT\n");
 	return 2;
 }
