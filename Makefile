@@ -43,6 +43,7 @@ MODULES = $(wildcard lua/hako/*.lua)
 COMMANDS = bin/hako bin/hako-run bin/hako-enter
 MANPAGES = $(wildcard bin/*.1)
 MANPAGES7 = $(wildcard bin/*.7)
+MANPAGES3 = $(wildcard bin/*.3)
 LINKS = $(B)/hako-run $(B)/hako-enter
 
 .PHONY: all static check lint mutate bench demo deps install uninstall clean help
@@ -153,6 +154,8 @@ install: all
 	install -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
 	install -d $(DESTDIR)$(MANDIR)/man7
 	install -m 644 $(MANPAGES7) $(DESTDIR)$(MANDIR)/man7/
+	install -d $(DESTDIR)$(MANDIR)/man3
+	install -m 644 $(MANPAGES3) $(DESTDIR)$(MANDIR)/man3/
 ifneq (,$(CORE_SO))
 	install -d $(DESTDIR)$(LUA_CMOD)/hako
 	install -m 755 $(CORE_SO) $(DESTDIR)$(LUA_CMOD)/hako/core.so
@@ -161,6 +164,7 @@ endif
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/hako $(DESTDIR)$(BINDIR)/hako-run $(DESTDIR)$(BINDIR)/hako-enter
 	rm -f $(MANPAGES:bin/%=$(DESTDIR)$(MANDIR)/man1/%) $(MANPAGES7:bin/%=$(DESTDIR)$(MANDIR)/man7/%)
+	rm -f $(MANPAGES3:bin/%=$(DESTDIR)$(MANDIR)/man3/%)
 	rm -rf $(DESTDIR)$(LUA_LMOD)/hako $(DESTDIR)$(LUA_CMOD)/hako
 
 clean:
