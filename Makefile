@@ -43,9 +43,11 @@ MODULES = $(wildcard lua/hako/*.lua)
 COMMANDS = bin/hako bin/hako-run bin/hako-enter
 MANPAGES = $(wildcard bin/*.1)
 MANPAGES7 = $(wildcard bin/*.7)
+MANPAGES3 = $(wildcard bin/*.3)
 LINKS = $(B)/hako-run $(B)/hako-enter
 
 .PHONY: all static check lint examples mutate bench demo deps install uninstall clean help
+.PHONY: deb
 all: $(B)/hako $(LINKS) $(CORE_SO)
 
 help:
@@ -58,6 +60,7 @@ help:
 	@echo 'make bench    as root: hako against chroot, unshare, bwrap, crun; $(B)/bench-results.md'
 	@echo 'make demo     install dependencies if root, build, run a busybox sandbox'
 	@echo 'make install  PREFIX=$(PREFIX) DESTDIR= LUA_LMOD=$(LUA_LMOD) LUA_CMOD=$(LUA_CMOD)'
+	@echo 'make deb      the Debian package (dpkg-buildpackage, debhelper): $(B)/deb/hako_VERSION_ARCH.deb'
 
 # Objects are rebuilt when the compiler or its flags change (say, to CC=musl-gcc).
 COMPILE = $(CC) $(WARNINGS) $(CFLAGS) $(PIC) $(LUA_CFLAGS)
@@ -168,6 +171,8 @@ install: all
 	install -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
 	install -d $(DESTDIR)$(MANDIR)/man7
 	install -m 644 $(MANPAGES7) $(DESTDIR)$(MANDIR)/man7/
+	install -d $(DESTDIR)$(MANDIR)/man3
+	install -m 644 $(MANPAGES3) $(DESTDIR)$(MANDIR)/man3/
 ifneq (,$(CORE_SO))
 	install -d $(DESTDIR)$(LUA_CMOD)/hako
 	install -m 755 $(CORE_SO) $(DESTDIR)$(LUA_CMOD)/hako/core.so
@@ -176,7 +181,24 @@ endif
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/hako $(DESTDIR)$(BINDIR)/hako-run $(DESTDIR)$(BINDIR)/hako-enter
 	rm -f $(MANPAGES:bin/%=$(DESTDIR)$(MANDIR)/man1/%) $(MANPAGES7:bin/%=$(DESTDIR)$(MANDIR)/man7/%)
+	rm -f $(MANPAGES3:bin/%=$(DESTDIR)$(MANDIR)/man3/%)
 	rm -rf $(DESTDIR)$(LUA_LMOD)/hako $(DESTDIR)$(LUA_CMOD)/hako
+
+# The Debian package, made by dpkg-buildpackage in a copy of the tree, so that neither the
+# tree nor its parent gets debhelper's files: $(B)/deb/hako_VERSION_ARCH.deb. The package's
+# version is debian/changelog's, which must be lua/hako/version.lua's. The build inside
+# does not inherit this make's variables (B=/abs/path would be its own to clean).
+VERSION = $(shell sed -n 's/^return "\(.*\)"$$/\1/p' lua/hako/version.lua)
+deb:
+	@command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || { echo "make deb:" \
+	  "needs dpkg-dev and debhelper (as root: make deps, or apt-get install dpkg-dev debhelper)" >&2; exit 1; }
+	@v=$$(dpkg-parsechangelog -S Version) && [ "$$v" = "$(VERSION)" ] || { echo "make deb:" \
+	  "debian/changelog is at $$v, lua/hako/version.lua at $(VERSION): add an entry (dch -v $(VERSION))" >&2; exit 1; }
+	rm -rf $(B)/deb && mkdir -p $(B)/deb/hako-$(VERSION)
+	tar -cf - --exclude=./.git --exclude=./build --exclude=./$(B) . | tar -xf - -C $(B)/deb/hako-$(VERSION)
+	cd $(B)/deb/hako-$(VERSION) && env -u MAKEFLAGS -u MAKEOVERRIDES -u MFLAGS -u MAKELEVEL dpkg-buildpackage --build=binary --no-sign -jauto
+	rm -rf $(B)/deb/hako-$(VERSION)
+	@echo "make deb: $(B)/deb/hako_$(VERSION)_$$(dpkg --print-architecture).deb"
 
 clean:
 	rm -rf $(B)
