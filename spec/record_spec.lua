@@ -64,15 +64,37 @@ function TestRecord.test_mismatch()
   lu.assertEquals(record.mismatch(r, live), "mnt namespace")
 end
 
+-- A user's records may be in its runtime directory (from a login session), or, from cron
+-- or su without XDG_RUNTIME_DIR, in /run/user/UID or else /tmp/hako-UID: hako-enter
+-- looks in all of them, hako-run writes in the first it has.
 function TestRecord.test_directories()
   lu.assertEquals(record.directories(0, "/run/user/0"), { "/run/hako" })
-  lu.assertEquals(record.directories(1000, "/run/user/1000"), { "/run/user/1000/hako", "/run/hako" })
-  lu.assertEquals(record.directories(1000, nil), { "/run/hako" })
-  lu.assertEquals(record.directories(1000, "relative"), { "/run/hako" })
-  -- Where hako-run writes: nowhere for a rootless sandbox without XDG_RUNTIME_DIR.
+  lu.assertEquals(record.directories(1000, "/run/user/1000"),
+    { "/run/user/1000/hako", "/tmp/hako-1000", "/run/hako" })
+  lu.assertEquals(record.directories(1000, "/home/u/rt"),
+    { "/home/u/rt/hako", "/run/user/1000/hako", "/tmp/hako-1000", "/run/hako" })
+  lu.assertEquals(record.directories(1000, nil), { "/run/user/1000/hako", "/tmp/hako-1000", "/run/hako" })
+  lu.assertEquals(record.directories(1000, "relative"), { "/run/user/1000/hako", "/tmp/hako-1000", "/run/hako" })
   lu.assertEquals(record.write_directory(0, nil), "/run/hako")
   lu.assertEquals(record.write_directory(1000, "/run/user/1000"), "/run/user/1000/hako")
-  lu.assertNil(record.write_directory(1000, nil))
+  lu.assertEquals(record.write_directory(1000, nil), "/tmp/hako-1000")
+  lu.assertEquals(record.write_directory(1000, ""), "/tmp/hako-1000")
+  lu.assertEquals(record.owner_directories(1000), { "/run/user/1000/hako", "/tmp/hako-1000" })
+end
+
+-- open_directory against a fake core: what is wrong with the fallback directory in /tmp
+-- (someone else's, a symlink) is said, with what to do.
+function TestRecord.test_a_fallback_directory_of_someone_else_is_refused_and_explained()
+  local core = fake.new({ open = 10, statx = { type = "directory", uid = 1001, mode = 448 }, close = true })
+  lu.assertEquals({ record.open_directory(core, "/tmp/hako-1000", 1000, true) }, { nil,
+    "runtime directory /tmp/hako-1000: owned by uid 1001: someone else made it (remove it, or set"
+      .. " XDG_RUNTIME_DIR)", core.EPERM })
+  local link
+  link = fake.new({ open = function() return nil, "open /tmp/hako-1000: Not a directory", link.ENOTDIR end,
+    statx = { type = "link", uid = 1001 } })
+  lu.assertEquals({ record.open_directory(link, "/tmp/hako-1000", 1000, true) }, { nil,
+    "runtime directory /tmp/hako-1000: a symbolic link of uid 1001, refused: someone else made it (remove it,"
+      .. " or set XDG_RUNTIME_DIR)", link.EPERM })
 end
 
 -- read() against a fake core: the directory is fd 10, the record's O_PATH handle 11.

@@ -59,10 +59,15 @@ function M.open_target(step, state)
 end
 
 -- Root may enter a rootless sandbox too: its record is in its owner's runtime directory,
--- /run/user/UID/hako by the XDG convention, UID being who the host sees run the process.
-local function owner_directory(core, pid)
+-- /run/user/UID/hako by the XDG convention or /tmp/hako-UID without one, UID being who the
+-- host sees run the process.
+local function owner_places(core, pid)
   local st = core.statx(core.AT_FDCWD, "/proc/" .. pid, 0)
-  if st and st.uid ~= 0 then return "/run/user/" .. st.uid .. "/hako", st.uid end
+  local places = {}
+  if st and st.uid ~= 0 then
+    for _, dir in ipairs(record.owner_directories(st.uid)) do places[#places + 1] = { dir, st.uid } end
+  end
+  return places
 end
 
 local function own_namespace(core, ns)
@@ -98,11 +103,11 @@ local function lookup(core, directories, pid, euid)
   local denied
   local places = {}
   for i, dir in ipairs(directories) do places[i] = { dir, euid } end
-  local dir, owner = nil, nil
-  if euid == 0 then dir, owner = owner_directory(core, pid) end
-  if dir then places[#places + 1] = { dir, owner } end
+  if euid == 0 then
+    for _, place in ipairs(owner_places(core, pid)) do places[#places + 1] = place end
+  end
   for _, place in ipairs(places) do
-    dir, owner = place[1], place[2]
+    local dir, owner = place[1], place[2]
     local dirfd, message, errno = record.open_directory(core, dir, owner, false)
     if dirfd then
       local rec

@@ -3,8 +3,9 @@
 --
 -- Where: one file per sandbox, named by the host pid of the sandbox's first process, in
 -- a runtime directory only its owner can write: /run/hako for root, and (for rootless
--- sandboxes) $XDG_RUNTIME_DIR/hako. The directory is made 0700 and checked (a real
--- directory, owned by the caller, no access for group or others) before every use;
+-- sandboxes) $XDG_RUNTIME_DIR/hako, or /tmp/hako-UID without XDG_RUNTIME_DIR (cron, su),
+-- as podman does. The directory is made 0700 and checked (a real directory, not a
+-- symlink, owned by the caller, no access for group or others) before every use;
 -- records are written to PID.tmp then renamed, so a reader sees all of one or nothing.
 --
 -- Format: text, one field a line, "NAME VALUE"; the first line is "hako-record 2". A
@@ -114,22 +115,41 @@ function M.parse(text)
   return record
 end
 
+local function xdg_directory(xdg_runtime_dir)
+  if xdg_runtime_dir and xdg_runtime_dir:sub(1, 1) == "/" then return xdg_runtime_dir .. "/hako" end
+end
+
+-- fallback_directory(uid) -> where a rootless hako-run without XDG_RUNTIME_DIR keeps its
+-- records (podman's way): in /tmp, where anyone may have made it first, so it is checked
+-- as any runtime directory is, and one that is not the caller's own is refused.
+function M.fallback_directory(uid)
+  return "/tmp/hako-" .. uid
+end
+
+-- owner_directories(uid) -> where a rootless sandbox of uid may keep its record, as root
+-- looks for it: /run/user/UID/hako (the XDG convention), then the fallback.
+function M.owner_directories(uid)
+  return { "/run/user/" .. uid .. "/hako", M.fallback_directory(uid) }
+end
+
 -- directories(euid, xdg_runtime_dir) -> where to look for records, most specific first.
 -- A record must be somewhere only its owner can write: never inside a sandbox tree.
 function M.directories(euid, xdg_runtime_dir)
   if euid == nil or euid == 0 then return { M.ROOT_DIRECTORY } end
-  local dirs = {}
-  if xdg_runtime_dir and xdg_runtime_dir:sub(1, 1) == "/" then dirs[1] = xdg_runtime_dir .. "/hako" end
-  dirs[#dirs + 1] = M.ROOT_DIRECTORY
+  local dirs, seen = {}, {}
+  local candidates = M.owner_directories(euid)
+  table.insert(candidates, 1, xdg_directory(xdg_runtime_dir) or candidates[1])
+  candidates[#candidates + 1] = M.ROOT_DIRECTORY
+  for _, dir in ipairs(candidates) do
+    if not seen[dir] then dirs[#dirs + 1], seen[dir] = dir, true end
+  end
   return dirs
 end
 
--- write_directory(euid, xdg_runtime_dir) -> where hako-run keeps its records, or nil
--- (rootless without XDG_RUNTIME_DIR: such a sandbox runs, but cannot be entered).
+-- write_directory(euid, xdg_runtime_dir) -> where hako-run keeps its records.
 function M.write_directory(euid, xdg_runtime_dir)
-  local dirs = M.directories(euid, xdg_runtime_dir)
-  if #dirs == 1 and euid ~= nil and euid ~= 0 then return nil end
-  return dirs[1]
+  if euid == nil or euid == 0 then return M.ROOT_DIRECTORY end
+  return xdg_directory(xdg_runtime_dir) or M.fallback_directory(euid)
 end
 
 -- start_time(text of /proc/PID/stat) -> field 22. The name in field 2 may hold spaces
@@ -202,12 +222,21 @@ function M.open_directory(core, path, euid, create)
     ok, message, errno = core.mkdir(path, MODE_DIRECTORY)
     if ok or errno == core.EEXIST then fd, message, errno = core.open(path, flags) end
   end
-  if not fd then return nil, message, errno end
   local st
+  if not fd and (errno == core.ENOTDIR or errno == core.ELOOP) then
+    st = core.statx(core.AT_FDCWD, path, core.AT_SYMLINK_NOFOLLOW)
+    if st then
+      message = st.type == "link" and "a symbolic link of uid " .. st.uid .. ", refused" or "not a directory"
+    end
+  end
+  if not fd then
+    if not st then return nil, message, errno end
+    return nil, "runtime directory " .. path .. ": " .. message .. M.whose(path, st, euid), core.EPERM
+  end
   st, message, errno = core.statx(fd, "", core.AT_EMPTY_PATH)
   local why = not st and failure.why(message)
     or st.type ~= "directory" and "not a directory"
-    or st.uid ~= euid and (create or st.uid ~= 0) and "owned by uid " .. st.uid
+    or st.uid ~= euid and (create or st.uid ~= 0) and "owned by uid " .. st.uid .. M.whose(path, st, euid)
     or st.mode & (create and GROUP_OR_OTHER_ACCESS or GROUP_OR_OTHER_WRITE) ~= 0
       and string.format("mode %o is too open", st.mode)
   if why then
@@ -215,6 +244,13 @@ function M.open_directory(core, path, euid, create)
     return nil, "runtime directory " .. path .. ": " .. why, errno or core.EPERM
   end
   return fd
+end
+
+-- whose(path, st, euid) -> for the fallback directory in /tmp, which anyone can make
+-- first: whose it is and what to do, when it is not euid's.
+function M.whose(path, st, euid)
+  if st.uid == euid or path ~= M.fallback_directory(euid) then return "" end
+  return ": someone else made it (remove it, or set XDG_RUNTIME_DIR)"
 end
 
 local function open_in(core, dirfd, name, flags, mode)
