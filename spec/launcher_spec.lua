@@ -34,7 +34,7 @@ function TestLauncher:test_version()
   r = process.run({ sandbox.bin("hako-enter"), "-V" })
   lu.assertEquals(r.stdout, "hako-enter " .. VERSION .. "\n")
   r = process.run({ sandbox.bin("hako-enter"), "--help" })
-  lu.assertStrContains(r.stdout, "Usage: hako-enter [options] <pid> [--] [command] [args]")
+  lu.assertStrContains(r.stdout, "Usage: hako-enter [options] <pid>|<name> [--] [command] [args]")
   lu.assertStrContains(r.stdout, "--no-fork: hako-enter execs the command itself")
 end
 

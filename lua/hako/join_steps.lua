@@ -49,13 +49,21 @@ local function open_pid(core, state, pid)
   state.rootfd = core.open("/proc/" .. pid .. "/root", core.O_PATH | core.O_DIRECTORY | core.O_CLOEXEC)
 end
 
+-- The sandbox by pid, or by name: the one live sandbox of that name among the records
+-- in the caller's own directories (hako.sandboxes), whose pid then goes the pid's way.
 function M.open_target(step, state)
   local core = state.core
   table.insert(state.cleanups, function()
     close(core, state, "pidfd")
     close(core, state, "rootfd")
   end)
-  open_pid(core, state, step.pid)
+  local pid = step.pid
+  if step.name then
+    local sandboxes = require "hako.sandboxes"
+    local euid = core.geteuid()
+    pid = sandboxes.resolve(core, sandboxes.places(core, step.directories, euid), step.name, euid)
+  end
+  open_pid(core, state, pid)
 end
 
 -- Root may enter a rootless sandbox too: its record is in its owner's runtime directory,
@@ -98,6 +106,22 @@ local function made_by(core, pid, rec, owner)
     and uid == owner
 end
 
+-- trusted(core, rec, pid, owner, euid) -> rec | nil, message, errno: may euid follow
+-- this record of pid, read from a directory of owner's?
+function M.trusted(core, rec, pid, owner, euid)
+  local message, errno
+  if rec and rec.owner ~= nil and rec.owner ~= owner and rec.owner ~= 0 then
+    rec, message, errno = nil, "record " .. pid .. ": written by uid " .. rec.owner, core.EPERM
+  elseif rec and owner ~= 0 and euid == 0 and not made_by(core, pid, rec, owner) then
+    -- A user's record may only lead root into a user namespace of that user's own,
+    -- where uid 0 is the user: else it could hand root a policy (environment, ids) of
+    -- its choosing for a plain process of the user's, or in a namespace it does not own.
+    rec, message, errno = nil, "record " .. pid .. ": of uid " .. owner
+      .. " for a process outside any user namespace of its own", core.EPERM
+  end
+  return rec, message, errno
+end
+
 -- lookup(core, directories, pid, euid) -> record | nil, denied, why
 local function lookup(core, directories, pid, euid)
   local denied
@@ -113,15 +137,7 @@ local function lookup(core, directories, pid, euid)
       local rec
       rec, message, errno = record.read(core, dirfd, pid, owner)
       core.close(dirfd)
-      if rec and rec.owner ~= nil and rec.owner ~= owner and rec.owner ~= 0 then
-        rec, message, errno = nil, "record " .. pid .. ": written by uid " .. rec.owner, core.EPERM
-      elseif rec and owner ~= 0 and euid == 0 and not made_by(core, pid, rec, owner) then
-        -- A user's record may only lead root into a user namespace of that user's own,
-        -- where uid 0 is the user: else it could hand root a policy (environment, ids) of
-        -- its choosing for a plain process of the user's, or in a namespace it does not own.
-        rec, message, errno = nil, "record " .. pid .. ": of uid " .. owner
-          .. " for a process outside any user namespace of its own", core.EPERM
-      end
+      if rec then rec, message, errno = M.trusted(core, rec, pid, owner, euid) end
       if rec then return rec end
     end
     if errno == core.EACCES then
@@ -145,19 +161,31 @@ local function supervised(core, directories, pid, euid)
   end
 end
 
+-- locate(core, directories, pid, euid) -> the record of the sandbox whose first process
+-- (or whose hako-run) pid is, found and trusted as above; raises when there is none.
+function M.locate(core, directories, pid, euid)
+  local what = tostring(pid)
+  local rec, denied, message = lookup(core, directories, pid, euid)
+  if message then failure.raise(what, "not a hako sandbox (" .. message .. ")") end
+  if denied then failure.raise(what, "permission denied (only root or the sandbox's owner can enter it)") end
+  if not rec then
+    rec = supervised(core, directories, pid, euid)
+    if not rec then
+      failure.raise(what, "not a hako sandbox (no record in " .. table.concat(directories, " or ") .. ")")
+    end
+  end
+  return rec
+end
+
+-- The record of the pid open_target opened (or of the sandbox its hako-run supervises),
+-- and, for a name, one that still bears it.
 function M.find_record(step, state)
   local core = state.core
-  local euid = core.geteuid()
-  local pid = tostring(step.pid)
-  local rec, denied, message = lookup(core, step.directories, step.pid, euid)
-  if message then failure.raise(pid, "not a hako sandbox (" .. message .. ")") end
-  if denied then failure.raise(pid, "permission denied (only root or the sandbox's owner can enter it)") end
-  if not rec then
-    rec = supervised(core, step.directories, step.pid, euid)
-    if not rec then
-      failure.raise(pid, "not a hako sandbox (no record in " .. table.concat(step.directories, " or ") .. ")")
-    end
-    open_pid(core, state, rec.pid)
+  local rec = M.locate(core, step.directories, step.pid or state.pid, core.geteuid())
+  if rec.pid ~= state.pid then open_pid(core, state, rec.pid) end
+  if step.name and rec.name ~= step.name then
+    failure.raise(step.name, "no running sandbox of that name (sandbox " .. rec.pid .. " is now "
+      .. (rec.name or "unnamed") .. ")")
   end
   state.record = rec
 end
