@@ -159,7 +159,7 @@ function TestLauncher:test_make_install_gives_a_requirable_module()
   lu.assertEquals(r.stdout, VERSION .. "\tfunction\t" .. root .. "/lib/lua/5.4/hako/core.so\n", r.stderr)
   lu.assertEquals(process.sh("readlink " .. root .. "/bin/hako-run"), "hako\n")
   lu.assertEquals(process.sh("readlink " .. root .. "/bin/hako-enter"), "hako\n")
-  lu.assertEquals(process.sh("ls " .. root .. "/share/man/man1"), "hako-enter.1\nhako-run.1\n")
+  lu.assertEquals(process.sh("ls " .. root .. "/share/man/man1"), "hako-enter.1\nhako-run.1\nhako.1\n")
   lu.assertEquals(process.sh("ls " .. root .. "/share/man/man7"), "hako-security.7\n")
 end
 

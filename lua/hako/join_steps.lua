@@ -161,13 +161,16 @@ local function supervised(core, directories, pid, euid)
   end
 end
 
--- locate(core, directories, pid, euid) -> the record of the sandbox whose first process
--- (or whose hako-run) pid is, found and trusted as above; raises when there is none.
-function M.locate(core, directories, pid, euid)
+-- locate(core, directories, pid, euid[, verb]) -> the record of the sandbox whose first
+-- process (or whose hako-run) pid is, found and trusted as above; raises when there is
+-- none. verb: what the caller is refused to do ("enter", "stop").
+function M.locate(core, directories, pid, euid, verb)
   local what = tostring(pid)
   local rec, denied, message = lookup(core, directories, pid, euid)
   if message then failure.raise(what, "not a hako sandbox (" .. message .. ")") end
-  if denied then failure.raise(what, "permission denied (only root or the sandbox's owner can enter it)") end
+  if denied then
+    failure.raise(what, "permission denied (only root or the sandbox's owner can " .. (verb or "enter") .. " it)")
+  end
   if not rec then
     rec = supervised(core, directories, pid, euid)
     if not rec then

@@ -24,6 +24,7 @@ end
 local PLAN, ENTER_PLAN = "lua/hako/plan.lua", "lua/hako/enter_plan.lua"
 local CONFINE, POLICY = "lua/hako/confine_steps.lua", "lua/hako/policy.lua"
 local ROOT_STEPS, JOIN_STEPS = "lua/hako/root_steps.lua", "lua/hako/join_steps.lua"
+local STOP = "lua/hako/stop.lua"
 
 return {
   -- The confinement both commands share (hako.policy, hako.confine_steps): each mutant
@@ -235,4 +236,12 @@ return {
   mutant("enter-root-groups", "root's groups come along into a rootless sandbox",
     { "spec/enter_escape_spec.lua", "spec/join_steps_spec.lua" },
     skip(JOIN_STEPS, "function M.drop_groups(_, state)")),
+
+  -- hako stop
+  mutant("stop-parent", "hako stop signals a recorded supervisor that is not the sandbox's parent",
+    { "spec/ps_stop_spec.lua" },
+    edit(STOP, "      if record.stat_field(stat, 4) ~= rec.supervisor then", "      if false then")),
+  mutant("stop-supervisor-start-time", "hako stop signals a recorded supervisor of another start time",
+    { "spec/ps_stop_spec.lua" },
+    edit(STOP, "record.start_time(sup_stat) ~= rec.supervisor_start_time then", "false then")),
 }
