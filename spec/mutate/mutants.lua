@@ -237,6 +237,22 @@ return {
     { "spec/enter_escape_spec.lua", "spec/join_steps_spec.lua" },
     skip(JOIN_STEPS, "function M.drop_groups(_, state)")),
 
+  -- Records and names
+  mutant("record-directory-owner", "a runtime directory of someone else's (a squatted /tmp/hako-UID) is used",
+    { "spec/record_spec.lua", "spec/record_fallback_spec.lua" },
+    edit("lua/hako/record.lua", '    or st.uid ~= euid and (create or st.uid ~= 0) and "owned by uid " .. st.uid'
+      .. " .. M.whose(path, st, euid)\n", "")),
+  mutant("name-form", "a name may be a path or a pid",
+    { "spec/record_spec.lua", "spec/names_spec.lua" },
+    edit("lua/hako/record.lua", "  if #name > M.NAME_MAX or not name:match(", "  if false and not name:match(")),
+  mutant("name-unique", "hako-run --name takes a name a running sandbox of the caller's has",
+    { "spec/names_spec.lua" },
+    edit("lua/hako/sandboxes.lua", "  if other then\n", "  if false then\n")),
+  mutant("name-stale", "a name held by a process of another start time (a reused pid) still counts",
+    { "spec/names_spec.lua" },
+    edit("lua/hako/sandboxes.lua", "if held == name and start_time(core, pid) == tonumber(since) then",
+      "if held == name then")),
+
   -- hako stop
   mutant("stop-parent", "hako stop signals a recorded supervisor that is not the sandbox's parent",
     { "spec/ps_stop_spec.lua" },
