@@ -160,6 +160,9 @@ function TestLauncher:test_make_install_gives_a_requirable_module()
   lu.assertEquals(process.sh("readlink " .. root .. "/bin/hako-run"), "hako\n")
   lu.assertEquals(process.sh("readlink " .. root .. "/bin/hako-enter"), "hako\n")
   lu.assertEquals(process.sh("ls " .. root .. "/share/man/man1"), "hako-enter.1\nhako-run.1\nhako.1\n")
+  local completions = root .. "/share/bash-completion/completions"
+  lu.assertEquals(process.sh("cd " .. completions .. " && ls && readlink hako-run hako-enter"),
+    "hako\nhako-enter\nhako-run\nhako\nhako\n")
   lu.assertEquals(process.sh("ls " .. root .. "/share/man/man7"), "hako-security.7\n")
 end
 
