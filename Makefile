@@ -6,6 +6,8 @@
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+# bash-completion loads a command's completion from a file of its name here.
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 # Where a stock lua5.4 finds modules: pkg-config's Lua dir under PREFIX, and the C
 # module dir lua5.4 searches under PREFIX (Debian's multiarch one is not searched there).
 LUA_LMOD ?= $(shell pkg-config --define-variable=prefix=$(PREFIX) --variable=INSTALL_LMOD lua5.4 2>/dev/null || echo $(PREFIX)/share/lua/5.4)
@@ -173,6 +175,10 @@ install: all
 	install -m 644 $(MANPAGES7) $(DESTDIR)$(MANDIR)/man7/
 	install -d $(DESTDIR)$(MANDIR)/man3
 	install -m 644 $(MANPAGES3) $(DESTDIR)$(MANDIR)/man3/
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 644 bin/hako.bash-completion $(DESTDIR)$(BASHCOMPDIR)/hako
+	ln -sf hako $(DESTDIR)$(BASHCOMPDIR)/hako-run
+	ln -sf hako $(DESTDIR)$(BASHCOMPDIR)/hako-enter
 ifneq (,$(CORE_SO))
 	install -d $(DESTDIR)$(LUA_CMOD)/hako
 	install -m 755 $(CORE_SO) $(DESTDIR)$(LUA_CMOD)/hako/core.so
@@ -182,6 +188,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/hako $(DESTDIR)$(BINDIR)/hako-run $(DESTDIR)$(BINDIR)/hako-enter
 	rm -f $(MANPAGES:bin/%=$(DESTDIR)$(MANDIR)/man1/%) $(MANPAGES7:bin/%=$(DESTDIR)$(MANDIR)/man7/%)
 	rm -f $(MANPAGES3:bin/%=$(DESTDIR)$(MANDIR)/man3/%)
+	rm -f $(addprefix $(DESTDIR)$(BASHCOMPDIR)/,hako hako-run hako-enter)
 	rm -rf $(DESTDIR)$(LUA_LMOD)/hako $(DESTDIR)$(LUA_CMOD)/hako
 
 # The Debian package, made by dpkg-buildpackage in a copy of the tree, so that neither the

@@ -39,14 +39,32 @@ function TestEnterPlan.test_defaults()
 end
 
 function TestEnterPlan.test_bad_pids_and_ids()
-  fails(function() spec_for({}) end, "pid: missing (usage: hako-enter [options] <pid> [command])")
-  for _, pid in ipairs({ "abc", "-1", "0", "1.5", "99999999999" }) do
+  fails(function() spec_for({}) end, "pid: missing (usage: hako-enter [options] <pid>|<name> [command])")
+  for _, pid in ipairs({ "0", "99999999999", "1073741824" }) do
     fails(function() spec_for({ pid = pid }) end, "pid " .. pid .. ": not a number")
+  end
+  for _, name in ipairs({ "-1", "a/b", "../x", "" }) do
+    fails(function() spec_for({ pid = name }) end, "name " .. name .. ": neither a pid nor a sandbox's name"
+      .. " (a name: expected 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit)")
   end
   fails(function() spec_for({ pid = "1", user = "" }) end, "--user: must not be empty")
   fails(function() spec_for({ pid = "1", env = { "TERM" } }) end, "--env TERM: expected NAME=VALUE")
   fails(function() spec_for({ pid = "1", chdir = "tmp" }) end,
     "chdir tmp: must be an absolute path inside the sandbox")
+end
+
+-- Digits are a pid; anything else is a name, looked up in the caller's own directories
+-- (open_target), then checked as a pid is, and again against the record (find_record).
+function TestEnterPlan.test_a_name_instead_of_a_pid()
+  local s = enter_plan.build_spec({ pid = "web.1" }, { euid = 1000, xdg_runtime_dir = "/run/user/1000" })
+  lu.assertNil(s.pid)
+  lu.assertEquals(s.name, "web.1")
+  local steps = enter_plan.build(s)
+  lu.assertEquals(steps[3], { op = "open_target", side = "host", name = "web.1", directories = s.directories })
+  lu.assertEquals(steps[4], { op = "find_record", side = "host", name = "web.1", directories = s.directories })
+  lu.assertEquals(s.directories, { "/run/user/1000/hako", "/tmp/hako-1000", "/run/hako" })
+  -- A pid's open_target has no directories: it needs none.
+  lu.assertEquals(enter_plan.build(spec_for({ pid = "42" }))[3], { op = "open_target", side = "host", pid = 42 })
 end
 
 -- The confinement hako-run ends with (hako.plan.confine), then the exec.

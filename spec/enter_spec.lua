@@ -188,8 +188,10 @@ function TestEnter:test_no_fork_execs_in_place_outside_the_pid_namespace()
 end
 
 function TestEnter:test_errors()
-  fails({ "abc" }, 125, "pid abc: not a number")
-  fails({}, 125, "pid: missing (usage: hako-enter [options] <pid> [command])")
+  fails({ "99999999999" }, 125, "pid 99999999999: not a number")
+  fails({ "a/b" }, 125, "name a/b: neither a pid nor a sandbox's name (a name: expected 1 to 64 letters,"
+    .. " digits, '_', '.' or '-', starting with a letter or digit)")
+  fails({}, 125, "pid: missing (usage: hako-enter [options] <pid>|<name> [command])")
   fails({ "-c", "/nope", self.pid, "true" }, 125, "working directory /nope: No such file or directory")
   fails({ self.pid, "nosuch" }, 127, "nosuch: command not found")
   fails({ self.pid, "/etc" }, 126, "/etc: Permission denied")

@@ -34,7 +34,7 @@ function TestLauncher:test_version()
   r = process.run({ sandbox.bin("hako-enter"), "-V" })
   lu.assertEquals(r.stdout, "hako-enter " .. VERSION .. "\n")
   r = process.run({ sandbox.bin("hako-enter"), "--help" })
-  lu.assertStrContains(r.stdout, "Usage: hako-enter [options] <pid> [--] [command] [args]")
+  lu.assertStrContains(r.stdout, "Usage: hako-enter [options] <pid>|<name> [--] [command] [args]")
   lu.assertStrContains(r.stdout, "--no-fork: hako-enter execs the command itself")
 end
 
@@ -159,7 +159,10 @@ function TestLauncher:test_make_install_gives_a_requirable_module()
   lu.assertEquals(r.stdout, VERSION .. "\tfunction\t" .. root .. "/lib/lua/5.4/hako/core.so\n", r.stderr)
   lu.assertEquals(process.sh("readlink " .. root .. "/bin/hako-run"), "hako\n")
   lu.assertEquals(process.sh("readlink " .. root .. "/bin/hako-enter"), "hako\n")
-  lu.assertEquals(process.sh("ls " .. root .. "/share/man/man1"), "hako-enter.1\nhako-run.1\n")
+  lu.assertEquals(process.sh("ls " .. root .. "/share/man/man1"), "hako-enter.1\nhako-run.1\nhako.1\n")
+  local completions = root .. "/share/bash-completion/completions"
+  lu.assertEquals(process.sh("cd " .. completions .. " && ls && readlink hako-run hako-enter"),
+    "hako\nhako-enter\nhako-run\nhako\nhako\n")
   lu.assertEquals(process.sh("ls " .. root .. "/share/man/man7"), "hako-security.7\n")
 end
 

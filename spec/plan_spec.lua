@@ -319,6 +319,11 @@ function TestPlan.test_the_record_is_identified_at_the_clone_and_written_once_up
   lu.assertEquals(find(steps, "open_record_directory").dir, "/run/hako")
   lu.assertTrue(index_of(steps, "open_record_directory") < index_of(steps, "clone"))
   lu.assertEquals(find(steps, "write_record").root, "/sb")
+  -- --name is held from the records' directory on; the record keeps it and the command.
+  steps = steps_for({ root = "/sb", name = "web", command = { "ls", "-l" } })
+  lu.assertEquals(find(steps, "open_record_directory").name, "web")
+  lu.assertEquals(find(steps, "write_record").name, "web")
+  lu.assertEquals(find(steps, "write_record").command, { "ls", "-l" })
 end
 
 function TestPlan.test_describe_shows_one_line_per_step()

@@ -9,6 +9,8 @@ local function sample()
   p.groups = { 10, 20 }
   return {
     pid = 4242, start_time = 8812345, supervisor = 4241, owner = 0, root = "/srv/my sb", policy = p,
+    supervisor_start_time = 8812340, name = "web-1.a_b", started_at = 1700000000,
+    command = { "/bin/sh", "-c", "echo %d\nx", "" },
     ns = { mnt = { dev = "0:4", ino = 4026532281 }, pid = { dev = "0:4", ino = 4026532283 } },
   }
 end
@@ -22,6 +24,9 @@ function TestRecord.test_format_then_parse_gives_the_record_back()
   lu.assertStrContains(text, "\npolicy.env ODD=a%25b%0Ac%09d\n")
   lu.assertStrContains(text, "\npolicy.groups 10 20\n")
   lu.assertStrContains(text, "\npolicy.caps 12\n")
+  -- The command, one line a word, in order; an empty word too.
+  lu.assertStrContains(text, "\nname web-1.a_b\nstarted_at 1700000000\ncommand /bin/sh\ncommand -c\n"
+    .. "command echo %25d%0Ax\ncommand \n")
   lu.assertEquals(record.parse(text), sample())
 end
 
@@ -29,7 +34,7 @@ end
 -- may not: a policy applied in part would be a weaker one.
 function TestRecord.test_unknown_sandbox_fields_are_ignored_unknown_policy_fields_refused()
   local text = record.format(sample())
-  lu.assertEquals(record.parse(text .. "name some-future-field\n"), sample())
+  lu.assertEquals(record.parse(text .. "future_field some value\n"), sample())
   lu.assertEquals({ record.parse(text .. "policy.rlimit.nofile 1 2\n") },
     { nil, "unknown policy field rlimit.nofile" })
 end
@@ -44,12 +49,26 @@ function TestRecord.test_bad_records_are_rejected_with_a_reason()
   lu.assertEquals({ record.parse((text:gsub("\nns%.[^\n]*", ""))) }, { nil, "no namespaces" })
 end
 
+-- A name is never a path, nor a pid: hako-enter and hako stop tell them apart by digits.
+function TestRecord.test_names()
+  for _, good in ipairs({ "web", "a", "Web-1.test_x", "1a", string.rep("x", 64) }) do
+    lu.assertNil(record.check_name(good), good)
+  end
+  local form = "expected 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit"
+  for _, bad in ipairs({ "", "../x", "a/b", ".hidden", "-x", "a b", "a\n", string.rep("x", 65), "é" }) do
+    lu.assertEquals(record.check_name(bad), form, bad)
+  end
+  lu.assertEquals(record.check_name("123"), "must not be all digits (that would be a pid)")
+  lu.assertEquals(record.check_name(7), "must be a string")
+end
+
 function TestRecord.test_start_time_survives_odd_process_names()
   local fields = {}
   for i = 3, 52 do fields[#fields + 1] = tostring(i) end
   local rest = table.concat(fields, " ")
   lu.assertEquals(record.start_time("77 (sleep) " .. rest), 22)
   lu.assertEquals(record.start_time("77 (a) b) (c 9) " .. rest), 22)
+  lu.assertEquals(record.stat_field("77 (a) b) (c 9) " .. rest, 4), 4) -- the parent's pid
   lu.assertNil(record.start_time("garbage"))
 end
 
@@ -64,15 +83,37 @@ function TestRecord.test_mismatch()
   lu.assertEquals(record.mismatch(r, live), "mnt namespace")
 end
 
+-- A user's records may be in its runtime directory (from a login session), or, from cron
+-- or su without XDG_RUNTIME_DIR, in /run/user/UID or else /tmp/hako-UID: hako-enter
+-- looks in all of them, hako-run writes in the first it has.
 function TestRecord.test_directories()
   lu.assertEquals(record.directories(0, "/run/user/0"), { "/run/hako" })
-  lu.assertEquals(record.directories(1000, "/run/user/1000"), { "/run/user/1000/hako", "/run/hako" })
-  lu.assertEquals(record.directories(1000, nil), { "/run/hako" })
-  lu.assertEquals(record.directories(1000, "relative"), { "/run/hako" })
-  -- Where hako-run writes: nowhere for a rootless sandbox without XDG_RUNTIME_DIR.
+  lu.assertEquals(record.directories(1000, "/run/user/1000"),
+    { "/run/user/1000/hako", "/tmp/hako-1000", "/run/hako" })
+  lu.assertEquals(record.directories(1000, "/home/u/rt"),
+    { "/home/u/rt/hako", "/run/user/1000/hako", "/tmp/hako-1000", "/run/hako" })
+  lu.assertEquals(record.directories(1000, nil), { "/run/user/1000/hako", "/tmp/hako-1000", "/run/hako" })
+  lu.assertEquals(record.directories(1000, "relative"), { "/run/user/1000/hako", "/tmp/hako-1000", "/run/hako" })
   lu.assertEquals(record.write_directory(0, nil), "/run/hako")
   lu.assertEquals(record.write_directory(1000, "/run/user/1000"), "/run/user/1000/hako")
-  lu.assertNil(record.write_directory(1000, nil))
+  lu.assertEquals(record.write_directory(1000, nil), "/tmp/hako-1000")
+  lu.assertEquals(record.write_directory(1000, ""), "/tmp/hako-1000")
+  lu.assertEquals(record.owner_directories(1000), { "/run/user/1000/hako", "/tmp/hako-1000" })
+end
+
+-- open_directory against a fake core: what is wrong with the fallback directory in /tmp
+-- (someone else's, a symlink) is said, with what to do.
+function TestRecord.test_a_fallback_directory_of_someone_else_is_refused_and_explained()
+  local core = fake.new({ open = 10, statx = { type = "directory", uid = 1001, mode = 448 }, close = true })
+  lu.assertEquals({ record.open_directory(core, "/tmp/hako-1000", 1000, true) }, { nil,
+    "runtime directory /tmp/hako-1000: owned by uid 1001: someone else made it (remove it, or set"
+      .. " XDG_RUNTIME_DIR)", core.EPERM })
+  local link
+  link = fake.new({ open = function() return nil, "open /tmp/hako-1000: Not a directory", link.ENOTDIR end,
+    statx = { type = "link", uid = 1001 } })
+  lu.assertEquals({ record.open_directory(link, "/tmp/hako-1000", 1000, true) }, { nil,
+    "runtime directory /tmp/hako-1000: a symbolic link of uid 1001, refused: someone else made it (remove it,"
+      .. " or set XDG_RUNTIME_DIR)", link.EPERM })
 end
 
 -- read() against a fake core: the directory is fd 10, the record's O_PATH handle 11.

@@ -125,6 +125,9 @@ function TestSpec.test_bad_input()
   fails({ root = "/sb", pid_file = "" }, "--pid-file: must not be empty")
   fails({ root = "/sb", cap_add = { "cap_fly" } }, "--cap-add cap_fly: unknown capability")
   fails({ root = "/sb", proc = "yes" }, "proc: must be true or false")
+  fails({ root = "/sb", name = "../etc" }, "--name ../etc: expected 1 to 64 letters")
+  fails({ root = "/sb", name = "42" }, "--name 42: must not be all digits")
+  lu.assertEquals(spec.build({ root = "/sb", name = "web.1" }, CONTEXT).name, "web.1")
 end
 
 function TestSpec.test_as_pid_1_is_off_except_for_an_init()

@@ -64,6 +64,8 @@ M.run_options = {
   common.keep_env,
   { short = "c", long = "chdir", key = "chdir", value = "DIR",
     help = "working directory inside the sandbox (default: /)" },
+  { long = "name", key = "name", value = "NAME",
+    help = "name the sandbox, unique among your running ones, for hako-enter, hako ps and hako stop" },
   { short = "p", long = "pid-file", key = "pid_file", value = "FILE",
     help = "write the sandbox's pid to FILE once it is up; removed at the end" },
   { long = "as-pid-1", key = "as_pid_1",

@@ -29,15 +29,17 @@ M.options = {
 }
 
 local USAGE = [[
-Usage: hako-enter [options] <pid> [--] [command] [args]
+Usage: hako-enter [options] <pid>|<name> [--] [command] [args]
 
 Run command (default /bin/sh) inside the running hako sandbox whose first process is
-<pid> (what hako-run --pid-file writes): in all its namespaces, with its root, and with
-the user, groups, capabilities, no_new_privs and environment its own processes got.
-Only a pid that hako-run recorded as a live sandbox is accepted; a name without "/" is
-looked up in the PATH of the command's environment, inside the sandbox.
+<pid> (what hako-run --pid-file writes), or whose hako-run is, or that hako-run --name
+called <name>: in all its namespaces, with its root, and with the user, groups,
+capabilities, no_new_privs and environment its own processes got. Only a sandbox that
+hako-run recorded, and that still runs, is accepted; names are looked up among your own
+sandboxes (hako ps lists them). A command name without "/" is looked up in the PATH of
+the command's environment, inside the sandbox.
 
-Options (they end at <pid> or "--"):
+Options (they end at <pid>, <name> or "--"):
 ]]
 
 local NOTES = [[
@@ -66,7 +68,7 @@ local function run(argv)
     return 0
   end
   options.pid = operands[1]
-  -- "<pid> -- command": the "--" after the pid only marks where the command starts.
+  -- "<pid> -- command": the "--" after the pid (or name) only marks where the command starts.
   options.command = { table.unpack(operands, operands[2] == "--" and 3 or 2) }
   local s = enter_plan.build_spec(options, {
     argv0 = arg and arg[0], args = argv, euid = core.geteuid(),

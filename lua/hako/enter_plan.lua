@@ -4,6 +4,7 @@
 -- in the child, which is in the sandbox's PID namespace and ends in exec.
 
 local failure = require "hako.failure"
+local record = require "hako.record"
 local run_plan = require "hako.plan"
 
 local M = {}
@@ -18,9 +19,14 @@ end
 -- build_spec(options, context) -> spec. options come from hako.cli (see hako.enter);
 -- context is { argv0, args, environ, euid, xdg_runtime_dir }: the caller's process.
 function M.build_spec(options, context)
-  local pid = options.pid
-  if pid == nil then bad("pid", "missing (usage: hako-enter [options] <pid> [command])") end
-  if not pid:match("^%d+$") or #pid > 10 or tonumber(pid) < 1 or tonumber(pid) > 0x3fffffff then
+  local pid, name = options.pid, nil
+  if pid == nil then bad("pid", "missing (usage: hako-enter [options] <pid>|<name> [command])") end
+  -- Digits are a pid; anything else is a sandbox's name (hako-run --name), which never is.
+  if not pid:match("^%d+$") then
+    name, pid = pid, nil
+    local why = record.check_name(name)
+    if why then bad("name " .. name, "neither a pid nor a sandbox's name (a name: " .. why .. ")") end
+  elseif #pid > 10 or tonumber(pid) < 1 or tonumber(pid) > 0x3fffffff then
     bad("pid " .. pid, "not a number")
   end
   local command = options.command or {}
@@ -40,11 +46,12 @@ function M.build_spec(options, context)
   end
   overrides.fork = options.fork ~= false
   return {
-    pid = math.tointeger(tonumber(pid)),
+    pid = pid and math.tointeger(tonumber(pid)),
+    name = name,
     command = command,
     fork = options.fork ~= false,
     overrides = overrides,
-    directories = require("hako.record").directories(context.euid, context.xdg_runtime_dir),
+    directories = record.directories(context.euid, context.xdg_runtime_dir),
     self = { context.argv0 or "hako-enter", table.unpack(context.args or {}) },
   }
 end
@@ -57,8 +64,9 @@ function M.build(s)
   -- Run from a sealed copy of the binary, so that nothing exec'd inside can write the
   -- host's through /proc/self/exe (doc/THREATS.md 18).
   host("seal_self", { argv = s.self })
-  host("open_target", { pid = s.pid })
-  host("find_record", { pid = s.pid, directories = s.directories })
+  -- A name is looked up in the caller's own record directories, then goes the pid's way.
+  host("open_target", { pid = s.pid, name = s.name, directories = s.name and s.directories or nil })
+  host("find_record", { pid = s.pid, name = s.name, directories = s.directories })
   host("check_identity", { pid = s.pid })
   -- Still outside: --user and --group are read through the sandbox's root fd.
   host("read_policy", { overrides = s.overrides })

@@ -50,20 +50,33 @@ local function open_pid(core, state, pid)
   state.rootfd = core.open("/proc/" .. pid .. "/root", core.O_PATH | core.O_DIRECTORY | core.O_CLOEXEC)
 end
 
+-- The sandbox by pid, or by name: the one live sandbox of that name among the records
+-- in the caller's own directories (hako.sandboxes), whose pid then goes the pid's way.
 function M.open_target(step, state)
   local core = state.core
   table.insert(state.cleanups, function()
     close(core, state, "pidfd")
     close(core, state, "rootfd")
   end)
-  open_pid(core, state, step.pid)
+  local pid = step.pid
+  if step.name then
+    local sandboxes = require "hako.sandboxes"
+    local euid = core.geteuid()
+    pid = sandboxes.resolve(core, sandboxes.places(core, step.directories, euid), step.name, euid)
+  end
+  open_pid(core, state, pid)
 end
 
 -- Root may enter a rootless sandbox too: its record is in its owner's runtime directory,
--- /run/user/UID/hako by the XDG convention, UID being who the host sees run the process.
-local function owner_directory(core, pid)
+-- /run/user/UID/hako by the XDG convention or /tmp/hako-UID without one, UID being who the
+-- host sees run the process.
+local function owner_places(core, pid)
   local st = core.statx(core.AT_FDCWD, "/proc/" .. pid, 0)
-  if st and st.uid ~= 0 then return "/run/user/" .. st.uid .. "/hako", st.uid end
+  local places = {}
+  if st and st.uid ~= 0 then
+    for _, dir in ipairs(record.owner_directories(st.uid)) do places[#places + 1] = { dir, st.uid } end
+  end
+  return places
 end
 
 local function own_namespace(core, ns)
@@ -94,30 +107,38 @@ local function made_by(core, pid, rec, owner)
     and uid == owner
 end
 
+-- trusted(core, rec, pid, owner, euid) -> rec | nil, message, errno: may euid follow
+-- this record of pid, read from a directory of owner's?
+function M.trusted(core, rec, pid, owner, euid)
+  local message, errno
+  if rec and rec.owner ~= nil and rec.owner ~= owner and rec.owner ~= 0 then
+    rec, message, errno = nil, "record " .. pid .. ": written by uid " .. rec.owner, core.EPERM
+  elseif rec and owner ~= 0 and euid == 0 and not made_by(core, pid, rec, owner) then
+    -- A user's record may only lead root into a user namespace of that user's own,
+    -- where uid 0 is the user: else it could hand root a policy (environment, ids) of
+    -- its choosing for a plain process of the user's, or in a namespace it does not own.
+    rec, message, errno = nil, "record " .. pid .. ": of uid " .. owner
+      .. " for a process outside any user namespace of its own", core.EPERM
+  end
+  return rec, message, errno
+end
+
 -- lookup(core, directories, pid, euid) -> record | nil, denied, why
 local function lookup(core, directories, pid, euid)
   local denied
   local places = {}
   for i, dir in ipairs(directories) do places[i] = { dir, euid } end
-  local dir, owner = nil, nil
-  if euid == 0 then dir, owner = owner_directory(core, pid) end
-  if dir then places[#places + 1] = { dir, owner } end
+  if euid == 0 then
+    for _, place in ipairs(owner_places(core, pid)) do places[#places + 1] = place end
+  end
   for _, place in ipairs(places) do
-    dir, owner = place[1], place[2]
+    local dir, owner = place[1], place[2]
     local dirfd, message, errno = record.open_directory(core, dir, owner, false)
     if dirfd then
       local rec
       rec, message, errno = record.read(core, dirfd, pid, owner)
       core.close(dirfd)
-      if rec and rec.owner ~= nil and rec.owner ~= owner and rec.owner ~= 0 then
-        rec, message, errno = nil, "record " .. pid .. ": written by uid " .. rec.owner, core.EPERM
-      elseif rec and owner ~= 0 and euid == 0 and not made_by(core, pid, rec, owner) then
-        -- A user's record may only lead root into a user namespace of that user's own,
-        -- where uid 0 is the user: else it could hand root a policy (environment, ids) of
-        -- its choosing for a plain process of the user's, or in a namespace it does not own.
-        rec, message, errno = nil, "record " .. pid .. ": of uid " .. owner
-          .. " for a process outside any user namespace of its own", core.EPERM
-      end
+      if rec then rec, message, errno = M.trusted(core, rec, pid, owner, euid) end
       if rec then return rec end
     end
     if errno == core.EACCES then
@@ -141,19 +162,34 @@ local function supervised(core, directories, pid, euid)
   end
 end
 
+-- locate(core, directories, pid, euid[, verb]) -> the record of the sandbox whose first
+-- process (or whose hako-run) pid is, found and trusted as above; raises when there is
+-- none. verb: what the caller is refused to do ("enter", "stop").
+function M.locate(core, directories, pid, euid, verb)
+  local what = tostring(pid)
+  local rec, denied, message = lookup(core, directories, pid, euid)
+  if message then failure.raise(what, "not a hako sandbox (" .. message .. ")") end
+  if denied then
+    failure.raise(what, "permission denied (only root or the sandbox's owner can " .. (verb or "enter") .. " it)")
+  end
+  if not rec then
+    rec = supervised(core, directories, pid, euid)
+    if not rec then
+      failure.raise(what, "not a hako sandbox (no record in " .. table.concat(directories, " or ") .. ")")
+    end
+  end
+  return rec
+end
+
+-- The record of the pid open_target opened (or of the sandbox its hako-run supervises),
+-- and, for a name, one that still bears it.
 function M.find_record(step, state)
   local core = state.core
-  local euid = core.geteuid()
-  local pid = tostring(step.pid)
-  local rec, denied, message = lookup(core, step.directories, step.pid, euid)
-  if message then failure.raise(pid, "not a hako sandbox (" .. message .. ")") end
-  if denied then failure.raise(pid, "permission denied (only root or the sandbox's owner can enter it)") end
-  if not rec then
-    rec = supervised(core, step.directories, step.pid, euid)
-    if not rec then
-      failure.raise(pid, "not a hako sandbox (no record in " .. table.concat(step.directories, " or ") .. ")")
-    end
-    open_pid(core, state, rec.pid)
+  local rec = M.locate(core, step.directories, step.pid or state.pid, core.geteuid())
+  if rec.pid ~= state.pid then open_pid(core, state, rec.pid) end
+  if step.name and rec.name ~= step.name then
+    failure.raise(step.name, "no running sandbox of that name (sandbox " .. rec.pid .. " is now "
+      .. (rec.name or "unnamed") .. ")")
   end
   state.record = rec
 end

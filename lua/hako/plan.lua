@@ -109,7 +109,7 @@ function M.build(spec)
   -- On a shared network a missing abstract-socket scope is worth a word, not silence.
   host("check_landlock", { program = "hako-run", shared_net = spec.net.mode ~= "none" or nil })
   if spec.pid_file then host("prepare_pid_file", { path = spec.pid_file }) end
-  if spec.record_dir then host("open_record_directory", { dir = spec.record_dir }) end
+  if spec.record_dir then host("open_record_directory", { dir = spec.record_dir, name = spec.name }) end
   -- The sandbox's cgroups, and a watcher that removes them whenever hako-run ends.
   host("block_signals", { signals = M.blocked_signals(M.FORWARDED_SIGNALS) })
   -- After the signals are blocked: a ^C between two mkdirs must not leave one behind.
@@ -197,7 +197,7 @@ function M.build(spec)
 
   host("await_sandbox")
   -- The record first: once the pid file names the sandbox, hako-enter can be asked in.
-  if spec.record_dir then host("write_record", { root = spec.root }) end
+  if spec.record_dir then host("write_record", { root = spec.root, name = spec.name, command = spec.command }) end
   if spec.pid_file then host("write_pid_file", { path = spec.pid_file }) end
   if status_fd then
     local ns = {}

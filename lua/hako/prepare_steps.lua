@@ -199,12 +199,19 @@ function M.block_signals(step, state)
 end
 
 -- The records' directory, checked (and made) before the sandbox: a bad one is an error
--- that must leave nothing behind.
+-- that must leave nothing behind. --name is held there from now on (hako.sandboxes),
+-- unless another running sandbox of the caller's has it.
 function M.open_record_directory(step, state)
   local core = state.core
-  local dirfd = check(record.open_directory(core, step.dir, core.geteuid(), true))
+  local euid = core.geteuid()
+  local dirfd = check(record.open_directory(core, step.dir, euid, true))
   state.record_dirfd = dirfd
   table.insert(state.cleanups, function() core.close(dirfd) end)
+  if step.name then
+    local sandboxes = require "hako.sandboxes"
+    local places = sandboxes.places(core, record.directories(euid, os.getenv("XDG_RUNTIME_DIR")), euid)
+    table.insert(state.cleanups, sandboxes.claim(core, dirfd, step.name, places))
+  end
 end
 
 

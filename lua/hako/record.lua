@@ -3,9 +3,11 @@
 --
 -- Where: one file per sandbox, named by the host pid of the sandbox's first process, in
 -- a runtime directory only its owner can write: /run/hako for root, and (for rootless
--- sandboxes) $XDG_RUNTIME_DIR/hako. The directory is made 0700 and checked (a real
--- directory, owned by the caller, no access for group or others) before every use;
+-- sandboxes) $XDG_RUNTIME_DIR/hako, or /tmp/hako-UID without XDG_RUNTIME_DIR (cron, su),
+-- as podman does. The directory is made 0700 and checked (a real directory, not a
+-- symlink, owned by the caller, no access for group or others) before every use;
 -- records are written to PID.tmp then renamed, so a reader sees all of one or nothing.
+-- A sandbox's --name is held by a symlink PID.name (hako.sandboxes) beside the records.
 --
 -- Format: text, one field a line, "NAME VALUE"; the first line is "hako-record 2". A
 -- name that comes back (policy.env) makes a list, in order. In a value, "%", control
@@ -17,8 +19,13 @@
 --   pid 4242                    the sandbox's first process, as the host sees it
 --   start_time 8812345          field 22 of /proc/PID/stat: defeats pid reuse
 --   supervisor 4241             the hako-run process
+--   supervisor_start_time 8812340   its start time, as start_time
 --   owner 0                     euid of hako-run
 --   root /srv/sandbox           the target, as given to hako-run
+--   name web                    --name, if given (record.check_name)
+--   started_at 1700000000       when the command started, seconds since the epoch
+--   command /bin/sh             the command's argv, one line per word
+--   command -c
 --   ns.mnt 0:4 4026532281       device and inode of /proc/PID/ns/mnt; one per namespace
 --   policy.uid 0                what the sandbox's command got (hako.policy.FIELDS)
 --   policy.groups 0 10
@@ -44,10 +51,11 @@ local MODE_RECORD = tonumber("600", 8)
 local GROUP_OR_OTHER_ACCESS = tonumber("077", 8)
 local GROUP_OR_OTHER_WRITE = tonumber("022", 8)
 
--- The sandbox's own fields: name, kind ("integer" or "string").
+-- The sandbox's own fields: name, kind ("integer", "string", or "list": one line a word).
 local FIELDS = {
   { "pid", "integer" }, { "start_time", "integer" }, { "supervisor", "integer" },
-  { "owner", "integer" }, { "root", "string" },
+  { "supervisor_start_time", "integer" }, { "owner", "integer" }, { "root", "string" },
+  { "name", "string" }, { "started_at", "integer" }, { "command", "list" },
 }
 local KIND = {}
 for _, f in ipairs(FIELDS) do KIND[f[1]] = f[2] end
@@ -66,7 +74,12 @@ function M.format(record)
   local lines = { "hako-record " .. M.VERSION }
   local function add(name, value) lines[#lines + 1] = name .. " " .. escape(tostring(value)) end
   for _, f in ipairs(FIELDS) do
-    if record[f[1]] ~= nil then add(f[1], record[f[1]]) end
+    local value = record[f[1]]
+    if f[2] == "list" then
+      for _, word in ipairs(value or {}) do add(f[1], word) end
+    elseif value ~= nil then
+      add(f[1], value)
+    end
   end
   for _, ns in ipairs(M.NAMESPACES) do
     local id = record.ns and record.ns[ns]
@@ -102,6 +115,9 @@ function M.parse(text)
       if not record[name] then return nil, "bad " .. name end
     elseif kind == "string" then
       record[name] = value
+    elseif kind == "list" then
+      record[name] = record[name] or {}
+      table.insert(record[name], value)
     end
   end
   for _, name in ipairs(REQUIRED) do
@@ -114,34 +130,71 @@ function M.parse(text)
   return record
 end
 
+-- A sandbox's name (hako-run --name): never a path, never a pid (all digits), so that
+-- hako-enter and hako stop can tell one from the other.
+M.NAME_MAX = 64
+
+-- check_name(name) -> nil when name is a good one, else why not.
+function M.check_name(name)
+  if type(name) ~= "string" then return "must be a string" end
+  if #name > M.NAME_MAX or not name:match("^[A-Za-z0-9][A-Za-z0-9_.-]*$") then
+    return "expected 1 to " .. M.NAME_MAX .. " letters, digits, '_', '.' or '-', starting with a letter or digit"
+  end
+  if name:match("^%d+$") then return "must not be all digits (that would be a pid)" end
+end
+
+local function xdg_directory(xdg_runtime_dir)
+  if xdg_runtime_dir and xdg_runtime_dir:sub(1, 1) == "/" then return xdg_runtime_dir .. "/hako" end
+end
+
+-- fallback_directory(uid) -> where a rootless hako-run without XDG_RUNTIME_DIR keeps its
+-- records (podman's way): in /tmp, where anyone may have made it first, so it is checked
+-- as any runtime directory is, and one that is not the caller's own is refused.
+function M.fallback_directory(uid)
+  return "/tmp/hako-" .. uid
+end
+
+-- owner_directories(uid) -> where a rootless sandbox of uid may keep its record, as root
+-- looks for it: /run/user/UID/hako (the XDG convention), then the fallback.
+function M.owner_directories(uid)
+  return { "/run/user/" .. uid .. "/hako", M.fallback_directory(uid) }
+end
+
 -- directories(euid, xdg_runtime_dir) -> where to look for records, most specific first.
 -- A record must be somewhere only its owner can write: never inside a sandbox tree.
 function M.directories(euid, xdg_runtime_dir)
   if euid == nil or euid == 0 then return { M.ROOT_DIRECTORY } end
-  local dirs = {}
-  if xdg_runtime_dir and xdg_runtime_dir:sub(1, 1) == "/" then dirs[1] = xdg_runtime_dir .. "/hako" end
-  dirs[#dirs + 1] = M.ROOT_DIRECTORY
+  local dirs, seen = {}, {}
+  local candidates = M.owner_directories(euid)
+  table.insert(candidates, 1, xdg_directory(xdg_runtime_dir) or candidates[1])
+  candidates[#candidates + 1] = M.ROOT_DIRECTORY
+  for _, dir in ipairs(candidates) do
+    if not seen[dir] then dirs[#dirs + 1], seen[dir] = dir, true end
+  end
   return dirs
 end
 
--- write_directory(euid, xdg_runtime_dir) -> where hako-run keeps its records, or nil
--- (rootless without XDG_RUNTIME_DIR: such a sandbox runs, but cannot be entered).
+-- write_directory(euid, xdg_runtime_dir) -> where hako-run keeps its records.
 function M.write_directory(euid, xdg_runtime_dir)
-  local dirs = M.directories(euid, xdg_runtime_dir)
-  if #dirs == 1 and euid ~= nil and euid ~= 0 then return nil end
-  return dirs[1]
+  if euid == nil or euid == 0 then return M.ROOT_DIRECTORY end
+  return xdg_directory(xdg_runtime_dir) or M.fallback_directory(euid)
 end
 
--- start_time(text of /proc/PID/stat) -> field 22. The name in field 2 may hold spaces
--- and parentheses, so count from the last ")".
-function M.start_time(stat)
+-- stat_field(text of /proc/PID/stat, n) -> field n (4: the parent's pid, 22: the start
+-- time) as an integer. The name in field 2 may hold spaces and parentheses, so count
+-- from the last ")".
+function M.stat_field(stat, n)
   local rest = stat:match("^.*%)%s(.*)$")
   if not rest then return nil end
   local i = 3
   for field in rest:gmatch("%S+") do
-    if i == 22 then return math.tointeger(tonumber(field)) end
+    if i == n then return math.tointeger(tonumber(field)) end
     i = i + 1
   end
+end
+
+function M.start_time(stat)
+  return M.stat_field(stat, 22)
 end
 
 -- mismatch(record, identity) -> nil when the live process is the recorded one, else why.
@@ -168,15 +221,21 @@ local function read_all(core, fd)
   return table.concat(parts)
 end
 
--- identity(core, pid) -> { pid, start_time, ns = { mnt = {dev, ino}, ... } } of a live
--- process, read from the host's /proc; pid may be "self".
-function M.identity(core, pid)
-  local base = "/proc/" .. pid
-  local fd, message, errno = core.open(base .. "/stat", core.O_RDONLY | core.O_CLOEXEC)
+-- stat(core, pid) -> the text of /proc/PID/stat (pid may be "self").
+function M.stat(core, pid)
+  local fd, message, errno = core.open("/proc/" .. pid .. "/stat", core.O_RDONLY | core.O_CLOEXEC)
   if not fd then return nil, message, errno end
   local text
   text, message, errno = read_all(core, fd)
   core.close(fd)
+  return text, message, errno
+end
+
+-- identity(core, pid) -> { pid, start_time, ns = { mnt = {dev, ino}, ... } } of a live
+-- process, read from the host's /proc; pid may be "self".
+function M.identity(core, pid)
+  local base = "/proc/" .. pid
+  local text, message, errno = M.stat(core, pid)
   if not text then return nil, message, errno end
   local id = { pid = pid, start_time = M.start_time(text), ns = {},
     ended = text:match("^.*%)%s+([ZX])%s") ~= nil }
@@ -202,12 +261,21 @@ function M.open_directory(core, path, euid, create)
     ok, message, errno = core.mkdir(path, MODE_DIRECTORY)
     if ok or errno == core.EEXIST then fd, message, errno = core.open(path, flags) end
   end
-  if not fd then return nil, message, errno end
   local st
+  if not fd and (errno == core.ENOTDIR or errno == core.ELOOP) then
+    st = core.statx(core.AT_FDCWD, path, core.AT_SYMLINK_NOFOLLOW)
+    if st then
+      message = st.type == "link" and "a symbolic link of uid " .. st.uid .. ", refused" or "not a directory"
+    end
+  end
+  if not fd then
+    if not st then return nil, message, errno end
+    return nil, "runtime directory " .. path .. ": " .. message .. M.whose(path, st, euid), core.EPERM
+  end
   st, message, errno = core.statx(fd, "", core.AT_EMPTY_PATH)
   local why = not st and failure.why(message)
     or st.type ~= "directory" and "not a directory"
-    or st.uid ~= euid and (create or st.uid ~= 0) and "owned by uid " .. st.uid
+    or st.uid ~= euid and (create or st.uid ~= 0) and "owned by uid " .. st.uid .. M.whose(path, st, euid)
     or st.mode & (create and GROUP_OR_OTHER_ACCESS or GROUP_OR_OTHER_WRITE) ~= 0
       and string.format("mode %o is too open", st.mode)
   if why then
@@ -215,6 +283,13 @@ function M.open_directory(core, path, euid, create)
     return nil, "runtime directory " .. path .. ": " .. why, errno or core.EPERM
   end
   return fd
+end
+
+-- whose(path, st, euid) -> for the fallback directory in /tmp, which anyone can make
+-- first: whose it is and what to do, when it is not euid's.
+function M.whose(path, st, euid)
+  if st.uid == euid or path ~= M.fallback_directory(euid) then return "" end
+  return ": someone else made it (remove it, or set XDG_RUNTIME_DIR)"
 end
 
 local function open_in(core, dirfd, name, flags, mode)

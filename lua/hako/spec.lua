@@ -35,6 +35,7 @@ local KNOWN = {
   allow_connect = true, allow_bind = true, share_abstract_sockets = true, noexec_writable = true,
   landlock_required = true, rlimits = true, memory = true, pids = true, cpus = true, cgroup_parent = true,
   notify = true,
+  name = true,
 }
 
 local function bad(what, why)
@@ -63,6 +64,14 @@ local function command(value)
   for i, arg in ipairs(value) do argv[i] = check_string("command", arg) end
   if argv[1] == "" then bad("command", "empty command name") end
   return argv
+end
+
+-- --name: kept in the record, for hako-enter NAME, hako ps and hako stop NAME.
+local function sandbox_name(value)
+  if value == nil then return nil end
+  local why = record.check_name(value)
+  if why then bad("--name " .. tostring(value), why) end
+  return value
 end
 
 local function hostname(value)
@@ -273,6 +282,7 @@ function M.build(options, context)
     caps = caps.parse(options.cap_add),
     userns = userns and user_namespace(options, context) or nil,
     record_dir = record.write_directory(context.euid, context.xdg_runtime_dir),
+    name = sandbox_name(options.name),
     keep_fds = keep_fds(options.keep_fds),
     sys = options.sys == true,
     allow_connect = options.allow_connect and landlock.ports(check_string("--allow-connect", options.allow_connect),

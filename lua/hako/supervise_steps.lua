@@ -304,7 +304,9 @@ function M.write_record(step, state)
     if st then id.ns.cgroup = { dev = st.dev_major .. ":" .. st.dev_minor, ino = st.ino } end
   end
   local rec = { pid = state.child, start_time = id.start_time, ns = id.ns,
-    supervisor = core.getpid(), owner = core.geteuid(), root = step.root, policy = state.policy }
+    supervisor = core.getpid(), owner = core.geteuid(), root = step.root, policy = state.policy,
+    supervisor_start_time = record.start_time(record.stat(core, "self") or ""),
+    name = step.name, command = step.command, started_at = os.time() }
   local ino = record.write(core, dirfd, rec)
   table.insert(state.cleanups, function() record.remove(core, dirfd, rec.pid, ino) end)
 end

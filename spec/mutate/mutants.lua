@@ -24,6 +24,7 @@ end
 local PLAN, ENTER_PLAN = "lua/hako/plan.lua", "lua/hako/enter_plan.lua"
 local CONFINE, POLICY = "lua/hako/confine_steps.lua", "lua/hako/policy.lua"
 local ROOT_STEPS, JOIN_STEPS = "lua/hako/root_steps.lua", "lua/hako/join_steps.lua"
+local STOP = "lua/hako/stop.lua"
 
 return {
   -- The confinement both commands share (hako.policy, hako.confine_steps): each mutant
@@ -241,4 +242,28 @@ return {
   mutant("enter-root-groups", "root's groups come along into a rootless sandbox",
     { "spec/enter_escape_spec.lua", "spec/join_steps_spec.lua" },
     skip(JOIN_STEPS, "function M.drop_groups(_, state)")),
+
+  -- Records and names
+  mutant("record-directory-owner", "a runtime directory of someone else's (a squatted /tmp/hako-UID) is used",
+    { "spec/record_spec.lua", "spec/record_fallback_spec.lua" },
+    edit("lua/hako/record.lua", '    or st.uid ~= euid and (create or st.uid ~= 0) and "owned by uid " .. st.uid'
+      .. " .. M.whose(path, st, euid)\n", "")),
+  mutant("name-form", "a name may be a path or a pid",
+    { "spec/record_spec.lua", "spec/names_spec.lua" },
+    edit("lua/hako/record.lua", "  if #name > M.NAME_MAX or not name:match(", "  if false and not name:match(")),
+  mutant("name-unique", "hako-run --name takes a name a running sandbox of the caller's has",
+    { "spec/names_spec.lua" },
+    edit("lua/hako/sandboxes.lua", "  if other then\n", "  if false then\n")),
+  mutant("name-stale", "a name held by a process of another start time (a reused pid) still counts",
+    { "spec/names_spec.lua" },
+    edit("lua/hako/sandboxes.lua", "if held == name and start_time(core, pid) == tonumber(since) then",
+      "if held == name then")),
+
+  -- hako stop
+  mutant("stop-parent", "hako stop signals a recorded supervisor that is not the sandbox's parent",
+    { "spec/ps_stop_spec.lua" },
+    edit(STOP, "      if record.stat_field(stat, 4) ~= rec.supervisor then", "      if false then")),
+  mutant("stop-supervisor-start-time", "hako stop signals a recorded supervisor of another start time",
+    { "spec/ps_stop_spec.lua" },
+    edit(STOP, "record.start_time(sup_stat) ~= rec.supervisor_start_time then", "false then")),
 }
