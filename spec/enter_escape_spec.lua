@@ -124,6 +124,9 @@ function TestEnterEscape:test_root_refuses_a_user_record_that_names_another_pid(
   plant_record(self, child, child, { pid = 1, supervisor = math.tointeger(tonumber(parent)),
     start_time = init.start_time })
   fails({ child, "true" }, 125, child .. ": not a hako sandbox (record " .. child .. ": names pid 1)")
+  -- A record a SIGKILLed hako-run left for a process that had this pid before is stale
+  -- (hako-enter says so); not what this test is about.
+  os.remove("/run/hako/" .. parent)
   fails({ parent, "true" }, 125, parent .. ": not a hako sandbox (no record in /run/hako)")
 end
 
