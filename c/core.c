@@ -101,6 +101,7 @@ static const struct hako_const errnos[] = {
 	HAKO_CONST(ENOSPC),
 	HAKO_CONST(EROFS),
 	HAKO_CONST(EBUSY),
+	HAKO_CONST(EFBIG),
 	HAKO_CONST(ENOSYS),
 	HAKO_CONST(ELOOP),
 	{NULL, 0}

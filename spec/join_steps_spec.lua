@@ -97,7 +97,7 @@ end
 -- user namespace (fd 13) is the recorded one, made by owner_uid.
 local function foreign_record_core(owner_uid)
   local core
-  local text = require("hako.record").format({ pid = 42, start_time = 1, ns = { user = ns(2) },
+  local text = require("hako.record").format({ pid = 42, start_time = 1, ns = { user = ns(2) }, owner = 1000,
     policy = require("hako.policy").from_spec({ env = {}, hostname = "h" }) })
   core = fake.new({
     geteuid = 0,
@@ -134,6 +134,18 @@ function TestJoinSteps.test_root_refuses_a_users_record_for_a_namespace_the_user
   lu.assertFalse(ok)
   lu.assertEquals(tostring(err), "42: not a hako sandbox (record 42: of uid 1000 for a process outside"
     .. " any user namespace of its own)")
+end
+
+-- A record says who wrote it; in a user's directory that must be the user: one "by root"
+-- there would make root's hako stop trust a process of the user's choosing as root's.
+function TestJoinSteps.test_a_record_by_another_than_its_directorys_owner_is_refused()
+  local core = fake.new({})
+  for _, writer in ipairs({ 0, 1001 }) do
+    local rec, message = join_steps.trusted(core, { owner = writer }, 42, 1000, 0)
+    lu.assertNil(rec)
+    lu.assertEquals(message, "record 42: written by uid " .. writer)
+  end
+  lu.assertNotNil((join_steps.trusted(core, { owner = 0 }, 42, 0, 0)))
 end
 
 os.exit(lu.LuaUnit.run("-o", "tap"))

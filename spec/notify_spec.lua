@@ -83,6 +83,13 @@ function TestNotifySettings.test_sandbox_mode_needs_a_way_to_the_socket()
   lu.assertEquals(spec.build({ root = "/sb", notify = "sandbox" }, context()).proc, "auto")
 end
 
+-- The copy of the socket is the sandbox's own mount: a command that could remount it
+-- could make it writable and shut the host's socket.
+function TestNotifySettings.test_sandbox_mode_refuses_sys_admin()
+  fails(function() spec.build({ root = "/sb", notify = "sandbox", cap_add = { "sys_admin" } }, context("/run/n")) end,
+    "--notify sandbox: cannot go with --cap-add sys_admin")
+end
+
 function TestNotifySettings.test_the_steps_and_where_they_stand()
   local at = ops(plan.build(spec.build({ root = "/sb", pid_file = "/run/p" }, context("/run/n"))))
   lu.assertTrue(at.notify_ready > at.await_sandbox and at.notify_ready > at.write_pid_file)

@@ -180,4 +180,11 @@ function TestPsStop:test_errors()
   lu.assertTrue(alive(self.pid))
 end
 
+-- What a user's record says is shown to root: no byte may reach the terminal as a
+-- control, a C1 one (U+009B, CSI) included.
+TestPsWords = {}
+function TestPsWords.test_controls_and_bytes_past_ascii_are_shown_as_question_marks()
+  lu.assertEquals(require("hako.ps").words({ "a\27[2Jb", "c\194\155d", "plain" }), "'a?[2Jb' 'c??d' plain")
+end
+
 os.exit(lu.LuaUnit.run("-o", "tap"))

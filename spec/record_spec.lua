@@ -142,15 +142,26 @@ end
 -- A user may put a FIFO where root looks for its record: opening it to read would wait
 -- for a writer for ever. It is never opened but with O_PATH.
 function TestRecord.test_read_refuses_what_is_not_a_regular_file_without_opening_it()
-  for _, st in ipairs({ { type = "fifo", uid = 1000 }, { type = "char", uid = 0 }, { type = "file", uid = 7 } }) do
+  -- (and a huge file, say a user's sparse 4 GiB one, is not read either)
+  for _, st in ipairs({ { type = "fifo", uid = 1000 }, { type = "char", uid = 0 }, { type = "file", uid = 7 },
+    { type = "file", uid = 1000, size = 4 << 30 } }) do
     local core, calls = reader(st, "")
     lu.assertEquals({ record.read(core, 10, 4242, 1000) },
-      { nil, "record 4242: not a regular file of root or the owner", core.EPERM })
+      { nil, "record 4242: not a regular file of root or the owner, of at most 65536 bytes", core.EPERM })
     lu.assertEquals(fake.calls_named(calls, "openat2")[1][4] & core.O_PATH, core.O_PATH)
     lu.assertEquals(fake.calls_named(calls, "open"), {})
     lu.assertEquals(fake.calls_named(calls, "read"), {})
     lu.assertEquals(fake.calls_named(calls, "close"), { { "close", 11 } })
   end
+end
+
+-- A name in a record is shown to root by hako ps: only one hako-run would have taken.
+function TestRecord.test_a_record_with_a_name_hako_would_not_take_is_refused()
+  local r = sample()
+  r.name = "web"
+  lu.assertEquals(record.parse(record.format(r)).name, "web")
+  r.name = "\27]0;owned\7"
+  lu.assertEquals({ record.parse(record.format(r)) }, { nil, "bad name" })
 end
 
 -- The file name is what hako-enter was asked for; a record inside naming another process

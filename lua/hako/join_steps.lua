@@ -111,8 +111,10 @@ end
 -- this record of pid, read from a directory of owner's?
 function M.trusted(core, rec, pid, owner, euid)
   local message, errno
-  if rec and rec.owner ~= nil and rec.owner ~= owner and rec.owner ~= 0 then
-    rec, message, errno = nil, "record " .. pid .. ": written by uid " .. rec.owner, core.EPERM
+  -- owner: whose directory the record is in (root's for /run/hako). A record says it was
+  -- written by its directory's owner, exactly: a user cannot write one "by root".
+  if rec and rec.owner ~= owner then
+    rec, message, errno = nil, "record " .. pid .. ": written by uid " .. tostring(rec.owner), core.EPERM
   elseif rec and owner ~= 0 and euid == 0 and not made_by(core, pid, rec, owner) then
     -- A user's record may only lead root into a user namespace of that user's own,
     -- where uid 0 is the user: else it could hand root a policy (environment, ids) of
@@ -127,7 +129,7 @@ end
 local function lookup(core, directories, pid, euid)
   local denied
   local places = {}
-  for i, dir in ipairs(directories) do places[i] = { dir, euid } end
+  for i, dir in ipairs(directories) do places[i] = { dir, record.directory_owner(dir, euid) } end
   if euid == 0 then
     for _, place in ipairs(owner_places(core, pid)) do places[#places + 1] = place end
   end

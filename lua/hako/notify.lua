@@ -93,6 +93,14 @@ end
 function M.apply(spec)
   local n = spec.notify
   if n.mode ~= "sandbox" or not n.socket then return end
+  -- The read-only copy of the socket is the sandbox's mount: CAP_SYS_ADMIN could make it
+  -- writable and chmod the host's socket shut.
+  for _, cap in ipairs(spec.caps) do
+    if cap == require("hako.caps").number("sys_admin") then
+      failure.raise("--notify sandbox", "cannot go with --cap-add sys_admin (the command could make the socket"
+        .. " writable and shut it)")
+    end
+  end
   if n.abstract then
     if spec.net.mode ~= "host" or not spec.share_abstract_sockets then
       failure.raise("--notify sandbox", M.VARIABLE .. " is the abstract socket " .. n.socket

@@ -37,11 +37,12 @@ function M.duration(s)
   return string.format("%dd%02dh", s // 86400, s % 86400 // 3600)
 end
 
--- words(argv) -> the command as a shell would take it back; control bytes shown as "?".
+-- words(argv) -> the command as a shell would take it back; control bytes, and every byte
+-- past ASCII (a C1 control such as U+009B is a terminal's CSI), shown as "?".
 function M.words(argv)
   local out = {}
   for i, word in ipairs(argv or {}) do
-    word = word:gsub("%c", "?")
+    word = word:gsub("[%c\128-\255]", "?")
     if not word:match("^[%w%./_:=,+@%%-]+$") then word = "'" .. word:gsub("'", "'\\''") .. "'" end
     out[i] = word
   end
@@ -49,7 +50,7 @@ function M.words(argv)
 end
 
 local function json_string(s)
-  return '"' .. s:gsub('[%c"\\\127]', function(c)
+  return '"' .. s:gsub('[%c"\\\127-\255]', function(c)
     return ({ ['"'] = '\\"', ["\\"] = "\\\\", ["\n"] = "\\n", ["\t"] = "\\t" })[c]
       or string.format("\\u%04x", c:byte())
   end) .. '"'

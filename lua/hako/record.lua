@@ -43,6 +43,7 @@ local M = {}
 
 M.VERSION = 2
 M.ROOT_DIRECTORY = "/run/hako"
+M.MAX_SIZE = 65536
 M.NAMESPACES = { "cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts" }
 
 -- Who may read and write where (stat's mode bits).
@@ -124,6 +125,8 @@ function M.parse(text)
     if record[name] == nil then return nil, "no " .. name end
   end
   if next(record.ns) == nil then return nil, "no namespaces" end
+  -- Shown to root by hako ps: only a name hako-run would have taken.
+  if record.name ~= nil and M.check_name(record.name) then return nil, "bad name" end
   local why
   record.policy, why = policy.decode(entries)
   if not record.policy then return nil, why end
@@ -156,6 +159,12 @@ end
 
 -- owner_directories(uid) -> where a rootless sandbox of uid may keep its record, as root
 -- looks for it: /run/user/UID/hako (the XDG convention), then the fallback.
+-- directory_owner(dir, euid) -> whose records a directory of the caller's list holds:
+-- root's in /run/hako, the caller's in its own.
+function M.directory_owner(dir, euid)
+  return dir == M.ROOT_DIRECTORY and 0 or euid
+end
+
 function M.owner_directories(uid)
   return { "/run/user/" .. uid .. "/hako", M.fallback_directory(uid) }
 end
@@ -212,11 +221,13 @@ end
 -- Effects: each takes hako.core and returns its value | nil, message, errno triples.
 
 local function read_all(core, fd)
-  local parts = {}
+  local parts, size = {}, 0
   repeat
     local chunk, message, errno = core.read(fd, 4096)
     if not chunk then return nil, message, errno end
     parts[#parts + 1] = chunk
+    size = size + #chunk
+    if size > M.MAX_SIZE then return nil, "more than " .. M.MAX_SIZE .. " bytes", core.EFBIG end
   until chunk == ""
   return table.concat(parts)
 end
@@ -334,9 +345,13 @@ function M.read(core, dirfd, pid, euid)
   local handle, message, errno = open_in(core, dirfd, tostring(pid), core.O_PATH)
   if not handle then return nil, message, errno end
   local fd, text
-  fd, message, errno = host_path.reopen_file(core, handle, function(st) return st.uid == 0 or st.uid == euid end)
+  -- A record is about a kilobyte; a user's sparse 4 GiB file must not make root read it.
+  fd, message, errno = host_path.reopen_file(core, handle, function(st)
+    return (st.uid == 0 or st.uid == euid) and (st.size or 0) <= M.MAX_SIZE
+  end)
   if not fd and not message then
-    message, errno = "record " .. pid .. ": not a regular file of root or the owner", core.EPERM
+    message = "record " .. pid .. ": not a regular file of root or the owner, of at most " .. M.MAX_SIZE .. " bytes"
+    errno = core.EPERM
   end
   core.close(handle)
   if fd then

@@ -25,7 +25,9 @@ local M = {}
 -- caller's record directories (record.directories); with everyone (root), every user's.
 function M.places(core, directories, euid, everyone)
   local places = {}
-  for _, dir in ipairs(directories) do places[#places + 1] = { dir = dir, owner = euid } end
+  for _, dir in ipairs(directories) do
+    places[#places + 1] = { dir = dir, owner = record.directory_owner(dir, euid) }
+  end
   if not everyone then return places end
   local uids, seen = {}, {}
   for _, name in ipairs(core.readdir("/run/user") or {}) do
