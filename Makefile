@@ -45,7 +45,7 @@ MANPAGES = $(wildcard bin/*.1)
 MANPAGES7 = $(wildcard bin/*.7)
 LINKS = $(B)/hako-run $(B)/hako-enter
 
-.PHONY: all static check lint mutate bench demo deps install uninstall clean help
+.PHONY: all static check lint mutate bench demo deps install uninstall clean help fuzz
 all: $(B)/hako $(LINKS) $(CORE_SO)
 
 help:
@@ -54,6 +54,7 @@ help:
 	@echo 'make check    install test dependencies if root, build, lint, run every test'
 	@echo 'make lint     luacheck over lua/, bin/ and spec/; no source file over 400 lines'
 	@echo 'make mutate   as root: remove each defence in turn; its tests must fail (about 10 min)'
+	@echo 'make fuzz     every parser fed 100,000 inputs (about 3 min); SEED= PARSER= INDEX= replay one'
 	@echo 'make bench    as root: hako against chroot, unshare, bwrap, crun; $(B)/bench-results.md'
 	@echo 'make demo     install dependencies if root, build, run a busybox sandbox'
 	@echo 'make install  PREFIX=$(PREFIX) DESTDIR= LUA_LMOD=$(LUA_LMOD) LUA_CMOD=$(LUA_CMOD)'
@@ -133,6 +134,18 @@ check: deps
 mutate: deps
 	$(MAKE) all $(B)/probe
 	$(LUA) spec/mutate/run.lua
+
+# Every parser hostile people write for, fed FUZZ_COUNT inputs made from SEED
+# (spec/fuzz/run.lua; spec/fuzz_spec.lua is make check's short pass). A failure prints
+# its input and how to replay it alone: make fuzz SEED=s PARSER=p INDEX=i.
+SEED ?= 1
+FUZZ_COUNT ?= 100000
+FUZZ_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+fuzz: deps
+	$(MAKE) all
+	LUA_PATH='lua/?.lua;lua/?/init.lua;spec/?.lua;;' LUA_CPATH='$(B)/lib/?.so;;' HAKO_BUILD=$(B) \
+	  $(LUA) spec/fuzz/run.lua --seed $(SEED) --count $(FUZZ_COUNT) --jobs $(FUZZ_JOBS) \
+	  $(if $(PARSER),--parser $(PARSER)) $(if $(INDEX),--index $(INDEX))
 
 # Never part of check: timings belong in a report, not in a test verdict.
 bench: deps
