@@ -1,0 +1,31 @@
+-- fuzz_spec: a test for each bug the fuzzer found (make fuzz, spec/fuzz/), with the input
+-- that found it.
+local lu = require "luaunit"
+local core = require "hako.core"
+
+-- Each bug the fuzzer found, with the input (or its essence) that found it.
+TestFuzzFound = {}
+
+-- core.statx(AT_FDCWD, "/nonexistent-hako-fuzz/x/a\0/b"): C saw "/nonexistent-hako-fuzz/x/a".
+-- A path, a name or mount options with a NUL byte reached the kernel cut short there.
+function TestFuzzFound.test_a_string_with_a_nul_byte_never_reaches_the_kernel_cut_short()
+  local calls = {
+    function() return core.statx(core.AT_FDCWD, "/\0etc") end,
+    function() return core.open("/dev/null\0.bak", core.O_RDONLY) end,
+    function() return core.readdir("/\0x") end,
+    function() return core.mount(nil, "/nonexistent\0", nil, 0, "size=1\0,mode=777") end,
+    function() return core.mount("a\0b", "/nonexistent") end,
+    function() return core.execve("/bin/true\0x", { "true" }, {}) end,
+    function() return core.memfd_create("x\0y", core.MFD_CLOEXEC) end,
+    function() return core.get_ifflags(0, "lo\0x") end,
+    function() return core.join_session_keyring("x\0y") end,
+  }
+  for i, call in ipairs(calls) do
+    local ok, err = pcall(call)
+    lu.assertFalse(ok, "call " .. i)
+    lu.assertStrContains(err, "bad argument", false, "call " .. i)
+  end
+  lu.assertEquals(core.statx(core.AT_FDCWD, "/").type, "directory")
+end
+
+os.exit(lu.LuaUnit.run("-o", "tap"))
