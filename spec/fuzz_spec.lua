@@ -1,6 +1,7 @@
 -- fuzz_spec: a test for each bug the fuzzer found (make fuzz, spec/fuzz/), with the input
 -- that found it.
 local lu = require "luaunit"
+local commands = require "fuzz.command_targets"
 local core = require "hako.core"
 
 -- Each bug the fuzzer found, with the input (or its essence) that found it.
@@ -26,6 +27,23 @@ function TestFuzzFound.test_a_string_with_a_nul_byte_never_reaches_the_kernel_cu
     lu.assertStrContains(err, "bad argument", false, "call " .. i)
   end
   lu.assertEquals(core.statx(core.AT_FDCWD, "/").type, "directory")
+end
+
+-- hako-run -e "$(printf 'A\nB')": a value with a newline made the message two lines,
+-- the second one the value's; an escape sequence went to the terminal as it was.
+function TestFuzzFound.test_a_failure_is_one_line_whatever_the_value()
+  local status, _, err = commands.capture(require("hako.command").hako_run, { "-n", "-e", "A\nB\27[2J", "sb" })
+  lu.assertEquals(status, 125)
+  lu.assertEquals(err, "hako-run: --env A\\nB\\x1B[2J: expected NAME=VALUE\n")
+  status, _, err = commands.capture(require("hako.enter").main, { "-n", "\0" })
+  lu.assertEquals({ status, err }, { 125, "hako-enter: pid \\x00: not a number\n" })
+end
+
+-- hako --bogus and hako alone printed the usage after the error: five lines.
+function TestFuzzFound.test_hako_usage_errors_are_one_line()
+  lu.assertNil(commands.hako.run({ "--bogus" }))
+  lu.assertNil(commands.hako.run({}))
+  lu.assertNil(commands.hako.run({ "-x\ny" }))
 end
 
 os.exit(lu.LuaUnit.run("-o", "tap"))
