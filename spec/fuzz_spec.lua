@@ -3,9 +3,18 @@
 local lu = require "luaunit"
 local commands = require "fuzz.command_targets"
 local core = require "hako.core"
+local failure = require "hako.failure"
+local mounts = require "hako.mounts"
 
 -- Each bug the fuzzer found, with the input (or its essence) that found it.
 TestFuzzFound = {}
+
+local function refused(f, ...)
+  local ok, err = pcall(f, ...)
+  lu.assertFalse(ok)
+  lu.assertTrue(failure.is(err), tostring(err))
+  return tostring(err)
+end
 
 -- core.statx(AT_FDCWD, "/nonexistent-hako-fuzz/x/a\0/b"): C saw "/nonexistent-hako-fuzz/x/a".
 -- A path, a name or mount options with a NUL byte reached the kernel cut short there.
@@ -44,6 +53,16 @@ function TestFuzzFound.test_hako_usage_errors_are_one_line()
   lu.assertNil(commands.hako.run({ "--bogus" }))
   lu.assertNil(commands.hako.run({}))
   lu.assertNil(commands.hako.run({ "-x\ny" }))
+end
+
+-- --mount /x:/. made the destination "" and /x:/././.hako was /./.hako: gsub's matches do
+-- not overlap, so "/./" after "/./" stayed, and the checks for / and /.hako missed them.
+function TestFuzzFound.test_dot_components_cannot_hide_the_root_or_the_old_root()
+  lu.assertStrContains(refused(mounts.parse, { "/x:/." }, "/"), "the sandbox root itself")
+  lu.assertStrContains(refused(mounts.parse, { "/x:/././." }, "/"), "the sandbox root itself")
+  lu.assertStrContains(refused(mounts.parse, { "/x:/././.hako" }, "/"), "where the host's root is detached")
+  lu.assertStrContains(refused(mounts.parse, { { tmpfs = "//./.hako/." } }, "/"), "where the host's root is detached")
+  lu.assertEquals(mounts.parse({ "/x:/a/././b/." }, "/")[1].dst, "/a/b")
 end
 
 os.exit(lu.LuaUnit.run("-o", "tap"))

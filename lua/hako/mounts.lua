@@ -41,7 +41,13 @@ function M.destination(what, dst)
   for component in dst:gmatch("[^/]+") do
     if component == ".." then failure.raise(what, "destination " .. dst .. " must not contain ..") end
   end
-  local clean = dst:gsub("/+", "/"):gsub("/%./", "/"):gsub("/%.$", ""):gsub("(.)/$", "%1")
+  -- Component by component: every "." goes, however many follow each other ("/a/././b",
+  -- "/.", "/././.hako"), so none can hide the root or /.hako from the checks below.
+  local parts = {}
+  for component in dst:gmatch("[^/]+") do
+    if component ~= "." then parts[#parts + 1] = component end
+  end
+  local clean = "/" .. table.concat(parts, "/")
   if clean == "/" then failure.raise(what, "destination / is the sandbox root itself") end
   if clean == "/.hako" or clean:sub(1, 7) == "/.hako/" then
     failure.raise(what, "destination " .. dst .. " is where the host's root is detached")
