@@ -65,4 +65,15 @@ function TestFuzzFound.test_dot_components_cannot_hide_the_root_or_the_old_root(
   lu.assertEquals(mounts.parse({ "/x:/a/././b/." }, "/")[1].dst, "/a/b")
 end
 
+-- hako.run{ root = "sb", cap_add = 1 } and { mounts = { { tmpfs = 3 } } }: Lua errors
+-- ("attempt to index a number value") where a recipe should get a failure.
+function TestFuzzFound.test_recipe_values_of_the_wrong_type_are_refused()
+  local hako = require "hako"
+  refused(hako.plan, { root = "sb", cap_add = 1 })
+  refused(hako.plan, { root = "sb", cap_add = print })
+  refused(hako.plan, { root = "sb", mounts = { { tmpfs = 3 } } })
+  refused(hako.plan, { root = "sb", mounts = { { tmpfs = true } } })
+  refused(hako.plan, { root = "sb", mounts = { { dev_bind = io.stdout } } })
+end
+
 os.exit(lu.LuaUnit.run("-o", "tap"))

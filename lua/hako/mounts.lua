@@ -81,6 +81,9 @@ local function tmpfs(text)
 end
 
 local function from_table(item, cwd)
+  for _, key in ipairs({ "tmpfs", "dev_bind" }) do
+    if item[key] ~= nil and type(item[key]) ~= "string" then failure.raise("mounts", key .. " must be a string") end
+  end
   if item.tmpfs then return tmpfs(item.tmpfs) end
   if item.dev_bind then return bind(item.dev_bind, cwd, "dev-bind") end
   if type(item.src) ~= "string" or item.src == "" or type(item.dst) ~= "string" then
