@@ -5,6 +5,7 @@ local commands = require "fuzz.command_targets"
 local core = require "hako.core"
 local failure = require "hako.failure"
 local mounts = require "hako.mounts"
+local record = require "hako.record"
 
 -- Each bug the fuzzer found, with the input (or its essence) that found it.
 TestFuzzFound = {}
@@ -74,6 +75,20 @@ function TestFuzzFound.test_recipe_values_of_the_wrong_type_are_refused()
   refused(hako.plan, { root = "sb", mounts = { { tmpfs = 3 } } })
   refused(hako.plan, { root = "sb", mounts = { { tmpfs = true } } })
   refused(hako.plan, { root = "sb", mounts = { { dev_bind = io.stdout } } })
+end
+
+local function sample_record(ns_lines)
+  local text = require("fuzz.text_targets").record.seeds[1]
+  return (text:gsub("ns%.[^\n]*\n", "")):gsub("\npolicy%.uid", "\n" .. ns_lines .. "policy.uid", 1)
+end
+
+-- A record's "ns.mnt 0:4 400000000001026531835" parsed, with an inode of nil: format()
+-- then failed, and hako-enter would have compared nil. "ns.urser ..." alone counted as a
+-- namespace recorded, when none of those compared was.
+function TestFuzzFound.test_record_namespaces_are_known_and_integers()
+  lu.assertNotNil(record.parse(sample_record("ns.mnt 0:4 4026531837\n")))
+  lu.assertEquals({ record.parse(sample_record("ns.mnt 0:4 400000000001026531835\n")) }, { nil, "bad ns.mnt" })
+  lu.assertEquals({ record.parse(sample_record("ns.urser 0:4 1\n")) }, { nil, "no namespaces" })
 end
 
 os.exit(lu.LuaUnit.run("-o", "tap"))
