@@ -4,6 +4,7 @@ local lu = require "luaunit"
 local commands = require "fuzz.command_targets"
 local core = require "hako.core"
 local failure = require "hako.failure"
+local idmap = require "hako.idmap"
 local mounts = require "hako.mounts"
 local record = require "hako.record"
 
@@ -89,6 +90,16 @@ function TestFuzzFound.test_record_namespaces_are_known_and_integers()
   lu.assertNotNil(record.parse(sample_record("ns.mnt 0:4 4026531837\n")))
   lu.assertEquals({ record.parse(sample_record("ns.mnt 0:4 400000000001026531835\n")) }, { nil, "bad ns.mnt" })
   lu.assertEquals({ record.parse(sample_record("ns.urser 0:4 1\n")) }, { nil, "no namespaces" })
+end
+
+-- /etc/subuid "root:1009223372036854775808000:65536": tonumber gave a float, and
+-- string.format("%d") raised; "root:100000000000:65536" made a map the kernel refuses.
+function TestFuzzFound.test_subordinate_ranges_past_the_ids_are_skipped()
+  local default = string.format("0 %d %d\n", idmap.DEFAULT_RANGE_START, idmap.RANGE_SIZE)
+  lu.assertEquals(idmap.root_range("root:1009223372036854775808000:65536\n"), default)
+  lu.assertEquals(idmap.root_range("root:100000000000:65536\nroot:100000:65536\n"), "0 100000 65536\n")
+  lu.assertEquals(idmap.root_range("root:4294901759:65536\n"), "0 4294901759 65536\n")
+  lu.assertEquals(idmap.root_range("root:4294901760:65536\n"), default)
 end
 
 os.exit(lu.LuaUnit.run("-o", "tap"))
