@@ -1,12 +1,19 @@
 -- fuzz_spec: a test for each bug the fuzzer found (make fuzz, spec/fuzz/), with the input
--- that found it.
+-- that found it, and the fuzzer's short pass: make fuzz feeds each parser 100,000 inputs,
+-- this the first 1,000 of them (a few seconds). HAKO_FUZZ_SEED and HAKO_FUZZ_COUNT
+-- change the pass; the default is seed 1, so that make check is the same every time.
 local lu = require "luaunit"
 local commands = require "fuzz.command_targets"
 local core = require "hako.core"
 local failure = require "hako.failure"
+local harness = require "fuzz.harness"
 local idmap = require "hako.idmap"
 local mounts = require "hako.mounts"
 local record = require "hako.record"
+local targets = require "fuzz.targets"
+
+local SEED = os.getenv("HAKO_FUZZ_SEED") or "1"
+local COUNT = tonumber(os.getenv("HAKO_FUZZ_COUNT")) or 1000
 
 -- Each bug the fuzzer found, with the input (or its essence) that found it.
 TestFuzzFound = {}
@@ -100,6 +107,24 @@ function TestFuzzFound.test_subordinate_ranges_past_the_ids_are_skipped()
   lu.assertEquals(idmap.root_range("root:100000000000:65536\nroot:100000:65536\n"), "0 100000 65536\n")
   lu.assertEquals(idmap.root_range("root:4294901759:65536\n"), "0 4294901759 65536\n")
   lu.assertEquals(idmap.root_range("root:4294901760:65536\n"), default)
+end
+
+-- The short pass: a test per parser, each in worker processes as in make fuzz.
+TestFuzzShortPass = {}
+
+for _, target in ipairs(targets) do
+  TestFuzzShortPass["test_" .. target.name:gsub("%-", "_")] = function()
+    local count = math.max(1, math.floor(COUNT * (target.share or 1)))
+    local report = harness.run(target, { seed = SEED, count = count })
+    local bugs = {}
+    for _, bug in ipairs(report.bugs) do
+      local ok, input = pcall(harness.input, target, SEED, bug.index or 1)
+      bugs[#bugs + 1] = string.format("input %s: %s\n  input: %s\n  replay: make fuzz SEED=%s PARSER=%s INDEX=%s",
+        tostring(bug.index), bug.problem, ok and harness.show(input) or "?", SEED, target.name, tostring(bug.index))
+    end
+    lu.assertEquals(bugs, {})
+    lu.assertEquals(report.count, count)
+  end
 end
 
 os.exit(lu.LuaUnit.run("-o", "tap"))
