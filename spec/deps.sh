@@ -5,6 +5,8 @@ set -u
 PACKAGES="make gcc pkg-config lua5.4 liblua5.4-dev lua-unit lua-check busybox-static musl-tools patch xz-utils uidmap perl procps util-linux iproute2 ${HAKO_EXTRA_PACKAGES:-}"
 # spec/terminal_spec.lua drives a pseudo-terminal with Python's pty module.
 PACKAGES="$PACKAGES python3"
+# make sanitize and make valgrind: memcheck (ASan and UBSan come with gcc).
+PACKAGES="$PACKAGES valgrind"
 
 missing=""
 for p in $PACKAGES; do
