@@ -49,7 +49,7 @@ MANPAGES3 = $(wildcard bin/*.3)
 LINKS = $(B)/hako-run $(B)/hako-enter
 
 .PHONY: all static check lint examples mutate bench demo deps install uninstall clean help
-.PHONY: deb
+.PHONY: deb fuzz sanitize valgrind
 all: $(B)/hako $(LINKS) $(CORE_SO)
 
 help:
@@ -59,6 +59,9 @@ help:
 	@echo 'make lint     luacheck over lua/, bin/, spec/ and examples/; no source file over 400 lines'
 	@echo 'make examples as root: run every recipe in examples/ (those that need the network say why not)'
 	@echo 'make mutate   as root: remove each defence in turn; its tests must fail (about 10 min)'
+	@echo 'make fuzz     every parser fed 100,000 inputs (about 3 min); SEED= PARSER= INDEX= replay one'
+	@echo 'make sanitize the tests against an ASan and UBSan build in $(B)/sanitize, then valgrind'
+	@echo 'make valgrind memcheck over hako without a sandbox: help, dry runs, failures, a recipe'
 	@echo 'make bench    as root: hako against chroot, unshare, bwrap, crun; $(B)/bench-results.md'
 	@echo 'make demo     install dependencies if root, build, run a busybox sandbox'
 	@echo 'make install  PREFIX=$(PREFIX) DESTDIR= LUA_LMOD=$(LUA_LMOD) LUA_CMOD=$(LUA_CMOD)'
@@ -153,6 +156,43 @@ examples: all
 mutate: deps
 	$(MAKE) all $(B)/probe
 	$(LUA) spec/mutate/run.lua
+
+# Every parser hostile people write for, fed FUZZ_COUNT inputs made from SEED
+# (spec/fuzz/run.lua; spec/fuzz_spec.lua is make check's short pass). A failure prints
+# its input and how to replay it alone: make fuzz SEED=s PARSER=p INDEX=i.
+SEED ?= 1
+FUZZ_COUNT ?= 100000
+FUZZ_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+fuzz: deps
+	$(MAKE) all
+	LUA_PATH='lua/?.lua;lua/?/init.lua;spec/?.lua;;' LUA_CPATH='$(B)/lib/?.so;;' HAKO_BUILD=$(B) \
+	  $(LUA) spec/fuzz/run.lua --seed $(SEED) --count $(FUZZ_COUNT) --jobs $(FUZZ_JOBS) \
+	  $(if $(PARSER),--parser $(PARSER)) $(if $(INDEX),--index $(INDEX))
+
+# The C under AddressSanitizer and UBSan, and make check's suite run against it
+# (spec/sanitize/run.sh: a report from any process fails), then make valgrind. In
+# $(B)/sanitize: hako (hako.core linked in) with ASan and UBSan, Lua's blocks all from
+# malloc; lib/hako/core.so with UBSan alone, for the tests that load it into a stock
+# lua5.4 (ASan's runtime must be a process's first library); the probe with UBSan
+# trapping, no runtime (it is static, and ASan has no static runtime).
+SANITIZE_B = $(B)/sanitize
+ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+UBSAN_FLAGS = -fsanitize=undefined -fno-sanitize-recover=all
+sanitize: deps
+	$(MAKE) B=$(SANITIZE_B) CFLAGS='-O1 -g $(ASAN_FLAGS) -DARENA_SIZE=0' LDFLAGS='$(ASAN_FLAGS)' \
+	  $(SANITIZE_B)/hako $(SANITIZE_B)/hako-run $(SANITIZE_B)/hako-enter
+	$(MAKE) B=$(SANITIZE_B)/ubsan CFLAGS='-O1 -g $(UBSAN_FLAGS)' LDFLAGS='$(UBSAN_FLAGS)' \
+	  $(SANITIZE_B)/ubsan/lib/hako/core.so
+	mkdir -p $(SANITIZE_B)/lib/hako && cp $(SANITIZE_B)/ubsan/lib/hako/core.so $(SANITIZE_B)/lib/hako/
+	$(MAKE) B=$(SANITIZE_B) CFLAGS='-O1 -g -fsanitize=undefined -fsanitize-undefined-trap-on-error' \
+	  $(SANITIZE_B)/probe
+	sh spec/sanitize/run.sh $(SANITIZE_B)
+	$(MAKE) valgrind
+
+# memcheck over the binary as built (spec/sanitize/valgrind.sh).
+valgrind: deps
+	$(MAKE) all
+	sh spec/sanitize/valgrind.sh $(B)
 
 # Never part of check: timings belong in a report, not in a test verdict.
 bench: deps

@@ -58,6 +58,21 @@ int hako_check_signal(lua_State *L, int arg)
 	return (int)hako_check_int(L, arg, 0, NSIG - 1);
 }
 
+const char *hako_check_cstring(lua_State *L, int arg)
+{
+	size_t len;
+	const char *s = luaL_checklstring(L, arg, &len);
+
+	if (strlen(s) != len)
+		luaL_argerror(L, arg, "string contains a NUL byte");
+	return s;
+}
+
+const char *hako_opt_cstring(lua_State *L, int arg)
+{
+	return lua_isnoneornil(L, arg) ? NULL : hako_check_cstring(L, arg);
+}
+
 char **hako_check_strings(lua_State *L, int arg)
 {
 	lua_Integer i, n;

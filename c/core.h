@@ -48,6 +48,15 @@ int hako_check_signal(lua_State *L, int arg);
 #define HAKO_MODE_MAX 07777
 #define HAKO_FILE_MODE_MAX 0177777
 
+/*
+ * A string the kernel reads up to its first NUL: a path, a name, mount options. One with
+ * a NUL byte inside would reach the kernel cut short ("/etc/passwd\0.bak" would open
+ * /etc/passwd): it raises a Lua argument error instead. hako_opt_cstring gives NULL for
+ * nil or none.
+ */
+const char *hako_check_cstring(lua_State *L, int arg);
+const char *hako_opt_cstring(lua_State *L, int arg);
+
 /* A Lua string array (table {"a", "b"}) as a NULL-terminated C array in a Lua userdata. */
 char **hako_check_strings(lua_State *L, int arg);
 

@@ -15,7 +15,7 @@
 /* readdir(path) -> array of entry names, without "." and ".." */
 static int core_readdir(lua_State *L)
 {
-	const char *path = luaL_checkstring(L, 1);
+	const char *path = hako_check_cstring(L, 1);
 	struct dirent *e;
 	DIR *d;
 	int n = 0, err;
@@ -41,7 +41,7 @@ static int core_readdir(lua_State *L)
 
 static int core_chdir(lua_State *L)
 {
-	const char *path = luaL_checkstring(L, 1);
+	const char *path = hako_check_cstring(L, 1);
 
 	return hako_result(L, chdir(path), "chdir", path);
 }
@@ -53,7 +53,7 @@ static int core_fchdir(lua_State *L)
 
 static int core_chroot(lua_State *L)
 {
-	const char *path = luaL_checkstring(L, 1);
+	const char *path = hako_check_cstring(L, 1);
 
 	return hako_result(L, chroot(path), "chroot", path);
 }
@@ -70,7 +70,7 @@ static int core_getcwd(lua_State *L)
 
 static int core_mkdir(lua_State *L)
 {
-	const char *path = luaL_checkstring(L, 1);
+	const char *path = hako_check_cstring(L, 1);
 
 	return hako_result(L, mkdir(path, (mode_t)hako_opt_int(L, 2, 0755, 0, HAKO_MODE_MAX)), "mkdir", path);
 }
@@ -79,7 +79,7 @@ static int core_mkdir(lua_State *L)
 static int core_mkdirat(lua_State *L)
 {
 	int dirfd = hako_check_dirfd(L, 1);
-	const char *path = luaL_checkstring(L, 2);
+	const char *path = hako_check_cstring(L, 2);
 
 	return hako_result(L, mkdirat(dirfd, path, (mode_t)hako_opt_int(L, 3, 0755, 0, HAKO_MODE_MAX)),
 			   "mkdirat", path);
@@ -89,7 +89,7 @@ static int core_mkdirat(lua_State *L)
 static int core_mknodat(lua_State *L)
 {
 	int dirfd = hako_check_dirfd(L, 1);
-	const char *path = luaL_checkstring(L, 2);
+	const char *path = hako_check_cstring(L, 2);
 	mode_t mode = (mode_t)hako_check_int(L, 3, 0, HAKO_FILE_MODE_MAX);
 	unsigned int major = (unsigned int)hako_opt_int(L, 4, 0, 0, HAKO_UINT_MAX);
 	unsigned int minor = (unsigned int)hako_opt_int(L, 5, 0, 0, HAKO_UINT_MAX);
@@ -100,9 +100,9 @@ static int core_mknodat(lua_State *L)
 /* symlinkat(target, dirfd, path) */
 static int core_symlinkat(lua_State *L)
 {
-	const char *target = luaL_checkstring(L, 1);
+	const char *target = hako_check_cstring(L, 1);
 	int dirfd = hako_check_dirfd(L, 2);
-	const char *path = luaL_checkstring(L, 3);
+	const char *path = hako_check_cstring(L, 3);
 
 	return hako_result(L, symlinkat(target, dirfd, path), "symlinkat", path);
 }
@@ -116,15 +116,15 @@ static int core_umask(lua_State *L)
 
 static int core_unlink(lua_State *L)
 {
-	const char *path = luaL_checkstring(L, 1);
+	const char *path = hako_check_cstring(L, 1);
 
 	return hako_result(L, unlink(path), "unlink", path);
 }
 
 static int core_rename(lua_State *L)
 {
-	const char *from = luaL_checkstring(L, 1);
-	const char *to = luaL_checkstring(L, 2);
+	const char *from = hako_check_cstring(L, 1);
+	const char *to = hako_check_cstring(L, 2);
 
 	return hako_result(L, rename(from, to), "rename", to);
 }

@@ -26,9 +26,9 @@
 static int core_renameat(lua_State *L)
 {
 	int olddir = hako_check_dirfd(L, 1);
-	const char *old = luaL_checkstring(L, 2);
+	const char *old = hako_check_cstring(L, 2);
 	int newdir = hako_check_dirfd(L, 3);
-	const char *new = luaL_checkstring(L, 4);
+	const char *new = hako_check_cstring(L, 4);
 
 	return hako_result(L, renameat(olddir, old, newdir, new), "renameat", new);
 }
@@ -37,7 +37,7 @@ static int core_renameat(lua_State *L)
 static int core_unlinkat(lua_State *L)
 {
 	int dirfd = hako_check_dirfd(L, 1);
-	const char *path = luaL_checkstring(L, 2);
+	const char *path = hako_check_cstring(L, 2);
 	int flags = (int)hako_opt_int(L, 3, 0, 0, HAKO_INT_MAX);
 
 	return hako_result(L, unlinkat(dirfd, path, flags), "unlinkat", path);
@@ -48,7 +48,7 @@ static int core_unlinkat(lua_State *L)
 static int core_readlinkat(lua_State *L)
 {
 	int dirfd = hako_check_dirfd(L, 1);
-	const char *path = luaL_checkstring(L, 2);
+	const char *path = hako_check_cstring(L, 2);
 	char target[PATH_MAX];
 	ssize_t n = readlinkat(dirfd, path, target, sizeof target);
 
@@ -64,7 +64,7 @@ static int core_readlinkat(lua_State *L)
 static int core_faccessat(lua_State *L)
 {
 	int dirfd = hako_check_dirfd(L, 1);
-	const char *path = luaL_checkstring(L, 2);
+	const char *path = hako_check_cstring(L, 2);
 	int mode = (int)hako_check_int(L, 3, 0, R_OK | W_OK | X_OK);
 	int flags = (int)hako_opt_int(L, 4, 0, 0, HAKO_INT_MAX);
 
@@ -89,7 +89,7 @@ static int core_fcntl(lua_State *L)
 /* memfd_create(name, flags) -> fd. The raw syscall: older libcs lack the wrapper. */
 static int core_memfd_create(lua_State *L)
 {
-	const char *name = luaL_checkstring(L, 1);
+	const char *name = hako_check_cstring(L, 1);
 	unsigned int flags = (unsigned int)hako_opt_int(L, 2, 0, 0, HAKO_UINT_MAX);
 	int fd = (int)syscall(SYS_memfd_create, name, flags);
 

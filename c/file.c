@@ -61,7 +61,7 @@ static int push_fd(lua_State *L, int fd, const char *call, const char *path)
 /* open(path, flags[, mode]) -> fd */
 static int core_open(lua_State *L)
 {
-	const char *path = luaL_checkstring(L, 1);
+	const char *path = hako_check_cstring(L, 1);
 	int flags = (int)hako_check_int(L, 2, 0, HAKO_INT_MAX);
 	mode_t mode = (mode_t)hako_opt_int(L, 3, 0, 0, HAKO_MODE_MAX);
 
@@ -72,7 +72,7 @@ static int core_open(lua_State *L)
 static int core_openat2(lua_State *L)
 {
 	int dirfd = hako_check_dirfd(L, 1);
-	const char *path = luaL_checkstring(L, 2);
+	const char *path = hako_check_cstring(L, 2);
 	struct hako_open_how how;
 
 	how.flags = (uint64_t)hako_check_int(L, 3, 0, HAKO_U64_MAX);
@@ -183,7 +183,7 @@ static const char *file_type(unsigned mode)
 static int core_statx(lua_State *L)
 {
 	int dirfd = hako_check_dirfd(L, 1);
-	const char *path = luaL_checkstring(L, 2);
+	const char *path = hako_check_cstring(L, 2);
 	int flags = (int)hako_opt_int(L, 3, 0, 0, HAKO_INT_MAX);
 	struct hako_statx st;
 

@@ -13,7 +13,7 @@
 /* join_session_keyring([name]) -> id: without a name, a new anonymous keyring. */
 static int core_join_session_keyring(lua_State *L)
 {
-	const char *name = luaL_optstring(L, 1, NULL);
+	const char *name = hako_opt_cstring(L, 1);
 	long id = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name);
 
 	if (id == -1)

@@ -58,9 +58,12 @@ static void open_libs(lua_State *L)
  * are cut from one arena by moving a pointer. musl's malloc made 39 mmap calls for
  * them, and took a fifth of hako-run's start (hyperfine, static build); glibc's costs
  * a sixth of the instructions. A freed arena block is not reused, but for the last one;
- * once the arena is full, blocks come from malloc as before.
+ * once the arena is full, blocks come from malloc as before. make sanitize builds with
+ * -DARENA_SIZE=0: every block from malloc, where AddressSanitizer sees its bounds.
  */
+#ifndef ARENA_SIZE
 #define ARENA_SIZE (256 * 1024)
+#endif
 #define ARENA_ALIGN 16
 #define ROUND(n) (((n) + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN)
 

@@ -77,19 +77,19 @@ struct hako_mount_attr {
 /* mount(source, target, fstype, flags, data): source, fstype and data may be nil. */
 static int core_mount(lua_State *L)
 {
-	const char *src = luaL_optstring(L, 1, NULL);
-	const char *dst = luaL_checkstring(L, 2);
-	const char *type = luaL_optstring(L, 3, NULL);
+	const char *src = hako_opt_cstring(L, 1);
+	const char *dst = hako_check_cstring(L, 2);
+	const char *type = hako_opt_cstring(L, 3);
 	/* Every MS_* flag fits in 32 bits, as unsigned long does on 32-bit machines. */
 	unsigned long flags = (unsigned long)hako_opt_int(L, 4, 0, 0, UINT32_MAX);
-	const char *data = luaL_optstring(L, 5, NULL);
+	const char *data = hako_opt_cstring(L, 5);
 
 	return hako_result(L, mount(src, dst, type, flags, data), "mount", dst);
 }
 
 static int core_umount2(lua_State *L)
 {
-	const char *target = luaL_checkstring(L, 1);
+	const char *target = hako_check_cstring(L, 1);
 	int flags = (int)hako_opt_int(L, 2, 0, 0, HAKO_INT_MAX);
 
 	return hako_result(L, umount2(target, flags), "umount2", target);
@@ -98,8 +98,8 @@ static int core_umount2(lua_State *L)
 /* pivot_root(new_root, put_old): glibc and musl have no wrapper. */
 static int core_pivot_root(lua_State *L)
 {
-	const char *new_root = luaL_checkstring(L, 1);
-	const char *put_old = luaL_checkstring(L, 2);
+	const char *new_root = hako_check_cstring(L, 1);
+	const char *put_old = hako_check_cstring(L, 2);
 
 	return hako_result(L, (int)syscall(SYS_pivot_root, new_root, put_old),
 			   "pivot_root", new_root);
@@ -109,7 +109,7 @@ static int core_pivot_root(lua_State *L)
 static int core_mount_setattr(lua_State *L)
 {
 	int dirfd = hako_check_dirfd(L, 1);
-	const char *path = luaL_checkstring(L, 2);
+	const char *path = hako_check_cstring(L, 2);
 	unsigned int flags = (unsigned int)hako_opt_int(L, 3, 0, 0, HAKO_UINT_MAX);
 	struct hako_mount_attr attr = {0, 0, 0, 0};
 
@@ -124,7 +124,7 @@ static int core_mount_setattr(lua_State *L)
 static int core_open_tree(lua_State *L)
 {
 	int dirfd = hako_check_dirfd(L, 1);
-	const char *path = luaL_checkstring(L, 2);
+	const char *path = hako_check_cstring(L, 2);
 	unsigned int flags = (unsigned int)hako_opt_int(L, 3, 0, 0, HAKO_UINT_MAX);
 	int fd = (int)syscall(SYS_open_tree, dirfd, path, flags);
 
@@ -138,9 +138,9 @@ static int core_open_tree(lua_State *L)
 static int core_move_mount(lua_State *L)
 {
 	int from_fd = hako_check_dirfd(L, 1);
-	const char *from = luaL_checkstring(L, 2);
+	const char *from = hako_check_cstring(L, 2);
 	int to_fd = hako_check_dirfd(L, 3);
-	const char *to = luaL_checkstring(L, 4);
+	const char *to = hako_check_cstring(L, 4);
 	unsigned int flags = (unsigned int)hako_opt_int(L, 5, 0, 0, HAKO_UINT_MAX);
 
 	return hako_result(L, (int)syscall(SYS_move_mount, from_fd, from, to_fd, to, flags),
@@ -150,7 +150,7 @@ static int core_move_mount(lua_State *L)
 /* fsopen(fstype, flags) -> fd of a new file system context */
 static int core_fsopen(lua_State *L)
 {
-	const char *type = luaL_checkstring(L, 1);
+	const char *type = hako_check_cstring(L, 1);
 	unsigned int flags = (unsigned int)hako_opt_int(L, 2, 0, 0, HAKO_UINT_MAX);
 	int fd = (int)syscall(SYS_fsopen, type, flags);
 
@@ -165,8 +165,8 @@ static int core_fsconfig(lua_State *L)
 {
 	int fd = hako_check_fd(L, 1);
 	unsigned int cmd = (unsigned int)hako_check_int(L, 2, 0, HAKO_UINT_MAX);
-	const char *key = luaL_optstring(L, 3, NULL);
-	const char *value = luaL_optstring(L, 4, NULL);
+	const char *key = hako_opt_cstring(L, 3);
+	const char *value = hako_opt_cstring(L, 4);
 
 	return hako_result(L, (int)syscall(SYS_fsconfig, fd, cmd, key, value, 0),
 			   "fsconfig", key);

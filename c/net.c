@@ -31,7 +31,7 @@ static void check_ifname(lua_State *L, int arg, struct ifreq *ifr)
 	size_t len;
 	const char *name = luaL_checklstring(L, arg, &len);
 
-	luaL_argcheck(L, len > 0 && len < IFNAMSIZ, arg, "bad interface name");
+	luaL_argcheck(L, len > 0 && len < IFNAMSIZ && strlen(name) == len, arg, "bad interface name");
 	memset(ifr, 0, sizeof *ifr);
 	memcpy(ifr->ifr_name, name, len);
 }

@@ -80,7 +80,7 @@ static int core_clone_into_cgroup(lua_State *L)
 /* execve(path, argv, envp): returns only on failure. */
 static int core_execve(lua_State *L)
 {
-	const char *path = luaL_checkstring(L, 1);
+	const char *path = hako_check_cstring(L, 1);
 	char **argv = hako_check_strings(L, 2);
 	char **envp = hako_check_strings(L, 3);
 
@@ -92,7 +92,7 @@ static int core_execve(lua_State *L)
 static int core_execveat(lua_State *L)
 {
 	int dirfd = hako_check_dirfd(L, 1);
-	const char *path = luaL_checkstring(L, 2);
+	const char *path = hako_check_cstring(L, 2);
 	/* Before the arrays: each is pushed as a userdata, which would be argument 5. */
 	int flags = (int)hako_opt_int(L, 5, 0, 0, HAKO_INT_MAX);
 	char **argv = hako_check_strings(L, 3);

@@ -27,6 +27,7 @@ end
 
 -- parse({names}) -> sorted list of numbers, without repeats
 function M.parse(names)
+  if names ~= nil and type(names) ~= "table" then failure.raise("cap_add", "must be a list of capability names") end
   local seen, list = {}, {}
   for _, name in ipairs(names or {}) do
     if type(name) ~= "string" then failure.raise("cap_add", "names must be strings") end

@@ -59,7 +59,16 @@ end
 
 -- warn(program, what, why): one line on stderr about something hako leaves out, and goes on.
 function M.warn(program, what, why)
-  io.stderr:write(program, ": ", what, ": ", why, "\n")
+  io.stderr:write(program, ": ", M.line(what), ": ", M.line(why), "\n")
+end
+
+local ESCAPES = { ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
+
+-- line(text) -> text with its control characters written \n, \t, \xHH: a value the user
+-- gave (a newline in --env, an escape sequence) cannot break a message into two lines
+-- or drive the terminal. A failure is one line on stderr, for scripts as for people.
+function M.line(text)
+  return (text:gsub("%c", function(c) return ESCAPES[c] or string.format("\\x%02X", c:byte()) end))
 end
 
 -- run_command(program, f, ...) -> f's result, or the exit status of its failure after one
@@ -68,10 +77,10 @@ function M.run_command(program, f, ...)
   local ok, result = pcall(f, ...)
   if ok then return result end
   if M.is(result) then
-    io.stderr:write(program, ": ", tostring(result), "\n")
+    io.stderr:write(program, ": ", M.line(tostring(result)), "\n")
     return result.status
   end
-  io.stderr:write(program, ": internal error: ", tostring(result), "\n")
+  io.stderr:write(program, ": internal error: ", M.line(tostring(result)), "\n")
   return M.SETUP
 end
 

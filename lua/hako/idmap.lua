@@ -15,12 +15,19 @@ local failure = require "hako.failure"
 
 local M = {}
 
--- subordinate(text, name, id) -> start, count of the first range for name or id
+-- Ids are 32 bits, and (uid_t)-1 is none: a range must end below it.
+local ID_END = 4294967295
+
+-- subordinate(text, name, id) -> start, count of the first range for name or id. A line
+-- whose range is not of ids (past 2^32, or too long for an integer) is skipped, as a
+-- malformed one is: a map of it could only fail, or wrap.
 function M.subordinate(text, name, id)
   for line in (text or ""):gmatch("[^\n]+") do
     local owner, start, count = line:match("^([^:]+):(%d+):(%d+)$")
-    if owner and (owner == name or owner == tostring(id)) and tonumber(count) > 0 then
-      return tonumber(start), tonumber(count)
+    start, count = math.tointeger(tonumber(start)), math.tointeger(tonumber(count))
+    if owner and (owner == name or owner == tostring(id)) and start and count and count > 0
+      and start + count <= ID_END then
+      return start, count
     end
   end
 end

@@ -41,7 +41,13 @@ function M.destination(what, dst)
   for component in dst:gmatch("[^/]+") do
     if component == ".." then failure.raise(what, "destination " .. dst .. " must not contain ..") end
   end
-  local clean = dst:gsub("/+", "/"):gsub("/%./", "/"):gsub("/%.$", ""):gsub("(.)/$", "%1")
+  -- Component by component: every "." goes, however many follow each other ("/a/././b",
+  -- "/.", "/././.hako"), so none can hide the root or /.hako from the checks below.
+  local parts = {}
+  for component in dst:gmatch("[^/]+") do
+    if component ~= "." then parts[#parts + 1] = component end
+  end
+  local clean = "/" .. table.concat(parts, "/")
   if clean == "/" then failure.raise(what, "destination / is the sandbox root itself") end
   if clean == "/.hako" or clean:sub(1, 7) == "/.hako/" then
     failure.raise(what, "destination " .. dst .. " is where the host's root is detached")
@@ -75,6 +81,9 @@ local function tmpfs(text)
 end
 
 local function from_table(item, cwd)
+  for _, key in ipairs({ "tmpfs", "dev_bind" }) do
+    if item[key] ~= nil and type(item[key]) ~= "string" then failure.raise("mounts", key .. " must be a string") end
+  end
   if item.tmpfs then return tmpfs(item.tmpfs) end
   if item.dev_bind then return bind(item.dev_bind, cwd, "dev-bind") end
   if type(item.src) ~= "string" or item.src == "" or type(item.dst) ~= "string" then

@@ -60,6 +60,8 @@ local FIELDS = {
 }
 local KIND = {}
 for _, f in ipairs(FIELDS) do KIND[f[1]] = f[2] end
+local KNOWN_NAMESPACE = {}
+for _, ns in ipairs(M.NAMESPACES) do KNOWN_NAMESPACE[ns] = true end
 local REQUIRED = { "pid", "start_time" }
 
 local function escape(value)
@@ -103,14 +105,18 @@ function M.parse(text)
     local name, raw = line:match("^([%w_.]+) (.*)$")
     local value = raw and unescape(raw)
     local kind = KIND[name]
+    -- A namespace this hako does not know is ignored, as an unknown field is: it must not
+    -- count as one recorded, when mismatch() only compares those it knows.
     local ns = name and name:match("^ns%.(%w+)$")
+    if not KNOWN_NAMESPACE[ns] then ns = nil end
     local field = name and name:match("^policy%.(.+)$")
     if field then
       entries[#entries + 1] = { field, value }
     elseif ns then
       local dev, ino = value:match("^(%d+:%d+) (%d+)$")
-      if not dev then return nil, "bad " .. name end
-      record.ns[ns] = { dev = dev, ino = math.tointeger(tonumber(ino)) }
+      ino = ino and math.tointeger(tonumber(ino)) -- none past 2^63: tonumber gives a float
+      if not ino then return nil, "bad " .. name end
+      record.ns[ns] = { dev = dev, ino = ino }
     elseif kind == "integer" then
       record[name] = math.tointeger(tonumber(value))
       if not record[name] then return nil, "bad " .. name end
