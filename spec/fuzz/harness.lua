@@ -25,15 +25,16 @@ M.LIMIT_MEMORY_KB = 512 * 1024
 M.WATCHDOG_SECONDS = 10 -- wall clock: a loaded machine must not make a false hang
 M.HOOK_EVERY = 10000 -- instructions
 
--- show(value) -> one line of Lua that gives value back (%q strings), for reports.
-function M.show(value, depth)
+-- show(value[, whole]) -> one line of Lua that gives value back (%q strings), for
+-- reports; strings past 300 bytes cut to 200 unless whole.
+function M.show(value, whole, depth)
   depth = depth or 0
   local kind = type(value)
   if kind == "string" then
-    if #value > 300 then
-      return string.format("%q", value:sub(1, 200)):gsub("\\\n", "\\n") .. ":rep(1) .. --[[" .. #value .. " bytes]]"
-    end
-    return (string.format("%q", value):gsub("\\\n", "\\n"))
+    local text = string.format("%q", whole and value or value:sub(1, 200)):gsub("\\\n", "\\n")
+      :gsub("[\128-\255]", function(c) return string.format("\\%03d", c:byte()) end) -- a report is text
+    if #value > 300 and not whole then return text .. " --[[the first 200 of " .. #value .. " bytes]]" end
+    return text
   elseif kind == "number" then
     return string.format("%q", value)
   elseif kind ~= "table" then
@@ -41,14 +42,17 @@ function M.show(value, depth)
   end
   if depth > 3 then return "{...}" end
   local parts, n = {}, #value
-  for i = 1, math.min(n, 12) do parts[#parts + 1] = M.show(value[i], depth + 1) end
-  if n > 12 then parts[#parts + 1] = "--[[" .. n .. " items]]" end
+  local shown = whole and n or math.min(n, 12)
+  for i = 1, shown do parts[#parts + 1] = M.show(value[i], whole, depth + 1) end
+  if n > shown then parts[#parts + 1] = "--[[" .. n .. " items]]" end
   local keys = {}
   for k in pairs(value) do
     if not (math.type(k) == "integer" and k >= 1 and k <= n) then keys[#keys + 1] = k end
   end
   table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-  for _, k in ipairs(keys) do parts[#parts + 1] = "[" .. M.show(k, depth + 1) .. "]=" .. M.show(value[k], depth + 1) end
+  for _, k in ipairs(keys) do
+    parts[#parts + 1] = "[" .. M.show(k, whole, depth + 1) .. "]=" .. M.show(value[k], whole, depth + 1)
+  end
   return "{" .. table.concat(parts, ", ") .. "}"
 end
 

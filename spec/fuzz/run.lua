@@ -55,7 +55,7 @@ end
 
 if options.index then
   local t, index = chosen[1], tonumber(options.index)
-  io.stdout:write("input: ", harness.show(harness.input(t, options.seed, index)), "\n")
+  io.stdout:write("input: ", harness.show(harness.input(t, options.seed, index), true), "\n")
   local text, ok = report(t, harness.run(t, { seed = options.seed, first = index, count = 1 }))
   io.stdout:write(text)
   os.exit(ok and 0 or 1)
