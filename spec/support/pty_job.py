@@ -160,7 +160,9 @@ def main(argv):
         elif name == "type":
             os.write(master, value.encode().decode("unicode_escape").encode("latin-1"))
         elif name == "stopped":
-            line = events.readline().decode().strip()
+            # Never wait for ever: a job that does not stop is a failure, not a hang.
+            ready, _, _ = select.select([events], [], [], LIMIT)
+            line = events.readline().decode().strip() if ready else ""
             if line != "stopped":
                 result = line or "timeout"
                 break
