@@ -2,14 +2,8 @@
 -- on a pure cgroup v2 host and on a hybrid one like this machine's. Pure.
 local lu = require "luaunit"
 local cgroup = require "hako.cgroup"
-local failure = require "hako.failure"
 
-local function fails(f, message)
-  local ok, err = pcall(f)
-  lu.assertFalse(ok)
-  lu.assertTrue(failure.is(err), tostring(err))
-  lu.assertEquals(tostring(err), message)
-end
+local fails = require "support.fails"
 
 local HYBRID_MOUNTS = table.concat({
   "25 22 0:22 / /sys/fs/cgroup ro,nosuid - tmpfs tmpfs ro,mode=755",

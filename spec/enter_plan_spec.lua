@@ -2,7 +2,6 @@
 local lu = require "luaunit"
 local docs = require "support.docs"
 local enter_plan = require "hako.enter_plan"
-local failure = require "hako.failure"
 
 local CONTEXT = { argv0 = "/usr/bin/hako-enter", args = { "42" }, euid = 0 }
 
@@ -18,13 +17,7 @@ local function ops(steps, side)
   return list
 end
 
-local function fails(f, message)
-  local ok, err = pcall(f)
-  lu.assertFalse(ok)
-  lu.assertTrue(failure.is(err), tostring(err))
-  lu.assertEquals(tostring(err), message)
-  lu.assertEquals(err.status, 125)
-end
+local fails = require "support.fails"
 
 TestEnterPlan = {}
 

@@ -21,12 +21,7 @@ local function part(options)
   return landlock.from_spec(spec.build(options, { cwd = "/", uid = 0, gid = 0, euid = 0 }))
 end
 
-local function fails(f, message)
-  local ok, err = pcall(f)
-  lu.assertFalse(ok)
-  lu.assertTrue(failure.is(err), tostring(err))
-  lu.assertEquals(tostring(err), message)
-end
+local fails = require "support.fails"
 
 TestLandlock = {}
 

@@ -2,16 +2,10 @@
 -- spec, completed by the user's identity, changed by hako-enter's options, and written
 -- to and read from records. Pure.
 local lu = require "luaunit"
-local failure = require "hako.failure"
 local policy = require "hako.policy"
 local spec = require "hako.spec"
 
-local function fails(f, message)
-  local ok, err = pcall(f)
-  lu.assertFalse(ok)
-  lu.assertTrue(failure.is(err), tostring(err))
-  lu.assertEquals(tostring(err), message)
-end
+local fails = require "support.fails"
 
 local function from(options)
   return policy.from_spec(spec.build(options, { cwd = "/", uid = 0, gid = 0, euid = 0, term = "vt100" }))

@@ -2,19 +2,13 @@
 -- takes it, seen by the command, re-applied to hako-enter's, refused with one line when
 -- it cannot be set. The integration tests need root.
 local lu = require "luaunit"
-local failure = require "hako.failure"
 local process = require "support.process"
 local rlimits = require "hako.rlimits"
 local sandbox = require "support.sandbox"
 
 local q = process.quote
 
-local function fails(f, message)
-  local ok, err = pcall(f)
-  lu.assertFalse(ok)
-  lu.assertTrue(failure.is(err), tostring(err))
-  lu.assertEquals(tostring(err), message)
-end
+local fails = require "support.fails"
 
 TestRlimitsParse = {}
 
