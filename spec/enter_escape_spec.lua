@@ -138,6 +138,16 @@ function TestEnterEscape:test_root_refuses_a_fifo_for_a_record_without_waiting()
   self.files[#self.files + 1] = path
   process.sh("mkfifo " .. path .. " && chown 65534:65534 " .. path)
   lu.assertEquals(process.run({ "timeout", "0.5", "sh", "-c", "exec <" .. path }).status, 124)
+  -- A stale record of root's for an earlier process of this pid (a SIGKILLed hako-run's)
+  -- is passed over: the user's directory is still looked at.
+  local stale = "/run/hako/" .. pid
+  local policy = require "hako.policy"
+  local f = assert(io.open(stale, "w"))
+  local p = policy.with_identity(policy.from_spec({ env = {}, hostname = "h" }))
+  f:write(require("hako.record").format({ pid = math.tointeger(tonumber(pid)), start_time = 1, owner = 0,
+    ns = { mnt = { dev = "0:4", ino = 1 } }, policy = p }))
+  f:close()
+  self.files[#self.files + 1] = stale
   local r = process.run({ "timeout", "10", support.ENTER, pid, "true" })
   lu.assertEquals(r.stderr, "hako-enter: " .. pid .. ": not a hako sandbox (record " .. pid
     .. ": not a regular file of root or the owner, of at most 65536 bytes)\n")

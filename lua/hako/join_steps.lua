@@ -125,9 +125,13 @@ function M.trusted(core, rec, pid, owner, euid)
   return rec, message, errno
 end
 
--- lookup(core, directories, pid, euid) -> record | nil, denied, why
+-- lookup(core, directories, pid, euid) -> record | nil, denied, why. A record whose
+-- start time is not the live process's was left by a hako-run that could not remove it
+-- (SIGKILLed) for an earlier process of that pid: the next place is looked at, and it is
+-- the answer only if nothing else is (check_identity then says it is stale).
 local function lookup(core, directories, pid, euid)
-  local denied
+  local denied, stale
+  local live = record.start_time(record.stat(core, pid) or "")
   local places = {}
   for i, dir in ipairs(directories) do places[i] = { dir, record.directory_owner(dir, euid) } end
   if euid == 0 then
@@ -141,6 +145,9 @@ local function lookup(core, directories, pid, euid)
       rec, message, errno = record.read(core, dirfd, pid, owner)
       core.close(dirfd)
       if rec then rec, message, errno = M.trusted(core, rec, pid, owner, euid) end
+      if rec and live and rec.start_time ~= live then
+        stale, rec, errno = stale or rec, nil, core.ENOENT
+      end
       if rec then return rec end
     end
     if errno == core.EACCES then
@@ -149,6 +156,7 @@ local function lookup(core, directories, pid, euid)
       return nil, false, message
     end
   end
+  if stale then return stale end
   return nil, denied
 end
 
