@@ -127,11 +127,6 @@ function M.create(core, cg)
   return cg
 end
 
--- enter(core, cg, pid): move pid into the cgroup.
-function M.enter(core, cg, pid)
-  check(M.write(core, cg.mountfd, cgroup_path(cg) .. "/cgroup.procs", tostring(pid)))
-end
-
 -- procs(core, cg) -> an fd open for writing on the cgroup's cgroup.procs.
 function M.procs(core, cg)
   return check(open_in(core, cg.mountfd, cgroup_path(cg) .. "/cgroup.procs", core.O_WRONLY))

@@ -89,9 +89,11 @@ Usage: hako-run [options] <target> [--] [command] [args]
 Run command in the directory <target>, turned into a sandbox: new mount, PID, IPC, UTS
 and network namespaces, with <target> as the root, no setuid or device files from it,
 no capabilities, no_new_privs, /proc/sys read-only and kernel files masked, no /sys,
-no TIOCSTI or keyring calls, its own keyring, only fds 0-2 and a clean environment;
-the options below relax these only when given. <target>/.hako must be an empty directory (the
-host's old root is put there, then detached). The command defaults to /sbin/init; a
+no TIOCSTI or keyring calls, its own keyring, only fds 0-2 and a clean environment,
+and Landlock (abstract sockets and signals kept inside, files made only where the sandbox
+may write, nothing outside the root); the options below relax these only when given, or
+add limits. <target>/.hako must be an empty directory (the host's old root is put there,
+then detached). The command defaults to /sbin/init; a
 name without "/" is looked up in PATH inside the sandbox. It runs under hako's own
 PID 1, which reaps orphans and passes signals on, unless --as-pid-1 (or /sbin/init).
 

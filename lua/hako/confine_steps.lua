@@ -190,8 +190,8 @@ end
 -- prepare_steps.check_landlock has already said so (or refused); here what it has is used.
 function M.build_landlock(_, state)
   local core, l = state.core, state.policy.landlock
-  local abi = l and core.landlock_abi()
-  if not abi then return end
+  local abi = l and (state.landlock_abi or core.landlock_abi() or 0)
+  if not abi or abi == 0 then return end
   local rules = landlock.ruleset(l, abi, core)
   if rules.fs == 0 and rules.net == 0 and rules.scoped == 0 then return end
   local ruleset = check(core.landlock_create_ruleset(rules.fs, rules.net, rules.scoped))

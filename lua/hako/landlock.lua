@@ -25,7 +25,6 @@ M.FS_RIGHTS = {
   { "ioctl_dev", 5 },
 }
 M.NET_ABI, M.SCOPE_ABI = 4, 6
-M.SCOPES = { "abstract_unix_socket", "signal" }
 
 local READ = { "read_file", "read_dir" }
 -- What a writable place allows besides reading (execution is granted apart).

@@ -282,6 +282,7 @@ function M.check_landlock(step, state)
   local l = state.policy.landlock
   if not l then return end
   local abi = state.core.landlock_abi() or 0
+  state.landlock_abi = abi -- build_landlock's too: one question to the kernel, not two
   local missing, explicit = landlock.missing(l, abi)
   if #missing == 0 then return end
   local told = explicit

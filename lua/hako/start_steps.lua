@@ -176,13 +176,22 @@ end
 
 -- Into the sandbox's cgroups (cgroup.procs opened before, by make_cgroups or, for
 -- hako-enter, open_cgroups): the new process, held until this is done, or, without a
--- fork (hako-enter --no-fork), this one.
+-- fork (hako-enter --no-fork), this one. Then those fds, and the cgroup v2 directory's
+-- the clone went into, are closed: no process of hako's holds a way into a cgroup
+-- longer than it needs it.
 function M.enter_cgroups(_, state)
   local core = state.core
   local pid = tostring(state.child or core.getpid())
-  for _, fd in ipairs(state.cgroup_procs or {}) do
+  local procs = state.cgroup_procs or {}
+  state.cgroup_procs = {}
+  for _, fd in ipairs(procs) do
     local ok, message, errno = core.write(fd, pid)
+    core.close(fd)
     if not ok then failure.raise_core("enter the sandbox's cgroup", message, errno) end
+  end
+  if state.cgroup_fd then
+    core.close(state.cgroup_fd)
+    state.cgroup_fd = nil
   end
 end
 
