@@ -5,6 +5,8 @@ set -u
 PACKAGES="make gcc pkg-config lua5.4 liblua5.4-dev lua-unit lua-check busybox-static musl-tools patch xz-utils uidmap perl procps util-linux iproute2 ${HAKO_EXTRA_PACKAGES:-}"
 # spec/terminal_spec.lua drives a pseudo-terminal with Python's pty module.
 PACKAGES="$PACKAGES python3"
+# spec/seccomp_programs_spec.lua: real programs from the host under the syscall policy.
+PACKAGES="$PACKAGES git perl apt"
 # spec/package_spec.lua: make deb, lintian, man -w; spec/rockspec_spec.lua: luarocks make.
 PACKAGES="$PACKAGES debhelper dpkg-dev lintian man-db luarocks"
 # make sanitize and make valgrind: memcheck (ASan and UBSan come with gcc).
