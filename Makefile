@@ -42,18 +42,18 @@ CORE_SRC = c/core.c c/process.c c/signal.c c/namespace.c c/mount.c c/file.c c/di
 	c/net.c c/seccomp.c c/keys.c c/job.c c/landlock.c c/limits.c c/unix.c
 CORE_OBJ = $(CORE_SRC:c/%.c=$(B)/obj/%.o)
 MODULES = $(wildcard lua/hako/*.lua)
-COMMANDS = bin/hako bin/hako-run bin/hako-enter
+COMMANDS = bin/hako bin/hako-run bin/hako-enter bin/hako-seccomp
 MANPAGES = $(wildcard bin/*.1)
 MANPAGES7 = $(wildcard bin/*.7)
 MANPAGES3 = $(wildcard bin/*.3)
-LINKS = $(B)/hako-run $(B)/hako-enter
+LINKS = $(B)/hako-run $(B)/hako-enter $(B)/hako-seccomp
 
 .PHONY: all static check lint examples mutate bench demo deps install uninstall clean help
 .PHONY: deb fuzz sanitize valgrind
 all: $(B)/hako $(LINKS) $(CORE_SO)
 
 help:
-	@echo 'make [all]    build build/hako, its hako-run and hako-enter links and build/lib/hako/core.so'
+	@echo 'make [all]    build build/hako, its hako-run, hako-enter and hako-seccomp links and build/lib/hako/core.so'
 	@echo 'make static   the same, one static binary with musl: $(B)/musl/hako (faster start)'
 	@echo 'make check    install test dependencies if root, build, lint, run every test'
 	@echo 'make lint     luacheck over lua/, bin/, spec/ and examples/; no source file over 400 lines'
@@ -108,7 +108,7 @@ $(B)/lib/hako/core.so: $(CORE_OBJ) | $(B)/lib/hako
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -o $@ $(CORE_OBJ)
 
 # The escape suite's probe: static, so that it runs alone inside a busybox sandbox.
-$(B)/probe: spec/probe/probe.c spec/probe/walk.c spec/probe/net.c | $(B)
+$(B)/probe: spec/probe/probe.c spec/probe/walk.c spec/probe/net.c spec/probe/calls.c | $(B)
 	$(CC) $(WARNINGS) $(CFLAGS) -static -o $@ $^
 
 $(B) $(B)/obj $(B)/bytecode $(B)/lib/hako:
@@ -124,7 +124,7 @@ deps:
 # luacheck (.luacheckrc) and the house rule of small files: none over 400 lines.
 MAX_LINES = 400
 lint:
-	luacheck --quiet --no-color lua bin/hako bin/hako-run bin/hako-enter spec examples
+	luacheck --quiet --no-color lua bin/hako bin/hako-run bin/hako-enter bin/hako-seccomp spec examples
 	@long=$$(find c lua bin spec examples Makefile -type f -exec wc -l {} + \
 	  | awk '$$2 != "total" && $$1 > $(MAX_LINES) { print $$2 " (" $$1 " lines)" }'); \
 	if [ -n "$$long" ]; then echo "over $(MAX_LINES) lines: $$long" >&2; exit 1; fi
@@ -180,7 +180,7 @@ ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 UBSAN_FLAGS = -fsanitize=undefined -fno-sanitize-recover=all
 sanitize: deps
 	$(MAKE) B=$(SANITIZE_B) CFLAGS='-O1 -g $(ASAN_FLAGS) -DARENA_SIZE=0' LDFLAGS='$(ASAN_FLAGS)' \
-	  $(SANITIZE_B)/hako $(SANITIZE_B)/hako-run $(SANITIZE_B)/hako-enter
+	  $(SANITIZE_B)/hako $(SANITIZE_B)/hako-run $(SANITIZE_B)/hako-enter $(SANITIZE_B)/hako-seccomp
 	$(MAKE) B=$(SANITIZE_B)/ubsan CFLAGS='-O1 -g $(UBSAN_FLAGS)' LDFLAGS='$(UBSAN_FLAGS)' \
 	  $(SANITIZE_B)/ubsan/lib/hako/core.so
 	mkdir -p $(SANITIZE_B)/lib/hako && cp $(SANITIZE_B)/ubsan/lib/hako/core.so $(SANITIZE_B)/lib/hako/
@@ -208,6 +208,7 @@ install: all
 	install -m 755 $(B)/hako $(DESTDIR)$(BINDIR)/hako
 	ln -sf hako $(DESTDIR)$(BINDIR)/hako-run
 	ln -sf hako $(DESTDIR)$(BINDIR)/hako-enter
+	ln -sf hako $(DESTDIR)$(BINDIR)/hako-seccomp
 	install -m 644 $(MODULES) $(DESTDIR)$(LUA_LMOD)/hako/
 	install -d $(DESTDIR)$(MANDIR)/man1
 	install -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
@@ -219,16 +220,18 @@ install: all
 	install -m 644 bin/hako.bash-completion $(DESTDIR)$(BASHCOMPDIR)/hako
 	ln -sf hako $(DESTDIR)$(BASHCOMPDIR)/hako-run
 	ln -sf hako $(DESTDIR)$(BASHCOMPDIR)/hako-enter
+	ln -sf hako $(DESTDIR)$(BASHCOMPDIR)/hako-seccomp
 ifneq (,$(CORE_SO))
 	install -d $(DESTDIR)$(LUA_CMOD)/hako
 	install -m 755 $(CORE_SO) $(DESTDIR)$(LUA_CMOD)/hako/core.so
 endif
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/hako $(DESTDIR)$(BINDIR)/hako-run $(DESTDIR)$(BINDIR)/hako-enter
+	rm -f $(DESTDIR)$(BINDIR)/hako $(DESTDIR)$(BINDIR)/hako-run $(DESTDIR)$(BINDIR)/hako-enter \
+	  $(DESTDIR)$(BINDIR)/hako-seccomp
 	rm -f $(MANPAGES:bin/%=$(DESTDIR)$(MANDIR)/man1/%) $(MANPAGES7:bin/%=$(DESTDIR)$(MANDIR)/man7/%)
 	rm -f $(MANPAGES3:bin/%=$(DESTDIR)$(MANDIR)/man3/%)
-	rm -f $(addprefix $(DESTDIR)$(BASHCOMPDIR)/,hako hako-run hako-enter)
+	rm -f $(addprefix $(DESTDIR)$(BASHCOMPDIR)/,hako hako-run hako-enter hako-seccomp)
 	rm -rf $(DESTDIR)$(LUA_LMOD)/hako $(DESTDIR)$(LUA_CMOD)/hako
 
 # The Debian package, made by dpkg-buildpackage in a copy of the tree, so that neither the

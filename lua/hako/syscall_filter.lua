@@ -1,0 +1,106 @@
+-- hako.syscall_filter: from where a syscall policy comes (--seccomp, a recipe's table) to
+-- the BPF program hako loads. Pure: files are read through a function passed in.
+--
+-- A source is one of
+--   { profile = "default" | "strict" | "none" }   a built-in profile (none: no profile)
+--   { file = "/abs/path" }                        a rule file in hako's format, or OCI JSON
+--   { table = t }                                 a recipe's table (hako.seccomp_rules)
+-- plus nested_userns = true to let the command make user namespaces (browsers need them).
+--
+-- Whatever the source, the program starts with hako's own rules (hako.seccomp.baseline:
+-- the ioctls that write into the caller's terminal, the keyring calls, tcp_only's socket
+-- limits): those defend other walls of the sandbox, and a policy cannot lift them, since
+-- for one call the first rule that holds decides. `none` leaves only them.
+
+local failure = require "hako.failure"
+
+local M = {}
+
+M.PROFILES = { default = true, strict = true, none = true }
+M.DEFAULT = "default"
+
+-- source(value, nested_userns, cwd) -> a source, from --seccomp's value (nil: the default)
+-- or a recipe's table; raises on a bad one. A name that is not a profile is a file.
+function M.source(value, nested_userns, cwd)
+  if nested_userns ~= nil and type(nested_userns) ~= "boolean" then
+    failure.raise("nested_userns", "must be true or false")
+  end
+  local s
+  if value == nil or M.PROFILES[value] then
+    s = { profile = value or M.DEFAULT }
+  elseif type(value) == "table" then
+    s = { table = value }
+  elseif type(value) == "string" and value ~= "" and not value:find("\0", 1, true) then
+    s = { file = value:sub(1, 1) == "/" and value or (cwd or ".") .. "/" .. value, given = value }
+  else
+    failure.raise("--seccomp " .. tostring(value), "expected default, strict, none or a policy file")
+  end
+  s.nested_userns = nested_userns == true or nil
+  return s
+end
+
+-- name(source) -> how --dry-run and hako ps say it: the profile, the file as given, "table"
+function M.name(s)
+  return s.profile or s.given or s.file or "table"
+end
+
+-- What the source's `what` is in messages: --seccomp FILE.
+local function what(s)
+  return "--seccomp " .. M.name(s)
+end
+
+-- resolve(source, read) -> the resolved policy (nil for none); read(path) -> text | nil, why.
+-- JSON (a file whose first non-blank byte is "{") is an OCI profile; else hako's format.
+function M.resolve(s, read)
+  local rules = require "hako.seccomp_rules"
+  local resolved
+  if s.profile == "none" then
+    resolved = nil
+  elseif s.profile then
+    resolved = require("hako.seccomp_profiles").profile(s.profile)
+  elseif s.table then
+    resolved = rules.from_table(s.table)
+  else
+    local text, why = read(s.file)
+    if not text then failure.raise(what(s), why) end
+    if text:match("^%s*{") then
+      resolved = require("hako.seccomp_oci").parse(text, s.given or s.file)
+    else
+      resolved = rules.parse(text, s.given or s.file, read)
+    end
+  end
+  if s.nested_userns then
+    resolved = resolved or { default = { kind = "allow" }, rules = {}, unknown = "error" }
+    resolved = require("hako.seccomp_profiles").nested_userns(resolved)
+  end
+  return resolved
+end
+
+-- whole(resolved, fields) -> the policy hako compiles: its own rules first, then the
+-- source's; nothing resolved (none) allows what those leave.
+function M.whole(resolved, fields)
+  local seccomp = require "hako.seccomp"
+  local rules = seccomp.baseline(fields)
+  local out = { default = { kind = "allow" }, rules = rules, unknown = "error" }
+  if resolved then
+    out.default, out.unknown, out.abis = resolved.default, resolved.unknown, resolved.abis
+    table.move(resolved.rules, 1, #resolved.rules, #rules + 1, rules)
+  end
+  return out
+end
+
+-- program(resolved, fields, native_arch, what) -> the BPF bytes; raises with `what`
+function M.program(resolved, fields, native_arch, label)
+  local bytes, why = require("hako.seccomp").compile(M.whole(resolved, fields), native_arch)
+  if not bytes then failure.raise(label or "seccomp filter", why) end
+  return bytes
+end
+
+-- describe(source, bytes) -> the line --dry-run prints
+function M.describe(s, bytes)
+  return string.format("seccomp: %s%s: %d BPF instructions\n", M.name(s),
+    s.nested_userns and " (nested user namespaces allowed)" or "", #bytes // 8)
+end
+
+M.what = what
+return M
