@@ -134,16 +134,16 @@ function M.new_session_keyring(_, state)
   if not id and errno ~= core.ENOSYS then failure.from_core(message, errno) end
 end
 
--- The policy's seccomp filter: denied ioctls by kernel name (TIOCSTI...), system calls
--- by name (hako.seccomp knows their numbers). It needs no_new_privs, set before.
+-- The policy's seccomp filter: hako.seccomp's baseline of the policy's denials (ioctls
+-- by name, system calls by name, tcp_only), everything else allowed. It needs
+-- no_new_privs, set before.
 function M.filter_syscalls(_, state)
-  local core, rules = state.core, state.policy.seccomp
-  local requests = {}
-  for i, name in ipairs(rules.deny_ioctls) do
-    requests[i] = core[name] or failure.raise("seccomp filter", "unknown ioctl " .. name)
-  end
-  local deny = { ioctls = requests, syscalls = rules.deny_syscalls, tcp_only = rules.tcp_only }
-  local program, why = seccomp.program(core.AUDIT_ARCH_NATIVE, deny, core.EPERM)
+  local core = state.core
+  local rules, why = seccomp.baseline(state.policy.seccomp, core.AUDIT_ARCH_NATIVE)
+  if not rules then failure.raise("seccomp filter", why) end
+  local program
+  program, why = seccomp.compile({ default = { kind = "allow" }, rules = rules, unknown = "error" },
+    core.AUDIT_ARCH_NATIVE)
   if not program then failure.raise("seccomp filter", why) end
   check(core.seccomp_set_mode_filter(program))
 end
