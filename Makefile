@@ -122,7 +122,7 @@ $(B)/lib/hako/core.so: $(CORE_OBJ) | $(B)/lib/hako
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -o $@ $(CORE_OBJ)
 
 # The escape suite's probe: static, so that it runs alone inside a busybox sandbox.
-$(B)/probe: spec/probe/probe.c spec/probe/walk.c spec/probe/net.c | $(B)
+$(B)/probe: spec/probe/probe.c spec/probe/walk.c spec/probe/net.c spec/probe/syscall.c | $(B)
 	$(CC) $(WARNINGS) $(CFLAGS) -static -o $@ $^
 
 $(B) $(B)/obj $(B)/bytecode $(B)/lib/hako $(B)/gen/hako:
