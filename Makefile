@@ -47,10 +47,18 @@ MANPAGES = $(wildcard bin/*.1)
 MANPAGES7 = $(wildcard bin/*.7)
 MANPAGES3 = $(wildcard bin/*.3)
 LINKS = $(B)/hako-run $(B)/hako-enter $(B)/hako-seccomp
+# hako.syscalls, every ABI's system call numbers, read from the kernel headers at build
+# time (c/gen_syscalls.lua): those of the family hako is built for are required.
+SYSCALLS = $(B)/gen/hako/syscalls.lua
+MACHINE := $(shell $(CC) -dumpmachine 2>/dev/null)
+SYSCALL_FAMILY = $(if $(filter x86_64-% i386-% i486-% i586-% i686-%,$(MACHINE)),x86,$(if \
+	$(filter aarch64-% arm-%,$(MACHINE)),arm,$(if $(filter riscv64-%,$(MACHINE)),riscv,unknown)))
+# What the specs' stock lua5.4 searches: the tree's modules and the generated one.
+SPEC_LUA_PATH = lua/?.lua;lua/?/init.lua;$(B)/gen/?.lua;spec/?.lua;;
 
 .PHONY: all static check lint examples mutate bench demo deps install uninstall clean help
-.PHONY: deb fuzz sanitize valgrind
-all: $(B)/hako $(LINKS) $(CORE_SO)
+.PHONY: deb fuzz sanitize valgrind lua-modules install-lua
+all: $(B)/hako $(LINKS) $(CORE_SO) $(SYSCALLS)
 
 help:
 	@echo 'make [all]    build build/hako, its hako-run, hako-enter and hako-seccomp links and build/lib/hako/core.so'
@@ -87,12 +95,18 @@ $(B)/bytecode/%.luac: lua/hako/%.lua $(LUA_DEPS) Makefile | $(B)/bytecode
 $(B)/bytecode/bin-%.luac: bin/% $(LUA_DEPS) Makefile | $(B)/bytecode
 	$(LUAC) -s -o $@ $<
 
-BYTECODE = $(MODULES:lua/hako/%.lua=$(B)/bytecode/%.luac) $(COMMANDS:bin/%=$(B)/bytecode/bin-%.luac)
+$(SYSCALLS): c/gen_syscalls.lua | $(B)/gen/hako
+	$(LUA) c/gen_syscalls.lua $@ $(SYSCALL_FAMILY)
+$(B)/bytecode/syscalls.luac: $(SYSCALLS) $(LUA_DEPS) | $(B)/bytecode
+	$(LUAC) -s -o $@ $<
+
+BYTECODE = $(MODULES:lua/hako/%.lua=$(B)/bytecode/%.luac) $(COMMANDS:bin/%=$(B)/bytecode/bin-%.luac) \
+	$(B)/bytecode/syscalls.luac
 module_name = $(if $(filter init,$(1)),hako,hako.$(1))
 
 $(B)/embedded.c: $(BYTECODE) c/embed.lua
 	$(LUA) c/embed.lua $@ \
-	  $(foreach m,$(MODULES:lua/hako/%.lua=%),module:$(call module_name,$(m))=$(B)/bytecode/$(m).luac) \
+	  $(foreach m,$(MODULES:lua/hako/%.lua=%) syscalls,module:$(call module_name,$(m))=$(B)/bytecode/$(m).luac) \
 	  $(foreach c,$(COMMANDS:bin/%=%),command:$(c)=$(B)/bytecode/bin-$(c).luac)
 
 $(B)/obj/embedded.o: $(B)/embedded.c c/embedded.h $(B)/obj/.compiler
@@ -108,10 +122,10 @@ $(B)/lib/hako/core.so: $(CORE_OBJ) | $(B)/lib/hako
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -o $@ $(CORE_OBJ)
 
 # The escape suite's probe: static, so that it runs alone inside a busybox sandbox.
-$(B)/probe: spec/probe/probe.c spec/probe/walk.c spec/probe/net.c spec/probe/calls.c | $(B)
+$(B)/probe: spec/probe/probe.c spec/probe/walk.c spec/probe/net.c spec/probe/syscall.c spec/probe/calls.c | $(B)
 	$(CC) $(WARNINGS) $(CFLAGS) -static -o $@ $^
 
-$(B) $(B)/obj $(B)/bytecode $(B)/lib/hako:
+$(B) $(B)/obj $(B)/bytecode $(B)/lib/hako $(B)/gen/hako:
 	mkdir -p $@
 
 # One static binary (musl-tools): no dynamic loader at start, a third less start-up time.
@@ -135,7 +149,7 @@ check: deps
 	$(MAKE) all $(B)/probe
 	$(MAKE) examples
 	$(LUA) spec/mutate/run.lua --check
-	LUA_PATH='lua/?.lua;lua/?/init.lua;spec/?.lua;;' LUA_CPATH='$(B)/lib/?.so;;' HAKO_BUILD=$(B) \
+	LUA_PATH='$(SPEC_LUA_PATH)' LUA_CPATH='$(B)/lib/?.so;;' HAKO_BUILD=$(B) \
 	  prove --exec $(LUA) spec/*_spec.lua
 
 # Every recipe in examples/, run as its README line says: status 0 passes, 77 is a skip
@@ -165,7 +179,7 @@ FUZZ_COUNT ?= 100000
 FUZZ_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 fuzz: deps
 	$(MAKE) all
-	LUA_PATH='lua/?.lua;lua/?/init.lua;spec/?.lua;;' LUA_CPATH='$(B)/lib/?.so;;' HAKO_BUILD=$(B) \
+	LUA_PATH='$(SPEC_LUA_PATH)' LUA_CPATH='$(B)/lib/?.so;;' HAKO_BUILD=$(B) \
 	  $(LUA) spec/fuzz/run.lua --seed $(SEED) --count $(FUZZ_COUNT) --jobs $(FUZZ_JOBS) \
 	  $(if $(PARSER),--parser $(PARSER)) $(if $(INDEX),--index $(INDEX))
 
@@ -203,13 +217,22 @@ demo: deps
 	$(MAKE) all
 	sh spec/demo.sh $(B)/hako-run
 
-install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LUA_LMOD)/hako
+# The library alone, for a stock lua5.4 (the rockspec builds and installs only this).
+lua-modules: $(CORE_SO) $(SYSCALLS)
+install-lua: lua-modules
+	install -d $(DESTDIR)$(LUA_LMOD)/hako
+	install -m 644 $(MODULES) $(SYSCALLS) $(DESTDIR)$(LUA_LMOD)/hako/
+ifneq (,$(CORE_SO))
+	install -d $(DESTDIR)$(LUA_CMOD)/hako
+	install -m 755 $(CORE_SO) $(DESTDIR)$(LUA_CMOD)/hako/core.so
+endif
+
+install: all install-lua
+	install -d $(DESTDIR)$(BINDIR)
 	install -m 755 $(B)/hako $(DESTDIR)$(BINDIR)/hako
 	ln -sf hako $(DESTDIR)$(BINDIR)/hako-run
 	ln -sf hako $(DESTDIR)$(BINDIR)/hako-enter
 	ln -sf hako $(DESTDIR)$(BINDIR)/hako-seccomp
-	install -m 644 $(MODULES) $(DESTDIR)$(LUA_LMOD)/hako/
 	install -d $(DESTDIR)$(MANDIR)/man1
 	install -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
 	install -d $(DESTDIR)$(MANDIR)/man7
@@ -221,10 +244,6 @@ install: all
 	ln -sf hako $(DESTDIR)$(BASHCOMPDIR)/hako-run
 	ln -sf hako $(DESTDIR)$(BASHCOMPDIR)/hako-enter
 	ln -sf hako $(DESTDIR)$(BASHCOMPDIR)/hako-seccomp
-ifneq (,$(CORE_SO))
-	install -d $(DESTDIR)$(LUA_CMOD)/hako
-	install -m 755 $(CORE_SO) $(DESTDIR)$(LUA_CMOD)/hako/core.so
-endif
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/hako $(DESTDIR)$(BINDIR)/hako-run $(DESTDIR)$(BINDIR)/hako-enter \

@@ -9,6 +9,9 @@ PACKAGES="$PACKAGES python3"
 PACKAGES="$PACKAGES git perl apt"
 # spec/package_spec.lua: make deb, lintian, man -w; spec/rockspec_spec.lua: luarocks make.
 PACKAGES="$PACKAGES debhelper dpkg-dev lintian man-db luarocks"
+# hako.syscalls (c/gen_syscalls.lua): the kernel's system call numbers of every ABI, the
+# arm family's from Debian's cross headers.
+PACKAGES="$PACKAGES linux-libc-dev linux-libc-dev-arm64-cross linux-libc-dev-armhf-cross"
 # make sanitize and make valgrind: memcheck (ASan and UBSan come with gcc).
 PACKAGES="$PACKAGES valgrind"
 

@@ -140,7 +140,7 @@ function TestLauncher:test_a_stock_lua_requires_hako_from_the_build_folder()
   lu.skipIf(not ROOT, "needs root to make the sandbox")
   local sb = sandbox.new()
   write(self.dir .. "/recipe.lua", RECIPE)
-  local r = process.run({ "env", "LUA_PATH=lua/?.lua;lua/?/init.lua",
+  local r = process.run({ "env", "LUA_PATH=lua/?.lua;lua/?/init.lua;" .. sandbox.BUILD .. "/gen/?.lua",
     "LUA_CPATH=" .. sandbox.BUILD .. "/lib/?.so", "lua5.4", self.dir .. "/recipe.lua", sb.root })
   sb:remove()
   lu.assertEquals(r.stdout, "hi from 2\n", r.stderr)

@@ -76,7 +76,7 @@ function M.main(argv)
     local read = function(path) return require("hako.prepare_steps").read_policy_file(core, path) end
     local resolved = syscall_filter.resolve(s, read)
     if options.print then
-      io.stdout:write(require("hako.seccomp_format").format(syscall_filter.whole(resolved, own_fields())))
+      io.stdout:write(require("hako.seccomp_format").format(syscall_filter.whole(resolved, own_fields(), core.AUDIT_ARCH_NATIVE)))
       return 0
     end
     local program = syscall_filter.program(resolved, own_fields(), core.AUDIT_ARCH_NATIVE, syscall_filter.what(s))

@@ -76,11 +76,11 @@ function M.resolve(s, read)
   return resolved
 end
 
--- whole(resolved, fields) -> the policy hako compiles: its own rules first, then the
--- source's; nothing resolved (none) allows what those leave.
-function M.whole(resolved, fields)
-  local seccomp = require "hako.seccomp"
-  local rules = seccomp.baseline(fields)
+-- whole(resolved, fields, native_arch) -> the policy hako compiles: its own rules first,
+-- then the source's; nothing resolved (none) allows what those leave.
+function M.whole(resolved, fields, native_arch)
+  local rules, why = require("hako.seccomp").baseline(fields, native_arch)
+  if not rules then failure.raise("seccomp filter", why) end
   local out = { default = { kind = "allow" }, rules = rules, unknown = "error" }
   if resolved then
     out.default, out.unknown, out.abis = resolved.default, resolved.unknown, resolved.abis
@@ -91,7 +91,7 @@ end
 
 -- program(resolved, fields, native_arch, what) -> the BPF bytes; raises with `what`
 function M.program(resolved, fields, native_arch, label)
-  local bytes, why = require("hako.seccomp").compile(M.whole(resolved, fields), native_arch)
+  local bytes, why = require("hako.seccomp").compile(M.whole(resolved, fields, native_arch), native_arch)
   if not bytes then failure.raise(label or "seccomp filter", why) end
   return bytes
 end

@@ -343,6 +343,7 @@ static int try_steal_tty(char **argv)
 int try_walk(char **argv); /* walk.c */
 int try_net(char **argv);  /* net.c */
 int try_calls(void);       /* calls.c */
+int try_syscall(char **argv); /* syscall.c */
 
 /* An attack takes its arguments (run) or none (run_alone). */
 struct attack {
@@ -374,6 +375,7 @@ static const struct attack attacks[] = {
 	{"steal-tty", 2, try_steal_tty, NULL},
 	{"net", 2, try_net, NULL},
 	{"calls", 0, NULL, try_calls},
+	{"syscall", 1, try_syscall, NULL},
 	{NULL, 0, NULL, NULL}
 };
 
