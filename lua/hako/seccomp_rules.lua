@@ -36,9 +36,9 @@ end
 -- A token shown in a message: quoted, one line, no terminal control characters.
 local function show(token)
   if token == nil then return "the end of the line" end
-  return (string.format("%q", token):gsub("\\\n", "\\n"):gsub("%c", function(c)
+  return '"' .. token:gsub('[%c"\\\128-\255]', function(c)
     return string.format("\\x%02X", c:byte())
-  end))
+  end) .. '"'
 end
 M.show = show
 
@@ -268,7 +268,7 @@ local function include(target, where, context, chain, name)
       fail(where, "@include cycle: %s -> %s", table.concat(chain, " -> "), path)
     end
   end
-  if #chain >= M.MAX_INCLUDE_DEPTH then fail(where, "@include nested deeper than %d", M.MAX_INCLUDE_DEPTH) end
+  if #chain > M.MAX_INCLUDE_DEPTH then fail(where, "@include nested deeper than %d", M.MAX_INCLUDE_DEPTH) end
   if not text then
     if not context.read then fail(where, "@include %s: no files can be read here", show(target)) end
     local why
