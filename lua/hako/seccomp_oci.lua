@@ -205,7 +205,10 @@ end
 local function decode(text, r)
   local json = require "dkjson"
   local ok, value, pos, why = pcall(json.decode, text, 1, nil)
-  if not ok then r.fail("JSON", "nested too deep") end
+  if not ok then -- dkjson recurses: Lua's stack ends a deep enough nesting
+    if tostring(value):find("stack overflow", 1, true) then r.fail("JSON", "nested too deep") end
+    error(value, 0)
+  end
   if why then r.fail("JSON", "%s", why) end
   local after = text:find("%S", pos)
   if after then r.fail("JSON", "something after the profile at byte %d", after) end
