@@ -17,6 +17,8 @@ plan, describe and execute (man 3 hako), and hako.core, one function per kernel 
   license = "BSD-2-Clause",
 }
 supported_platforms = { "linux" }
+-- OCI seccomp profiles (hako.seccomp_oci) need dkjson, loaded only when one is read; the
+-- hako binary embeds Debian's. Not a dependency here: luarocks make must work offline.
 dependencies = { "lua >= 5.4, < 5.5" }
 build = {
   type = "builtin",
@@ -53,6 +55,13 @@ build = {
     ["hako.sandboxes"] = "lua/hako/sandboxes.lua",
     ["hako.seal"] = "lua/hako/seal.lua",
     ["hako.seccomp"] = "lua/hako/seccomp.lua",
+    ["hako.seccomp_constants"] = "lua/hako/seccomp_constants.lua",
+    ["hako.seccomp_format"] = "lua/hako/seccomp_format.lua",
+    ["hako.seccomp_groups"] = "lua/hako/seccomp_groups.lua",
+    ["hako.seccomp_oci"] = "lua/hako/seccomp_oci.lua",
+    ["hako.seccomp_profiles"] = "lua/hako/seccomp_profiles.lua",
+    ["hako.seccomp_rules"] = "lua/hako/seccomp_rules.lua",
+    ["hako.seccomp_table"] = "lua/hako/seccomp_table.lua",
     ["hako.spec"] = "lua/hako/spec.lua",
     ["hako.start_steps"] = "lua/hako/start_steps.lua",
     ["hako.stop"] = "lua/hako/stop.lua",

@@ -75,6 +75,7 @@ local function value(word, where)
   if not n then fail(where, "unknown constant %s", show(word)) end
   return n
 end
+M.value = value
 
 -- errno(word, where) -> 0..4095 from a number or an errno name.
 function M.errno(word, where)
@@ -182,6 +183,7 @@ local function conditions(text, where)
   until not after
   return alternatives
 end
+M.conditions = conditions
 
 local function copy_conditions(list)
   local out = {}
@@ -291,7 +293,7 @@ read_text = function(text, name, context, chain)
   local own, included, lineno = {}, {}, 0
   for line in (text .. "\n"):gmatch("([^\n]*)\n") do
     lineno = lineno + 1
-    local where = name .. ":" .. lineno
+    local where = context.one_line and name or name .. ":" .. lineno
     line = line:gsub("#.*$", ""):gsub("^%s+", ""):gsub("%s+$", "")
     local first, rest = line:match("^(%S+)%s*(.-)$")
     if not first then -- luacheck: ignore 542 (blank or comment)
@@ -329,6 +331,13 @@ read_text = function(text, name, context, chain)
     if own[key] == nil then own[key] = val end
   end
   return own
+end
+
+-- read_lines(text, name, context) -> the settings (default, abis, unknown) the text gives;
+-- its rules are appended to context.rules. context.read reads included files;
+-- context.one_line: name alone places an error (a recipe's rule given as a string).
+function M.read_lines(text, name, context)
+  return read_text(text, name, context, { name })
 end
 
 -- parse(text, name[, read]) -> the resolved policy. name is the file's name in messages
