@@ -87,12 +87,20 @@ $(B)/bytecode/%.luac: lua/hako/%.lua $(LUA_DEPS) Makefile | $(B)/bytecode
 $(B)/bytecode/bin-%.luac: bin/% $(LUA_DEPS) Makefile | $(B)/bytecode
 	$(LUAC) -s -o $@ $<
 
-BYTECODE = $(MODULES:lua/hako/%.lua=$(B)/bytecode/%.luac) $(COMMANDS:bin/%=$(B)/bytecode/bin-%.luac)
+# Debian's lua-dkjson, the JSON parser of OCI seccomp profiles (hako.seccomp_oci), built in
+# as the module "dkjson" so that the binary reads no Lua file.
+DKJSON ?= /usr/share/lua/5.4/dkjson.lua
+$(B)/bytecode/ext-dkjson.luac: $(DKJSON) $(LUA_DEPS) Makefile | $(B)/bytecode
+	$(LUAC) -s -o $@ $(DKJSON)
+
+BYTECODE = $(MODULES:lua/hako/%.lua=$(B)/bytecode/%.luac) $(COMMANDS:bin/%=$(B)/bytecode/bin-%.luac) \
+	$(B)/bytecode/ext-dkjson.luac
 module_name = $(if $(filter init,$(1)),hako,hako.$(1))
 
 $(B)/embedded.c: $(BYTECODE) c/embed.lua
 	$(LUA) c/embed.lua $@ \
 	  $(foreach m,$(MODULES:lua/hako/%.lua=%),module:$(call module_name,$(m))=$(B)/bytecode/$(m).luac) \
+	  module:dkjson=$(B)/bytecode/ext-dkjson.luac \
 	  $(foreach c,$(COMMANDS:bin/%=%),command:$(c)=$(B)/bytecode/bin-$(c).luac)
 
 $(B)/obj/embedded.o: $(B)/embedded.c c/embedded.h $(B)/obj/.compiler
