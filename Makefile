@@ -46,6 +46,7 @@ COMMANDS = bin/hako bin/hako-run bin/hako-enter
 MANPAGES = $(wildcard bin/*.1)
 MANPAGES7 = $(wildcard bin/*.7)
 MANPAGES3 = $(wildcard bin/*.3)
+MANPAGES5 = $(wildcard bin/*.5)
 LINKS = $(B)/hako-run $(B)/hako-enter
 
 .PHONY: all static check lint examples mutate bench demo deps install uninstall clean help
@@ -223,6 +224,8 @@ install: all
 	install -m 644 $(MANPAGES7) $(DESTDIR)$(MANDIR)/man7/
 	install -d $(DESTDIR)$(MANDIR)/man3
 	install -m 644 $(MANPAGES3) $(DESTDIR)$(MANDIR)/man3/
+	install -d $(DESTDIR)$(MANDIR)/man5
+	install -m 644 $(MANPAGES5) $(DESTDIR)$(MANDIR)/man5/
 	install -d $(DESTDIR)$(BASHCOMPDIR)
 	install -m 644 bin/hako.bash-completion $(DESTDIR)$(BASHCOMPDIR)/hako
 	ln -sf hako $(DESTDIR)$(BASHCOMPDIR)/hako-run
@@ -235,7 +238,7 @@ endif
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/hako $(DESTDIR)$(BINDIR)/hako-run $(DESTDIR)$(BINDIR)/hako-enter
 	rm -f $(MANPAGES:bin/%=$(DESTDIR)$(MANDIR)/man1/%) $(MANPAGES7:bin/%=$(DESTDIR)$(MANDIR)/man7/%)
-	rm -f $(MANPAGES3:bin/%=$(DESTDIR)$(MANDIR)/man3/%)
+	rm -f $(MANPAGES3:bin/%=$(DESTDIR)$(MANDIR)/man3/%) $(MANPAGES5:bin/%=$(DESTDIR)$(MANDIR)/man5/%)
 	rm -f $(addprefix $(DESTDIR)$(BASHCOMPDIR)/,hako hako-run hako-enter)
 	rm -rf $(DESTDIR)$(LUA_LMOD)/hako $(DESTDIR)$(LUA_CMOD)/hako
 

@@ -174,6 +174,7 @@ function TestLauncher:test_make_install_gives_a_requirable_module()
   lu.assertEquals(process.sh("cd " .. completions .. " && ls && readlink hako-run hako-enter"),
     "hako\nhako-enter\nhako-run\nhako\nhako\n")
   lu.assertEquals(process.sh("ls " .. root .. "/share/man/man7"), "hako-security.7\n")
+  lu.assertEquals(process.sh("ls " .. root .. "/share/man/man5"), "hako-seccomp.5\n")
 end
 
 os.exit(lu.LuaUnit.run("-o", "tap"))

@@ -180,4 +180,31 @@ function TestSeccompProfiles.test_sizes()
   lu.assertTrue(count(strict) < count(default))
 end
 
+-- hako-seccomp(5) lists every group with its why and its calls, as the module has them,
+-- and every constant and errno name a policy may use.
+function TestSeccompProfiles.test_the_manual_lists_the_groups_and_constants_as_they_are()
+  local f = assert(io.open("bin/hako-seccomp.5"))
+  local page = f:read("a")
+  f:close()
+  for name, g in pairs(groups.groups) do
+    local entry = '.IP "\\fB@' .. name:gsub("%-", "\\-") .. '\\fR" 4\n' .. g.why:gsub("^%l", string.upper)
+      .. '.\nCalls: ' .. table.concat(g.names, " ") .. '.\n'
+    lu.assertNotNil(page:find(entry, 1, true), "@" .. name .. " as hako.seccomp_groups has it")
+  end
+  local constants = require "hako.seccomp_constants"
+  for _, list in ipairs({ constants.values, constants.errno }) do
+    for name in pairs(list) do lu.assertNotNil(page:find("%f[%w_]" .. name .. "[,.]"), name) end
+  end
+end
+
+function TestSeccompProfiles.test_the_manual_is_of_this_release_and_groff_has_no_warning()
+  local f = assert(io.open("bin/hako-seccomp.5"))
+  lu.assertStrContains(f:read("a"), '"hako ' .. require("hako.version") .. '"')
+  f:close()
+  lu.skipIf(not os.execute("command -v man >/dev/null"), "man missing: apt-get install man-db")
+  local r = require("support.process").run({ "sh", "-c",
+    "LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l bin/hako-seccomp.5 >/dev/null" })
+  lu.assertEquals({ r.status, r.stderr }, { 0, "" })
+end
+
 os.exit(lu.LuaUnit.run("-o", "tap"))

@@ -82,10 +82,10 @@ M.groups = {
   keyring = group("the kernel keyrings are not namespaced: without a user namespace the sandbox's"
     .. " uid owns the host's user keyrings, and request_key runs /sbin/request-key on the host", [[
     keyctl add_key request_key]]),
-  ["io-uring"] = group("io_uring's operations run in the kernel without passing the filter, and it"
-    .. " has been a frequent source of kernel exploits", [[
+  ["io-uring"] = group("the operations of io_uring run in the kernel without passing the filter,"
+    .. " and io_uring has been a frequent source of kernel exploits", [[
     io_uring_setup io_uring_enter io_uring_register]]),
-  ["kernel-tracing"] = group("bpf programs and perf events read kernel memory and timing and are"
+  ["kernel-tracing"] = group("BPF programs and perf events read kernel memory and timing and are"
     .. " a large, often exploited surface; userfaultfd lets an exploit stop the kernel mid-copy", [[
     bpf perf_event_open userfaultfd lookup_dcookie]]),
   module = group("loading or removing kernel modules changes the host's kernel", [[
