@@ -152,6 +152,8 @@ function TestSeccompRules.test_errors_name_file_line_and_token()
     { "@include <nope>", 'unknown profile "<nope>"' },
     { "@include other.rules", '@include "other.rules": no files can be read here' },
     { "allow x: " .. string.rep("arg0 in 1,2,3,4 and ", 6) .. "arg1 == 0", "the conditions make more than 1024 rules" },
+    { "allow @file-system @process: arg0 in 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12",
+      "the line makes more than 1024 rules" },
   }
   for _, case in ipairs(cases) do
     fails(function() parse("default allow\n# a comment\n" .. case[1]) end, "policy.txt:3: " .. case[2])
@@ -203,6 +205,9 @@ function TestSeccompRules.test_include_errors_name_the_included_file_and_line()
     "dir/c.rules:1: @include cycle: dir/p -> dir/b.rules -> dir/c.rules -> dir/b.rules")
   fails(function() rules.parse("@include self\ndefault allow", "dir/self", read) end,
     "dir/self:1: @include cycle: dir/self -> dir/self")
+  -- a profile's text may include only profiles
+  fails(function() rules.parse("@include x", "<default>", read) end,
+    '<default>:1: a profile includes only profiles, not "x"')
 end
 
 function TestSeccompRules.test_include_depth_is_bounded()
