@@ -129,19 +129,26 @@ local NESTED_USERNS = [[
 allow clone unshare: arg0 & CLONE_NEWUSER == CLONE_NEWUSER
 ]]
 
-local TEXTS = { default = DEFAULT .. closed(), strict = STRICT .. closed(), ["nested-userns"] = NESTED_USERNS }
+-- Built on first use: hako-run without --seccomp PROFILE need not pay for it.
+local TEXTS = setmetatable({}, { __index = function(t, name)
+  local text = ({ default = DEFAULT, strict = STRICT })[name]
+  if text then text = text .. closed() end
+  if name == "nested-userns" then text = NESTED_USERNS end
+  rawset(t, name, text or false)
+  return text or false
+end })
 
 -- The names `--seccomp PROFILE` takes; nested-userns is a part to put before one.
 M.NAMES = { "default", "strict" }
 
 -- text(name) -> the policy text of a built-in profile (or of the nested-userns part), or nil.
 function M.text(name)
-  return TEXTS[name]
+  return type(name) == "string" and TEXTS[name] or nil
 end
 
 -- profile(name) -> the resolved policy of a built-in profile, or nil.
 function M.profile(name)
-  if name == "nested-userns" or not TEXTS[name] then return nil end
+  if name == "nested-userns" or not M.text(name) then return nil end
   return rules.parse(TEXTS[name], "<" .. name .. ">")
 end
 
