@@ -100,13 +100,20 @@ $(SYSCALLS): c/gen_syscalls.lua | $(B)/gen/hako
 $(B)/bytecode/syscalls.luac: $(SYSCALLS) $(LUA_DEPS) | $(B)/bytecode
 	$(LUAC) -s -o $@ $<
 
+# Debian's lua-dkjson, the JSON parser of OCI seccomp profiles (hako.seccomp_oci), built in
+# as the module "dkjson" so that the binary reads no Lua file.
+DKJSON ?= /usr/share/lua/5.4/dkjson.lua
+$(B)/bytecode/ext-dkjson.luac: $(DKJSON) $(LUA_DEPS) Makefile | $(B)/bytecode
+	$(LUAC) -s -o $@ $(DKJSON)
+
 BYTECODE = $(MODULES:lua/hako/%.lua=$(B)/bytecode/%.luac) $(COMMANDS:bin/%=$(B)/bytecode/bin-%.luac) \
-	$(B)/bytecode/syscalls.luac
+	$(B)/bytecode/syscalls.luac $(B)/bytecode/ext-dkjson.luac
 module_name = $(if $(filter init,$(1)),hako,hako.$(1))
 
 $(B)/embedded.c: $(BYTECODE) c/embed.lua
 	$(LUA) c/embed.lua $@ \
 	  $(foreach m,$(MODULES:lua/hako/%.lua=%) syscalls,module:$(call module_name,$(m))=$(B)/bytecode/$(m).luac) \
+	  module:dkjson=$(B)/bytecode/ext-dkjson.luac \
 	  $(foreach c,$(COMMANDS:bin/%=%),command:$(c)=$(B)/bytecode/bin-$(c).luac)
 
 $(B)/obj/embedded.o: $(B)/embedded.c c/embedded.h $(B)/obj/.compiler
@@ -239,6 +246,8 @@ install: all install-lua
 	install -m 644 $(MANPAGES7) $(DESTDIR)$(MANDIR)/man7/
 	install -d $(DESTDIR)$(MANDIR)/man3
 	install -m 644 $(MANPAGES3) $(DESTDIR)$(MANDIR)/man3/
+	install -d $(DESTDIR)$(MANDIR)/man5
+	install -m 644 $(MANPAGES5) $(DESTDIR)$(MANDIR)/man5/
 	install -d $(DESTDIR)$(BASHCOMPDIR)
 	install -m 644 bin/hako.bash-completion $(DESTDIR)$(BASHCOMPDIR)/hako
 	ln -sf hako $(DESTDIR)$(BASHCOMPDIR)/hako-run
@@ -249,7 +258,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/hako $(DESTDIR)$(BINDIR)/hako-run $(DESTDIR)$(BINDIR)/hako-enter \
 	  $(DESTDIR)$(BINDIR)/hako-seccomp
 	rm -f $(MANPAGES:bin/%=$(DESTDIR)$(MANDIR)/man1/%) $(MANPAGES7:bin/%=$(DESTDIR)$(MANDIR)/man7/%)
-	rm -f $(MANPAGES3:bin/%=$(DESTDIR)$(MANDIR)/man3/%)
+	rm -f $(MANPAGES3:bin/%=$(DESTDIR)$(MANDIR)/man3/%) $(MANPAGES5:bin/%=$(DESTDIR)$(MANDIR)/man5/%)
 	rm -f $(addprefix $(DESTDIR)$(BASHCOMPDIR)/,hako hako-run hako-enter hako-seccomp)
 	rm -rf $(DESTDIR)$(LUA_LMOD)/hako $(DESTDIR)$(LUA_CMOD)/hako
 

@@ -17,6 +17,8 @@ plan, describe and execute (man 3 hako), and hako.core, one function per kernel 
   license = "BSD-2-Clause",
 }
 supported_platforms = { "linux" }
+-- OCI seccomp profiles (hako.seccomp_oci) need dkjson, loaded only when one is read; the
+-- hako binary embeds Debian's. Not a dependency here: luarocks make must work offline.
 dependencies = { "lua >= 5.4, < 5.5" }
 -- hako.syscalls, the system call numbers the seccomp compiler needs, is generated from
 -- the kernel headers at build time (c/gen_syscalls.lua), which luarocks' builtin type

@@ -3,6 +3,8 @@
 # As root on Debian/Ubuntu it installs what is missing; otherwise it prints the command.
 set -u
 PACKAGES="make gcc pkg-config lua5.4 liblua5.4-dev lua-unit lua-check busybox-static musl-tools patch xz-utils uidmap perl procps util-linux iproute2 ${HAKO_EXTRA_PACKAGES:-}"
+# The launcher embeds Debian's dkjson, the JSON parser of OCI seccomp profiles.
+PACKAGES="$PACKAGES lua-dkjson"
 # spec/terminal_spec.lua drives a pseudo-terminal with Python's pty module.
 PACKAGES="$PACKAGES python3"
 # spec/seccomp_programs_spec.lua: real programs from the host under the syscall policy.

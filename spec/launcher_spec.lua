@@ -90,6 +90,16 @@ function TestLauncher:test_a_recipe_gets_every_standard_library()
   lu.assertEquals(r.stdout, "2\tH\tco\tfunction\ttrue\n", r.stderr)
 end
 
+-- Debian's dkjson is built in (OCI seccomp profiles are JSON): with no Lua path at all a
+-- recipe still parses one.
+function TestLauncher:test_dkjson_is_built_in()
+  write(self.dir .. "/json.lua", 'package.path = "" package.cpath = ""\n'
+    .. 'local p = require("hako.seccomp_oci").parse(\'{"defaultAction": "SCMP_ACT_LOG"}\', "p", {})\n'
+    .. 'print(p.default.kind, package.searchpath("dkjson", "/usr/share/lua/5.4/?.lua") ~= nil)')
+  local r = process.run({ sandbox.bin("hako"), self.dir .. "/json.lua" })
+  lu.assertEquals(r.stdout, "log\ttrue\n", r.stderr)
+end
+
 function TestLauncher:test_a_recipe_error_is_one_message_and_125()
   write(self.dir .. "/bad.lua", 'local hako = require "hako"\nhako.run{ root = "/nonexistent" }')
   local r = process.run({ sandbox.bin("hako"), self.dir .. "/bad.lua" })
@@ -164,6 +174,7 @@ function TestLauncher:test_make_install_gives_a_requirable_module()
   lu.assertEquals(process.sh("cd " .. completions .. " && ls && readlink hako-run hako-enter"),
     "hako\nhako-enter\nhako-run\nhako\nhako\n")
   lu.assertEquals(process.sh("ls " .. root .. "/share/man/man7"), "hako-security.7\n")
+  lu.assertEquals(process.sh("ls " .. root .. "/share/man/man5"), "hako-seccomp.5\n")
 end
 
 os.exit(lu.LuaUnit.run("-o", "tap"))

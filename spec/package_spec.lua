@@ -122,7 +122,8 @@ function TestPackage:test_builds_with_what_debian_wants_where_it_wants_it()
     "/usr/share/lua/5.4/hako/init.lua", "/usr/share/lua/5.4/hako/version.lua",
     "/usr/lib/" .. multiarch .. "/lua/5.4/hako/core.so", "/usr/share/man/man1/hako-run.1.gz",
     "/usr/share/man/man1/hako-enter.1.gz", "/usr/share/man/man3/hako.3.gz",
-    "/usr/share/man/man7/hako-security.7.gz", "/usr/share/doc/hako/copyright" }) do
+    "/usr/share/man/man7/hako-security.7.gz", "/usr/share/man/man5/hako-seccomp.5.gz",
+    "/usr/share/doc/hako/copyright" }) do
     lu.assertTrue(files[path], "the package lacks " .. path)
   end
   for path in process.sh("ls lua/hako"):gmatch("[^\n]+") do
@@ -162,8 +163,10 @@ local function check_installed(sb)
     .. ', command = { "/bin/sh", "-c", "exit 7" } })') })
   lu.assertEquals(r.status, 7, "a recipe run by lua5.4: " .. r.stderr)
   lu.assertTrue(have("man"), "man missing: apt-get install man-db")
-  r = process.run({ "sh", "-c", "env -u MANPATH man -w hako-run && env -u MANPATH man -w 3 hako" })
-  lu.assertEquals(r.stdout, "/usr/share/man/man1/hako-run.1.gz\n/usr/share/man/man3/hako.3.gz\n", r.stderr)
+  r = process.run({ "sh", "-c", "env -u MANPATH man -w hako-run && env -u MANPATH man -w 3 hako"
+    .. " && env -u MANPATH man -w 5 hako-seccomp" })
+  lu.assertEquals(r.stdout, "/usr/share/man/man1/hako-run.1.gz\n/usr/share/man/man3/hako.3.gz\n"
+    .. "/usr/share/man/man5/hako-seccomp.5.gz\n", r.stderr)
 end
 
 function TestPackage:test_install_run_purge_leaves_nothing()
