@@ -46,6 +46,7 @@ COMMANDS = bin/hako bin/hako-run bin/hako-enter bin/hako-seccomp
 MANPAGES = $(wildcard bin/*.1)
 MANPAGES7 = $(wildcard bin/*.7)
 MANPAGES3 = $(wildcard bin/*.3)
+MANPAGES5 = $(wildcard bin/*.5)
 LINKS = $(B)/hako-run $(B)/hako-enter $(B)/hako-seccomp
 # hako.syscalls, every ABI's system call numbers, read from the kernel headers at build
 # time (c/gen_syscalls.lua): those of the family hako is built for are required.
