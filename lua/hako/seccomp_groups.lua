@@ -17,7 +17,7 @@ end
 M.groups = {
   -- open in the default profile
   ["basic-io"] = group("read, write and move data between file descriptors, also asynchronously (aio)", [[
-    read write readv writev pread64 pwrite64 preadv pwritev preadv2 pwritev2 lseek _llseek llseek
+    read write readv writev pread64 pwrite64 preadv pwritev preadv2 pwritev2 lseek _llseek
     close close_range dup dup2 dup3 sendfile sendfile64 splice tee vmsplice copy_file_range
     io_setup io_destroy io_submit io_cancel io_getevents io_pgetevents io_pgetevents_time64 readahead]]),
   ["file-system"] = group("open, inspect, create, change and remove files and directories", [[
