@@ -154,7 +154,7 @@ function M.compile(policy, native_arch)
     if not value then return nil, string.format("rule %d (%s): %s", i, tostring(rule.name), bad) end
     local checks, wrong = conditions(rule)
     if checks == nil then return nil, string.format("rule %d (%s): %s", i, tostring(rule.name), wrong) end
-    if not M.known(rule.name, native_arch) and policy.unknown ~= "ignore" then
+    if not M.known(rule.name) and policy.unknown ~= "ignore" then
       return nil, "unknown system call " .. tostring(rule.name)
     end
     if checks then
@@ -276,8 +276,18 @@ M.AF_UNIX, M.AF_INET, M.AF_INET6 = 1, 2, 10
 M.SOCK_STREAM, M.SOCK_TYPE_MASK, M.IPPROTO_TCP = 1, 0xf, 6
 M.MSG_FASTOPEN = 0x20000000
 
--- known(name, native_arch): some ABI of the machine's family has the call.
-function M.known(name, native_arch)
+-- known(name): some ABI hako has numbers for has the call, of this machine's family or
+-- another: a portable policy (hako's own profiles) names arm's calls on x86 too, and a
+-- name no ABI has is a typo.
+function M.known(name)
+  for abi in pairs(M.TABLES) do
+    if M.TABLES[abi][name] then return true end
+  end
+  return false
+end
+
+-- in_family(name, native_arch): some ABI of the machine's family has the call.
+function M.in_family(name, native_arch)
   for _, arch in ipairs(M.FAMILIES[native_arch] or {}) do
     for _, abi in ipairs(arch.abis) do
       local list = numbers(abi[1])
@@ -308,7 +318,7 @@ function M.baseline(fields, native_arch)
       -- protocol 0 or TCP: not SCTP's stream sockets
       deny("socket", int(0, "eq", family), int(2, "ne", 0), int(2, "ne", M.IPPROTO_TCP))
     end
-    if M.known("socketcall", native_arch) then deny("socketcall") end
+    if M.in_family("socketcall", native_arch) then deny("socketcall") end
     for _, name in ipairs({ "io_uring_setup", "io_uring_enter", "io_uring_register" }) do deny(name) end
     local fast_open = M.MSG_FASTOPEN
     for _, call in ipairs({ { "sendto", 3 }, { "sendmsg", 2 }, { "sendmmsg", 3 } }) do
