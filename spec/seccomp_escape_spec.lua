@@ -104,7 +104,8 @@ function TestSeccompEscape:test_closed_to_hako_enters_command()
     process.run({ "kill", "-KILL", pid })
     lu.assertTrue(escape.eventually(function() return not escape.alive(supervisor) end))
     lu.assertEquals(r.status, 0, r.stderr)
-    if #options == 0 then assert_closed(parse(r.stdout), "hako-enter") else assert_control(parse(r.stdout), "hako-enter") end
+    local check = #options == 0 and assert_closed or assert_control
+    check(parse(r.stdout), "hako-enter")
   end
 end
 

@@ -141,13 +141,14 @@ end
 -- The syscall filter the plan would load, compiled as hako-run would: what --dry-run adds.
 function M.describe_seccomp(steps)
   local syscall_filter, prepare, core = require "hako.syscall_filter", require "hako.prepare_steps", require "hako.core"
-  local fields
+  local p
   for _, step in ipairs(steps) do
-    if step.op == "resolve_policy" then fields = step.policy.seccomp end
+    if step.op == "resolve_policy" then p = step.policy end
     if step.op == "compile_syscall_filter" then
-      local resolved = syscall_filter.resolve(step.source, function(path) return prepare.read_policy_file(core, path) end)
+      local read = function(path) return prepare.read_policy_file(core, path) end
+      local resolved = syscall_filter.resolve(step.source, read, syscall_filter.context(core, p))
       return syscall_filter.describe(step.source,
-        syscall_filter.program(resolved, fields, core.AUDIT_ARCH_NATIVE, syscall_filter.what(step.source)))
+        syscall_filter.program(resolved, p.seccomp, core.AUDIT_ARCH_NATIVE, syscall_filter.what(step.source)))
     end
   end
   return ""

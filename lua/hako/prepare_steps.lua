@@ -161,7 +161,8 @@ M.read_policy_file = read_policy_file
 -- policy file is the caller's error, told at once. The command's policy carries the BPF.
 function M.compile_syscall_filter(step, state)
   local core = state.core
-  local resolved = syscall_filter.resolve(step.source, function(path) return read_policy_file(core, path) end)
+  local resolved = syscall_filter.resolve(step.source, function(path) return read_policy_file(core, path) end,
+    syscall_filter.context(core, state.policy))
   local seccomp = {}
   for k, v in pairs(state.policy.seccomp) do seccomp[k] = v end
   seccomp.program = syscall_filter.program(resolved, seccomp, core.AUDIT_ARCH_NATIVE, syscall_filter.what(step.source))

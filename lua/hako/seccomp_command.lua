@@ -74,9 +74,11 @@ function M.main(argv)
     local core = require "hako.core"
     local s = source(options)
     local read = function(path) return require("hako.prepare_steps").read_policy_file(core, path) end
-    local resolved = syscall_filter.resolve(s, read)
+    -- An OCI profile's rules for capabilities apply as to a sandbox's command without them.
+    local resolved = syscall_filter.resolve(s, read, syscall_filter.context(core, { caps = {} }))
     if options.print then
-      io.stdout:write(require("hako.seccomp_format").format(syscall_filter.whole(resolved, own_fields(), core.AUDIT_ARCH_NATIVE)))
+      local whole = syscall_filter.whole(resolved, own_fields(), core.AUDIT_ARCH_NATIVE)
+      io.stdout:write(require("hako.seccomp_format").format(whole))
       return 0
     end
     local program = syscall_filter.program(resolved, own_fields(), core.AUDIT_ARCH_NATIVE, syscall_filter.what(s))

@@ -4,7 +4,7 @@
 -- A source is one of
 --   { profile = "default" | "strict" | "none" }   a built-in profile (none: no profile)
 --   { file = "/abs/path" }                        a rule file in hako's format, or OCI JSON
---   { table = t }                                 a recipe's table (hako.seccomp_rules)
+--   { table = t }                                 a recipe's table (hako.seccomp_table)
 -- plus nested_userns = true to let the command make user namespaces (browsers need them).
 --
 -- Whatever the source, the program starts with hako's own rules (hako.seccomp.baseline:
@@ -49,24 +49,38 @@ local function what(s)
   return "--seccomp " .. M.name(s)
 end
 
--- resolve(source, read) -> the resolved policy (nil for none); read(path) -> text | nil, why.
+-- uname's machine name for an AUDIT_ARCH value: what an OCI profile's archMap is keyed by.
+local MACHINE = { [0xC000003E] = "x86_64", [0x40000003] = "i686", [0xC00000B7] = "aarch64", [0x40000028] = "arm" }
+
+-- context(core, policy) -> what an OCI profile's conditions are about: the machine, and
+-- the capabilities the command keeps (hako.policy's caps) as "CAP_NAME".
+function M.context(core, p)
+  local names = require("hako.caps").NAMES
+  local list = {}
+  for i, n in ipairs(p.caps or {}) do list[i] = "CAP_" .. (names[n + 1] or tostring(n)):upper() end
+  return { native_arch = core.AUDIT_ARCH_NATIVE, caps = list }
+end
+
+-- resolve(source, read, context) -> the resolved policy (nil for none); read(path) -> text
+-- | nil, why; context = { native_arch, caps = { "CAP_CHOWN", ... } kept by the command }.
 -- JSON (a file whose first non-blank byte is "{") is an OCI profile; else hako's format.
-function M.resolve(s, read)
-  local rules = require "hako.seccomp_rules"
+function M.resolve(s, read, context)
+  context = context or {}
   local resolved
   if s.profile == "none" then
     resolved = nil
   elseif s.profile then
     resolved = require("hako.seccomp_profiles").profile(s.profile)
   elseif s.table then
-    resolved = rules.from_table(s.table)
+    resolved = require("hako.seccomp_table").from_table(s.table, "seccomp")
   else
     local text, why = read(s.file)
     if not text then failure.raise(what(s), why) end
     if text:match("^%s*{") then
-      resolved = require("hako.seccomp_oci").parse(text, s.given or s.file)
+      resolved = require("hako.seccomp_oci").parse(text, s.given or s.file,
+        { machine = MACHINE[context.native_arch], caps = context.caps })
     else
-      resolved = rules.parse(text, s.given or s.file, read)
+      resolved = require("hako.seccomp_rules").parse(text, s.given or s.file, read)
     end
   end
   if s.nested_userns then
