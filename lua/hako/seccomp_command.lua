@@ -19,7 +19,8 @@ M.options = {
     help = "let the command make user namespaces of its own (browsers' sandboxes need them)" },
   { long = "check", key = "check", value = "FILE",
     help = "check the policy in FILE and say how big its filter is; run nothing" },
-  { long = "print", key = "print", help = "print the resolved rules, hako's own first; run nothing" },
+  { long = "print", key = "print",
+    help = "print the resolved rules (hako's own, which come first, as comments); run nothing" },
   { long = "dump", key = "dump", help = "print the compiled filter as readable BPF; run nothing" },
   common.help,
   common.version,
@@ -77,8 +78,7 @@ function M.main(argv)
     -- An OCI profile's rules for capabilities apply as to a sandbox's command without them.
     local resolved = syscall_filter.resolve(s, read, syscall_filter.context(core, { caps = {} }))
     if options.print then
-      local whole = syscall_filter.whole(resolved, own_fields(), core.AUDIT_ARCH_NATIVE)
-      io.stdout:write(require("hako.seccomp_format").format(whole))
+      io.stdout:write(syscall_filter.print(resolved, own_fields(), core.AUDIT_ARCH_NATIVE))
       return 0
     end
     local program = syscall_filter.program(resolved, own_fields(), core.AUDIT_ARCH_NATIVE, syscall_filter.what(s))

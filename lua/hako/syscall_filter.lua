@@ -103,6 +103,17 @@ function M.whole(resolved, fields, native_arch)
   return out
 end
 
+-- print(resolved, fields, native_arch) -> the policy as text (hako.seccomp_format), hako's
+-- own rules first as comments: read back as a policy file, it compiles to the same filter.
+function M.print(resolved, fields, native_arch)
+  local format = require("hako.seccomp_format").format
+  local own = format(M.whole(nil, fields, native_arch)):gsub("^default allow\n", "")
+  local lines = { "# hako's own rules, before any policy's:" }
+  for line in own:gmatch("[^\n]+") do lines[#lines + 1] = "# " .. line end
+  lines[#lines + 1] = format(resolved or { default = { kind = "allow" }, rules = {} })
+  return table.concat(lines, "\n")
+end
+
 -- program(resolved, fields, native_arch, what) -> the BPF bytes; raises with `what`
 function M.program(resolved, fields, native_arch, label)
   local bytes, why = require("hako.seccomp").compile(M.whole(resolved, fields, native_arch), native_arch)
