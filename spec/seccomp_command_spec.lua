@@ -80,7 +80,8 @@ function TestSeccompCommand:test_an_oci_profile()
   local r = process.run({ SECCOMP, "--policy", profile, "mkdir", self.dir .. "/x" })
   lu.assertEquals(r.status, 1)
   lu.assertStrContains(r.stderr, "Permission denied")
-  lu.assertStrMatches(process.run({ SECCOMP, "--check", profile }).stdout, "seccomp: .*docker.json: %d+ BPF instructions\n")
+  lu.assertStrMatches(process.run({ SECCOMP, "--check", profile }).stdout,
+    "seccomp: .*docker.json: %d+ BPF instructions\n")
 end
 
 function TestSeccompCommand:test_check_print_and_dump()
@@ -101,7 +102,8 @@ function TestSeccompCommand:test_bad_input()
   fails({ "--check", bad }, 125, bad .. ':2: unknown action "alow"')
   fails({ "--profile", "lax", "true" }, 125, "--profile lax: expected default, strict or none")
   fails({ "--profile", "strict", "--policy", bad, "true" }, 125, "--profile strict: cannot go with a policy file")
-  fails({ "--policy", self.dir .. "/none", "true" }, 125, "--seccomp " .. self.dir .. "/none: No such file or directory")
+  fails({ "--policy", self.dir .. "/none", "true" }, 125,
+    "--seccomp " .. self.dir .. "/none: No such file or directory")
   fails({}, 125, "command: missing (try --help)")
   fails({ "no-such-command-here" }, 127, "no-such-command-here: command not found")
   fails({ "/etc/passwd" }, 126, "/etc/passwd: Permission denied")
@@ -139,7 +141,8 @@ function TestRunSeccomp:test_nested_user_namespaces_on_request()
 end
 
 function TestRunSeccomp:test_dry_run_says_the_filter()
-  lu.assertStrMatches(self.sb:run({ "--dry-run" }, { "/bin/true" }).stdout, ".*\nseccomp: default: %d+ BPF instructions\n$")
+  lu.assertStrMatches(self.sb:run({ "--dry-run" }, { "/bin/true" }).stdout,
+    ".*\nseccomp: default: %d+ BPF instructions\n$")
   lu.assertStrMatches(self.sb:run({ "-n", "--seccomp", "strict", "--nested-userns" }, { "/bin/true" }).stdout,
     ".*\nseccomp: strict %(nested user namespaces allowed%): %d+ BPF instructions\n$")
 end
