@@ -121,7 +121,7 @@ function TestLauncher:test_an_empty_argv_is_refused()
   -- The probe really does run a program without a name (Linux 5.18 on makes argv {""}).
   lu.assertStrMatches(process.run({ probe, "exec-empty", probe }).stdout, "no program name %(argc [01]%)\n")
   lu.assertStrMatches(process.run({ probe, "exec-empty", probe, "" }).stdout, "no program name %(argc 1%)\n")
-  for _, name in ipairs({ "hako", "hako-run", "hako-enter" }) do
+  for _, name in ipairs({ "hako", "hako-run", "hako-enter", "hako-seccomp" }) do
     for _, arg0 in ipairs({ {}, { "" } }) do -- argv {NULL}, then {"", NULL}
       local r = process.run({ probe, "exec-empty", sandbox.bin(name), table.unpack(arg0) })
       lu.assertEquals(r.stderr, "hako: no program name (empty argv)\n", name)
@@ -169,10 +169,11 @@ function TestLauncher:test_make_install_gives_a_requirable_module()
   lu.assertEquals(r.stdout, VERSION .. "\tfunction\t" .. root .. "/lib/lua/5.4/hako/core.so\n", r.stderr)
   lu.assertEquals(process.sh("readlink " .. root .. "/bin/hako-run"), "hako\n")
   lu.assertEquals(process.sh("readlink " .. root .. "/bin/hako-enter"), "hako\n")
-  lu.assertEquals(process.sh("ls " .. root .. "/share/man/man1"), "hako-enter.1\nhako-run.1\nhako.1\n")
+  lu.assertEquals(process.sh("readlink " .. root .. "/bin/hako-seccomp"), "hako\n")
+  lu.assertEquals(process.sh("ls " .. root .. "/share/man/man1"), "hako-enter.1\nhako-run.1\nhako-seccomp.1\nhako.1\n")
   local completions = root .. "/share/bash-completion/completions"
-  lu.assertEquals(process.sh("cd " .. completions .. " && ls && readlink hako-run hako-enter"),
-    "hako\nhako-enter\nhako-run\nhako\nhako\n")
+  lu.assertEquals(process.sh("cd " .. completions .. " && ls && readlink hako-run hako-enter hako-seccomp"),
+    "hako\nhako-enter\nhako-run\nhako-seccomp\nhako\nhako\nhako\n")
   lu.assertEquals(process.sh("ls " .. root .. "/share/man/man7"), "hako-security.7\n")
   lu.assertEquals(process.sh("ls " .. root .. "/share/man/man5"), "hako-seccomp.5\n")
 end

@@ -118,10 +118,10 @@ function TestPackage:test_builds_with_what_debian_wants_where_it_wants_it()
   local files = {}
   for _, path in ipairs(contents(build())) do files[path] = true end
   local multiarch = process.sh("dpkg-architecture -qDEB_HOST_MULTIARCH"):gsub("\n$", "")
-  for _, path in ipairs({ "/usr/bin/hako", "/usr/bin/hako-run", "/usr/bin/hako-enter",
+  for _, path in ipairs({ "/usr/bin/hako", "/usr/bin/hako-run", "/usr/bin/hako-enter", "/usr/bin/hako-seccomp",
     "/usr/share/lua/5.4/hako/init.lua", "/usr/share/lua/5.4/hako/version.lua",
     "/usr/lib/" .. multiarch .. "/lua/5.4/hako/core.so", "/usr/share/man/man1/hako-run.1.gz",
-    "/usr/share/man/man1/hako-enter.1.gz", "/usr/share/man/man3/hako.3.gz",
+    "/usr/share/man/man1/hako-enter.1.gz", "/usr/share/man/man1/hako-seccomp.1.gz", "/usr/share/man/man3/hako.3.gz",
     "/usr/share/man/man7/hako-security.7.gz", "/usr/share/man/man5/hako-seccomp.5.gz",
     "/usr/share/doc/hako/copyright" }) do
     lu.assertTrue(files[path], "the package lacks " .. path)
@@ -131,7 +131,7 @@ function TestPackage:test_builds_with_what_debian_wants_where_it_wants_it()
   end
   -- The bash completion, once the tree has one (debian/rules installs it).
   if process.sh("ls bin"):find("bash", 1, true) then
-    for _, name in ipairs({ "hako", "hako-run", "hako-enter" }) do
+    for _, name in ipairs({ "hako", "hako-run", "hako-enter", "hako-seccomp" }) do
       lu.assertTrue(files["/usr/share/bash-completion/completions/" .. name], "no bash completion for " .. name)
     end
   end

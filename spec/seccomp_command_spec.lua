@@ -142,9 +142,9 @@ end
 
 function TestRunSeccomp:test_dry_run_says_the_filter()
   lu.assertStrMatches(self.sb:run({ "--dry-run" }, { "/bin/true" }).stdout,
-    ".*\nseccomp: default: %d+ BPF instructions\n$")
+    ".*\nseccomp: default: %d+ BPF instructions\nlandlock: .*")
   lu.assertStrMatches(self.sb:run({ "-n", "--seccomp", "strict", "--nested-userns" }, { "/bin/true" }).stdout,
-    ".*\nseccomp: strict %(nested user namespaces allowed%): %d+ BPF instructions\n$")
+    ".*\nseccomp: strict %(nested user namespaces allowed%): %d+ BPF instructions\nlandlock: .*")
 end
 
 function TestRunSeccomp:test_a_bad_policy_is_refused_before_anything_is_made()

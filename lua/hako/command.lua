@@ -172,8 +172,8 @@ function M.hako_run(argv)
     options.command = { table.unpack(operands, 2) }
     local steps = hako.plan(options)
     if dry_run then
-      io.stdout:write(hako.describe(steps), M.describe_landlock(steps), M.describe_cgroups(steps),
-        M.describe_seccomp(steps))
+      io.stdout:write(hako.describe(steps), M.describe_seccomp(steps), M.describe_landlock(steps),
+        M.describe_cgroups(steps))
       return 0
     end
     return hako.execute(steps)

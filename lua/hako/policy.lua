@@ -182,6 +182,9 @@ M.FIELDS = {
   { "landlock.files", "paths" }, { "landlock.required", "flag" },
   { "rlimits", "rlimits" }, { "cgroups", "cgroups" },
 }
+-- Fields a policy may lack: a hako-run of a recipe that leaves the filter step out gives
+-- no program; hako-enter's command then gets hako's own rules alone.
+local OPTIONAL = { ["seccomp.program"] = true }
 -- Kinds written one line per entry: present (empty) even when no line says so.
 local LINES = { lines = true, paths = true, rlimits = true, cgroups = true }
 local KIND = {}
@@ -299,7 +302,7 @@ function M.decode(entries)
     end
   end
   for _, f in ipairs(M.FIELDS) do
-    if get(p, f[1]) == nil then return nil, "no " .. f[1] end
+    if get(p, f[1]) == nil and not OPTIONAL[f[1]] then return nil, "no " .. f[1] end
   end
   return p
 end

@@ -49,6 +49,44 @@ local function what(s)
   return "--seccomp " .. M.name(s)
 end
 
+-- Calls a built-in profile closes that a capability kept on request (--cap-add) is for: the
+-- caller who keeps CAP_SYS_ADMIN means the command to mount. Docker's default profile opens
+-- the same calls for the same capabilities.
+M.CAPABILITY_CALLS = {
+  sys_admin = { "mount", "umount", "umount2", "fsopen", "fsconfig", "fsmount", "fspick", "open_tree",
+    "move_mount", "mount_setattr", "pivot_root", "setns", "unshare", "clone", "quotactl", "quotactl_fd",
+    "name_to_handle_at", "fanotify_init", "lookup_dcookie", "syslog", "bpf", "perf_event_open" },
+  sys_boot = { "reboot", "kexec_load", "kexec_file_load" },
+  sys_module = { "init_module", "finit_module", "delete_module" },
+  sys_time = { "settimeofday", "clock_settime", "clock_settime64", "adjtimex", "clock_adjtime",
+    "clock_adjtime64", "stime" },
+  sys_pacct = { "acct" },
+  syslog = { "syslog" },
+  sys_ptrace = { "kcmp" },
+  dac_read_search = { "open_by_handle_at", "name_to_handle_at" },
+  sys_rawio = { "iopl", "ioperm" },
+  bpf = { "bpf" },
+  perfmon = { "perf_event_open" },
+}
+
+-- with_capabilities(resolved, caps) -> resolved with `allow` rules first for the calls of
+-- each capability number in caps (hako.caps), the names no ABI has left out.
+local function with_capabilities(resolved, cap_numbers)
+  local names, seen, first = require("hako.caps").NAMES, {}, {}
+  for _, n in ipairs(cap_numbers or {}) do
+    for _, call in ipairs(M.CAPABILITY_CALLS[names[n + 1]] or {}) do
+      if not seen[call] and require("hako.seccomp").known(call) then
+        seen[call] = true
+        first[#first + 1] = { name = call, action = { kind = "allow" }, args = {} }
+      end
+    end
+  end
+  if #first == 0 then return resolved end
+  local out = { default = resolved.default, unknown = resolved.unknown, abis = resolved.abis, rules = first }
+  table.move(resolved.rules, 1, #resolved.rules, #first + 1, out.rules)
+  return out
+end
+
 -- uname's machine name for an AUDIT_ARCH value: what an OCI profile's archMap is keyed by.
 local MACHINE = { [0xC000003E] = "x86_64", [0x40000003] = "i686", [0xC00000B7] = "aarch64", [0x40000028] = "arm" }
 
@@ -58,7 +96,7 @@ function M.context(core, p)
   local names = require("hako.caps").NAMES
   local list = {}
   for i, n in ipairs(p.caps or {}) do list[i] = "CAP_" .. (names[n + 1] or tostring(n)):upper() end
-  return { native_arch = core.AUDIT_ARCH_NATIVE, caps = list }
+  return { native_arch = core.AUDIT_ARCH_NATIVE, caps = list, cap_numbers = p.caps }
 end
 
 -- resolve(source, read, context) -> the resolved policy (nil for none); read(path) -> text
@@ -70,7 +108,7 @@ function M.resolve(s, read, context)
   if s.profile == "none" then
     resolved = nil
   elseif s.profile then
-    resolved = require("hako.seccomp_profiles").profile(s.profile)
+    resolved = with_capabilities(require("hako.seccomp_profiles").profile(s.profile), context.cap_numbers)
   elseif s.table then
     resolved = require("hako.seccomp_table").from_table(s.table, "seccomp")
   else
