@@ -51,6 +51,9 @@ LINKS = $(B)/hako-run $(B)/hako-enter $(B)/hako-seccomp
 # hako.syscalls, every ABI's system call numbers, read from the kernel headers at build
 # time (c/gen_syscalls.lua): those of the family hako is built for are required.
 SYSCALLS = $(B)/gen/hako/syscalls.lua
+# hako.seccomp_prebuilt: the filters of the built-in profiles, compiled at build time by
+# c/gen_prebuilt.lua with hako's own modules (a start then looks its filter up).
+PREBUILT = $(B)/gen/hako/seccomp_prebuilt.lua
 MACHINE := $(shell $(CC) -dumpmachine 2>/dev/null)
 SYSCALL_FAMILY = $(if $(filter x86_64-% i386-% i486-% i586-% i686-%,$(MACHINE)),x86,$(if \
 	$(filter aarch64-% arm-%,$(MACHINE)),arm,$(if $(filter riscv64-%,$(MACHINE)),riscv,unknown)))
@@ -59,7 +62,7 @@ SPEC_LUA_PATH = lua/?.lua;lua/?/init.lua;$(B)/gen/?.lua;spec/?.lua;;
 
 .PHONY: all static check lint examples mutate bench demo deps install uninstall clean help
 .PHONY: deb fuzz sanitize valgrind lua-modules install-lua
-all: $(B)/hako $(LINKS) $(CORE_SO) $(SYSCALLS)
+all: $(B)/hako $(LINKS) $(CORE_SO) $(SYSCALLS) $(PREBUILT)
 
 help:
 	@echo 'make [all]    build build/hako, its hako-run, hako-enter and hako-seccomp links and build/lib/hako/core.so'
@@ -100,6 +103,10 @@ $(SYSCALLS): c/gen_syscalls.lua | $(B)/gen/hako
 	$(LUA) c/gen_syscalls.lua $@ $(SYSCALL_FAMILY)
 $(B)/bytecode/syscalls.luac: $(SYSCALLS) $(LUA_DEPS) | $(B)/bytecode
 	$(LUAC) -s -o $@ $<
+$(PREBUILT): c/gen_prebuilt.lua $(SYSCALLS) $(MODULES) | $(B)/gen/hako
+	LUA_PATH='lua/?.lua;lua/?/init.lua;$(B)/gen/?.lua;;' $(LUA) c/gen_prebuilt.lua $@ $(MACHINE)
+$(B)/bytecode/seccomp_prebuilt.luac: $(PREBUILT) $(LUA_DEPS) | $(B)/bytecode
+	$(LUAC) -s -o $@ $<
 
 # Debian's lua-dkjson, the JSON parser of OCI seccomp profiles (hako.seccomp_oci), built in
 # as the module "dkjson" so that the binary reads no Lua file.
@@ -108,12 +115,12 @@ $(B)/bytecode/ext-dkjson.luac: $(DKJSON) $(LUA_DEPS) Makefile | $(B)/bytecode
 	$(LUAC) -s -o $@ $(DKJSON)
 
 BYTECODE = $(MODULES:lua/hako/%.lua=$(B)/bytecode/%.luac) $(COMMANDS:bin/%=$(B)/bytecode/bin-%.luac) \
-	$(B)/bytecode/syscalls.luac $(B)/bytecode/ext-dkjson.luac
+	$(B)/bytecode/syscalls.luac $(B)/bytecode/seccomp_prebuilt.luac $(B)/bytecode/ext-dkjson.luac
 module_name = $(if $(filter init,$(1)),hako,hako.$(1))
 
 $(B)/embedded.c: $(BYTECODE) c/embed.lua
 	$(LUA) c/embed.lua $@ \
-	  $(foreach m,$(MODULES:lua/hako/%.lua=%) syscalls,module:$(call module_name,$(m))=$(B)/bytecode/$(m).luac) \
+	  $(foreach m,$(MODULES:lua/hako/%.lua=%) syscalls seccomp_prebuilt,module:$(call module_name,$(m))=$(B)/bytecode/$(m).luac) \
 	  module:dkjson=$(B)/bytecode/ext-dkjson.luac \
 	  $(foreach c,$(COMMANDS:bin/%=%),command:$(c)=$(B)/bytecode/bin-$(c).luac)
 
@@ -226,10 +233,10 @@ demo: deps
 	sh spec/demo.sh $(B)/hako-run
 
 # The library alone, for a stock lua5.4 (the rockspec builds and installs only this).
-lua-modules: $(CORE_SO) $(SYSCALLS)
+lua-modules: $(CORE_SO) $(SYSCALLS) $(PREBUILT)
 install-lua: lua-modules
 	install -d $(DESTDIR)$(LUA_LMOD)/hako
-	install -m 644 $(MODULES) $(SYSCALLS) $(DESTDIR)$(LUA_LMOD)/hako/
+	install -m 644 $(MODULES) $(SYSCALLS) $(PREBUILT) $(DESTDIR)$(LUA_LMOD)/hako/
 ifneq (,$(CORE_SO))
 	install -d $(DESTDIR)$(LUA_CMOD)/hako
 	install -m 755 $(CORE_SO) $(DESTDIR)$(LUA_CMOD)/hako/core.so

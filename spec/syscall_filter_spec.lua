@@ -94,4 +94,27 @@ function TestSyscallFilter.test_describe()
     "seccomp: b: 1 BPF instructions\n")
 end
 
+-- The filters built with hako are the ones hako would compile now: a stale build, or a
+-- key that stands for something else, would load a filter other than the policy's.
+function TestSyscallFilter.test_the_filters_built_with_hako_are_todays()
+  local built = require("hako.seccomp_prebuilt")[require("hako.core").AUDIT_ARCH_NATIVE]
+  lu.assertNotNil(built, "make builds hako.seccomp_prebuilt for this machine")
+  for _, key in ipairs(syscall_filter.PREBUILT_KEYS) do
+    local s, fields = syscall_filter.from_prebuilt_key(key)
+    lu.assertEquals(syscall_filter.prebuilt_key(s, fields, {}), key)
+    local context = { native_arch = require("hako.core").AUDIT_ARCH_NATIVE, caps = {} }
+    lu.assertTrue(built[key] == syscall_filter.program(syscall_filter.resolve(s, no_files, context), fields,
+      context.native_arch), key)
+  end
+end
+
+function TestSyscallFilter.test_what_is_not_built_with_hako()
+  local fields = { deny_syscalls = policy.DENIED_SYSCALLS, deny_ioctls = policy.DENIED_IOCTLS }
+  lu.assertEquals(syscall_filter.prebuilt_key({ profile = "default" }, fields, { 0, 7 }), "default") -- chown, setgid
+  lu.assertNil(syscall_filter.prebuilt_key({ profile = "default" }, fields, { 21 })) -- sys_admin opens calls
+  lu.assertNil(syscall_filter.prebuilt_key({ file = "/p" }, fields, {}))
+  lu.assertNil(syscall_filter.prebuilt_key({ profile = "default" },
+    { deny_syscalls = { "keyctl" }, deny_ioctls = policy.DENIED_IOCTLS }, {}))
+end
+
 os.exit(lu.LuaUnit.run())

@@ -146,9 +146,8 @@ function M.describe_seccomp(steps)
     if step.op == "resolve_policy" then p = step.policy end
     if step.op == "compile_syscall_filter" then
       local read = function(path) return prepare.read_policy_file(core, path) end
-      local resolved = syscall_filter.resolve(step.source, read, syscall_filter.context(core, p))
       return syscall_filter.describe(step.source,
-        syscall_filter.program(resolved, p.seccomp, core.AUDIT_ARCH_NATIVE, syscall_filter.what(step.source)))
+        syscall_filter.filter(step.source, p.seccomp, read, syscall_filter.context(core, p)))
     end
   end
   return ""

@@ -161,14 +161,13 @@ M.read_policy_file = read_policy_file
 -- policy file is the caller's error, told at once. The command's policy carries the BPF.
 function M.compile_syscall_filter(step, state)
   local core = state.core
-  local resolved = syscall_filter.resolve(step.source, function(path) return read_policy_file(core, path) end,
-    syscall_filter.context(core, state.policy))
   local seccomp = {}
   for k, v in pairs(state.policy.seccomp) do seccomp[k] = v end
-  seccomp.program = syscall_filter.program(resolved, seccomp, core.AUDIT_ARCH_NATIVE, syscall_filter.what(step.source))
+  seccomp.program = syscall_filter.filter(step.source, seccomp, function(path) return read_policy_file(core, path) end,
+    syscall_filter.context(core, state.policy))
   local p = {}
   for k, v in pairs(state.policy) do p[k] = v end
-  p.seccomp = p.seccomp and seccomp
+  p.seccomp = seccomp
   state.policy = p
 end
 

@@ -76,12 +76,12 @@ function M.main(argv)
     local s = source(options)
     local read = function(path) return require("hako.prepare_steps").read_policy_file(core, path) end
     -- An OCI profile's rules for capabilities apply as to a sandbox's command without them.
-    local resolved = syscall_filter.resolve(s, read, syscall_filter.context(core, { caps = {} }))
+    local context = syscall_filter.context(core, { caps = {} })
     if options.print then
-      io.stdout:write(syscall_filter.print(resolved, own_fields(), core.AUDIT_ARCH_NATIVE))
+      io.stdout:write(syscall_filter.print(syscall_filter.resolve(s, read, context), own_fields(), context.native_arch))
       return 0
     end
-    local program = syscall_filter.program(resolved, own_fields(), core.AUDIT_ARCH_NATIVE, syscall_filter.what(s))
+    local program = syscall_filter.filter(s, own_fields(), read, context)
     if options.dump then
       io.stdout:write(require("hako.seccomp").dump(program))
       return 0

@@ -141,6 +141,62 @@ function M.whole(resolved, fields, native_arch)
   return out
 end
 
+-- The filters built with hako (c/gen_prebuilt.lua), by key: a built-in profile's name
+-- (or none), "+tcp_only" when ports are limited, "+nested_userns" on request.
+M.PREBUILT_KEYS = {}
+for _, profile in ipairs({ "default", "strict", "none" }) do
+  for _, more in ipairs({ "", "+tcp_only", "+nested_userns", "+tcp_only+nested_userns" }) do
+    M.PREBUILT_KEYS[#M.PREBUILT_KEYS + 1] = profile .. more
+  end
+end
+
+local function same(a, b)
+  if #a ~= #b then return false end
+  for i = 1, #a do
+    if a[i] ~= b[i] then return false end
+  end
+  return true
+end
+
+-- prebuilt_key(source, fields, caps) -> the key of the filter built with hako that is the
+-- one these would compile to, or nil: a file, hako's own rules changed, or a capability
+-- kept that opens calls.
+function M.prebuilt_key(s, fields, cap_numbers)
+  if not s.profile then return nil end
+  local policy = require "hako.policy"
+  if not same(fields.deny_syscalls, policy.DENIED_SYSCALLS) or not same(fields.deny_ioctls, policy.DENIED_IOCTLS) then
+    return nil
+  end
+  local names = require("hako.caps").NAMES
+  for _, n in ipairs(cap_numbers or {}) do
+    if M.CAPABILITY_CALLS[names[n + 1]] then return nil end
+  end
+  return s.profile .. (fields.tcp_only and "+tcp_only" or "") .. (s.nested_userns and "+nested_userns" or "")
+end
+
+-- from_prebuilt_key(key) -> source, fields: what the key stands for.
+function M.from_prebuilt_key(key)
+  local policy = require "hako.policy"
+  return { profile = key:match("^%a+"), nested_userns = key:find("+nested_userns", 1, true) and true or nil },
+    { deny_syscalls = policy.DENIED_SYSCALLS, deny_ioctls = policy.DENIED_IOCTLS,
+      tcp_only = key:find("+tcp_only", 1, true) ~= nil }
+end
+
+-- prebuilt(source, fields, native_arch, caps) -> the BPF built with hako for these, or nil.
+function M.prebuilt(s, fields, native_arch, cap_numbers)
+  local key = M.prebuilt_key(s, fields, cap_numbers)
+  local ok, built = pcall(require, "hako.seccomp_prebuilt")
+  return key and ok and built[native_arch] and built[native_arch][key] or nil
+end
+
+-- filter(source, fields, read, context) -> the BPF for a source: built with hako when it
+-- can be, else resolved and compiled now.
+function M.filter(s, fields, read, context)
+  local built = M.prebuilt(s, fields, context.native_arch, context.cap_numbers)
+  if built then return built end
+  return M.program(M.resolve(s, read, context), fields, context.native_arch, what(s))
+end
+
 -- print(resolved, fields, native_arch) -> the policy as text (hako.seccomp_format), hako's
 -- own rules first as comments: read back as a policy file, it compiles to the same filter.
 function M.print(resolved, fields, native_arch)
