@@ -103,7 +103,7 @@ function TestSeccompCommand:test_bad_input()
   fails({ "--profile", "lax", "true" }, 125, "--profile lax: expected default, strict or none")
   fails({ "--profile", "strict", "--policy", bad, "true" }, 125, "--profile strict: cannot go with a policy file")
   fails({ "--policy", self.dir .. "/none", "true" }, 125,
-    "--seccomp " .. self.dir .. "/none: No such file or directory")
+    "--policy " .. self.dir .. "/none: No such file or directory")
   fails({}, 125, "command: missing (try --help)")
   fails({ "no-such-command-here" }, 127, "no-such-command-here: command not found")
   fails({ "/etc/passwd" }, 126, "/etc/passwd: Permission denied")

@@ -53,7 +53,9 @@ local function source(options)
     failure.raise("--profile " .. options.profile, "expected default, strict or none")
   end
   if given and given:sub(1, 1) ~= "/" and given:find("/", 1, true) == nil then given = "./" .. given end
-  return syscall_filter.source(given or options.profile, options.nested_userns)
+  local s = syscall_filter.source(given or options.profile, options.nested_userns)
+  s.option = options.check and "--check" or options.policy and "--policy" or "--profile"
+  return s
 end
 
 -- hako's own rules, as hako-run's command gets them without a sandbox's options.

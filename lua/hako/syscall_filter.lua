@@ -44,9 +44,9 @@ function M.name(s)
   return s.profile or s.given or s.file or "table"
 end
 
--- What the source's `what` is in messages: --seccomp FILE.
+-- What the source is in messages: --seccomp FILE (hako-seccomp: --policy FILE).
 local function what(s)
-  return "--seccomp " .. M.name(s)
+  return (s.option or "--seccomp") .. " " .. M.name(s)
 end
 
 -- Calls a built-in profile closes that a capability kept on request (--cap-add) is for: the
