@@ -96,4 +96,16 @@ function TestSeccompPrograms:test_as_another_user()
     .. " && { ./t; echo $?; }; python3 -c 'print(6*7)'", { "-u", "65534", "-g", "65534" }), "65534\n5\n42\n")
 end
 
+-- The control: a policy that closes a call these programs need shows here as failures.
+function TestSeccompPrograms:test_a_policy_that_closes_what_they_need_is_seen()
+  local policy = self.tree.root .. ".policy"
+  local f = assert(io.open(policy, "w"))
+  f:write("errno EPERM socket\n@include <default>\n")
+  f:close()
+  local r = self.tree:run({ "--seccomp", policy }, { "/bin/bash", "-c",
+    "busybox wget -q -O - http://127.0.0.1:9/ 2>&1; python3 -c 'import socket; socket.socket()' 2>&1 | tail -n 1" })
+  os.remove(policy)
+  lu.assertEquals(r.stdout, "wget: socket: Operation not permitted\nPermissionError: [Errno 1] Operation not permitted\n")
+end
+
 os.exit(lu.LuaUnit.run())
