@@ -105,7 +105,8 @@ function TestSeccompPrograms:test_a_policy_that_closes_what_they_need_is_seen()
   local r = self.tree:run({ "--seccomp", policy }, { "/bin/bash", "-c",
     "busybox wget -q -O - http://127.0.0.1:9/ 2>&1; python3 -c 'import socket; socket.socket()' 2>&1 | tail -n 1" })
   os.remove(policy)
-  lu.assertEquals(r.stdout, "wget: socket: Operation not permitted\nPermissionError: [Errno 1] Operation not permitted\n")
+  lu.assertEquals(r.stdout,
+    "wget: socket: Operation not permitted\nPermissionError: [Errno 1] Operation not permitted\n")
 end
 
 os.exit(lu.LuaUnit.run())
