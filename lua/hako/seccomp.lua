@@ -1,7 +1,20 @@
--- hako.seccomp: compiles a system call policy (doc: /work's seccomp interface, in short:
--- { default = ACTION, rules = { {name, action, args = {COND...}}... }, unknown, abis })
--- into a classic BPF seccomp filter. Pure and deterministic: the same policy gives the
--- same bytes.
+-- hako.seccomp: compiles a system call policy into a classic BPF seccomp filter. Pure and
+-- deterministic: the same policy gives the same bytes (nothing depends on pairs() order).
+--
+-- The policy, the one table every policy parser gives:
+--   { default = ACTION, rules = { RULE... }, unknown = "error" | "ignore",
+--     abis = nil | { "x86_64", "x32", "i386", "aarch64", "arm", "riscv64"... } }
+--   RULE = { name = "socket", action = ACTION, args = { COND... } }
+--   ACTION = { kind = "allow" | "errno" (errno = 0..4095) | "kill_process" | "kill_thread"
+--            | "trap" | "log" }
+--   COND = { arg = 0..5, op = "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "masked_eq"
+--          | "masked_ne", value = V, mask = M (masked ops) }: unsigned 64-bit
+-- For one call the first rule whose conditions all hold decides, else `default`. A name
+-- no ABI of the family knows is an error unless unknown = "ignore"; a name one ABI lacks
+-- (socketcall on x86_64) is absent there. abis nil: every ABI of the family.
+-- compile returns nil and why for a bad policy, or a program over the kernel's 4096
+-- instructions ("5000 instructions, the kernel takes at most 4096"): callers prefix
+-- their own "seccomp filter: ".
 --
 -- Every ABI. A system call's number means something else on another ABI, and a process
 -- may call in with any ABI the kernel offers: a 64-bit kernel runs 32-bit programs (and
