@@ -73,6 +73,8 @@ local RISCV = {
 }
 M.FAMILIES = { [M.X86_64] = X86, [M.I386] = X86, [M.AARCH64] = ARMS, [M.ARM] = ARMS,
   [M.RISCV64] = RISCV, [M.RISCV32] = RISCV }
+-- the names `abis` may hold (an ABI of another family adds nothing: its arch is killed)
+M.ABI_NAMES = { x86_64 = true, x32 = true, i386 = true, aarch64 = true, arm = true, riscv64 = true, riscv32 = true }
 
 -- ABI -> { name -> number }: hako.syscalls, made by c/gen_syscalls.lua at build time.
 -- An ABI whose headers the build lacked is absent: the filter kills its calls.
@@ -157,7 +159,10 @@ function M.compile(policy, native_arch)
   local accepted
   if policy.abis then
     accepted = {}
-    for _, abi in ipairs(policy.abis) do accepted[abi] = true end
+    for _, abi in ipairs(policy.abis) do
+      if not M.ABI_NAMES[abi] then return nil, "unknown ABI " .. tostring(abi) end
+      accepted[abi] = true
+    end
   end
 
   -- the rules, each checked once: its return value and argument checks
