@@ -80,27 +80,34 @@ M.ABI_NAMES = { x86_64 = true, x32 = true, i386 = true, aarch64 = true, arm = tr
 -- An ABI whose headers the build lacked is absent: the filter kills its calls.
 M.TABLES = require "hako.syscalls"
 
--- ABI -> { name -> { number, ... } }, with x32's pre-5.4 aliases (above).
-local numbers_cache = {}
-local function numbers(abi)
-  if numbers_cache[abi] then return numbers_cache[abi] end
-  local table_ = M.TABLES[abi]
-  if not table_ then return nil end
-  local list, taken = {}, {}
-  for name, nr in pairs(table_) do
-    list[name] = { nr }
-    taken[nr] = true
-  end
-  if abi == "x32" and M.TABLES.x86_64 then
-    for name, nr in pairs(table_) do
-      local native = M.TABLES.x86_64[name]
+-- x32's pre-5.4 aliases (above): name -> x32 bit | its x86_64 number. Made once, when
+-- first needed; the tables themselves are read as they are (a hako-run pays for nothing
+-- it does not use).
+local x32_aliases
+local function aliases()
+  if x32_aliases then return x32_aliases end
+  x32_aliases = {}
+  local x32, x64 = M.TABLES.x32, M.TABLES.x86_64
+  if x32 and x64 then
+    local taken = {}
+    for _, nr in pairs(x32) do taken[nr] = true end
+    for name, nr in pairs(x32) do
+      local native = x64[name]
       if nr >= X32 + 512 and nr <= X32 + 547 and native and not taken[X32 | native] then
-        list[name][2] = X32 | native
+        x32_aliases[name] = X32 | native
       end
     end
   end
-  numbers_cache[abi] = list
-  return list
+  return x32_aliases
+end
+
+-- numbers(abi, name) -> { number... }: none where the ABI lacks the call, x32's alias too.
+local NONE = {}
+local function numbers(abi, name)
+  local nr = M.TABLES[abi] and M.TABLES[abi][name]
+  if not nr then return NONE end
+  local alias = abi == "x32" and aliases()[name]
+  return alias and { nr, alias } or { nr }
 end
 
 local function action_value(action)
@@ -199,13 +206,12 @@ function M.compile(policy, native_arch)
     end
     for _, range in ipairs(arch.abis) do
       local abi, lo, hi = range[1], range[2], range[3]
-      local nrs = numbers(abi)
-      if not nrs or (accepted and not accepted[abi]) then
+      if not M.TABLES[abi] or (accepted and not accepted[abi]) then
         add(lo, "ret " .. foreign.k, { ret = foreign.k })
       else
         local chains, order = {}, {}
         for _, rule in ipairs(rules) do
-          for _, nr in ipairs(nrs[rule.name] or {}) do
+          for _, nr in ipairs(numbers(abi, rule.name)) do
             if nr >= lo and nr <= hi then
               if not chains[nr] then chains[nr] = {} order[#order + 1] = nr end
               table.insert(chains[nr], rule)
@@ -298,8 +304,7 @@ M.MSG_FASTOPEN = 0x20000000
 function M.known(name, native_arch)
   for _, arch in ipairs(M.FAMILIES[native_arch] or {}) do
     for _, abi in ipairs(arch.abis) do
-      local list = numbers(abi[1])
-      if list and list[name] then return true end
+      if M.TABLES[abi[1]] and M.TABLES[abi[1]][name] then return true end
     end
   end
   return false
