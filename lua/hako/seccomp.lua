@@ -76,9 +76,15 @@ M.FAMILIES = { [M.X86_64] = X86, [M.I386] = X86, [M.AARCH64] = ARMS, [M.ARM] = A
 -- the names `abis` may hold (an ABI of another family adds nothing: its arch is killed)
 M.ABI_NAMES = { x86_64 = true, x32 = true, i386 = true, aarch64 = true, arm = true, riscv64 = true, riscv32 = true }
 
--- ABI -> { name -> number }: hako.syscalls, made by c/gen_syscalls.lua at build time.
--- An ABI whose headers the build lacked is absent: the filter kills its calls.
-M.TABLES = require "hako.syscalls"
+-- M.TABLES, ABI -> { name -> number }: hako.syscalls, made by c/gen_syscalls.lua at build
+-- time, loaded when first used (a command that compiles nothing does not pay for it). An
+-- ABI whose headers the build lacked is absent: the filter kills its calls.
+setmetatable(M, { __index = function(_, key)
+  if key == "TABLES" then
+    M.TABLES = require "hako.syscalls"
+    return M.TABLES
+  end
+end })
 
 -- x32's pre-5.4 aliases (above): name -> x32 bit | its x86_64 number. Made once, when
 -- first needed; the tables themselves are read as they are (a hako-run pays for nothing
