@@ -54,6 +54,7 @@ function TestCompile.test_bad_actions_and_conditions_are_refused()
     args = { { arg = 0, op = "masked_eq", value = 0 } } } } }), "rule 1 (read): mask nil is not an integer")
   lu.assertEquals(why({ default = allow, rules = { { name = "frobnicate", action = allow } }, unknown = "error" }),
     "unknown system call frobnicate")
+  lu.assertEquals(why({ default = allow, rules = {}, abis = { "x86_64", "x86-64" } }), "unknown ABI x86-64")
   -- ignore: the name is dropped, the rest compiles
   local p = compile({ default = allow, unknown = "ignore", rules = { { name = "frobnicate", action = errno(1) },
     { name = "getppid", action = errno(2) } } })

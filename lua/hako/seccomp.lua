@@ -1,7 +1,20 @@
--- hako.seccomp: compiles a system call policy (doc: /work's seccomp interface, in short:
--- { default = ACTION, rules = { {name, action, args = {COND...}}... }, unknown, abis })
--- into a classic BPF seccomp filter. Pure and deterministic: the same policy gives the
--- same bytes.
+-- hako.seccomp: compiles a system call policy into a classic BPF seccomp filter. Pure and
+-- deterministic: the same policy gives the same bytes (nothing depends on pairs() order).
+--
+-- The policy, the one table every policy parser gives:
+--   { default = ACTION, rules = { RULE... }, unknown = "error" | "ignore",
+--     abis = nil | { "x86_64", "x32", "i386", "aarch64", "arm", "riscv64"... } }
+--   RULE = { name = "socket", action = ACTION, args = { COND... } }
+--   ACTION = { kind = "allow" | "errno" (errno = 0..4095) | "kill_process" | "kill_thread"
+--            | "trap" | "log" }
+--   COND = { arg = 0..5, op = "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "masked_eq"
+--          | "masked_ne", value = V, mask = M (masked ops) }: unsigned 64-bit
+-- For one call the first rule whose conditions all hold decides, else `default`. A name
+-- no ABI of the family knows is an error unless unknown = "ignore"; a name one ABI lacks
+-- (socketcall on x86_64) is absent there. abis nil: every ABI of the family.
+-- compile returns nil and why for a bad policy, or a program over the kernel's 4096
+-- instructions ("5000 instructions, the kernel takes at most 4096"): callers prefix
+-- their own "seccomp filter: ".
 --
 -- Every ABI. A system call's number means something else on another ABI, and a process
 -- may call in with any ABI the kernel offers: a 64-bit kernel runs 32-bit programs (and
@@ -60,32 +73,47 @@ local RISCV = {
 }
 M.FAMILIES = { [M.X86_64] = X86, [M.I386] = X86, [M.AARCH64] = ARMS, [M.ARM] = ARMS,
   [M.RISCV64] = RISCV, [M.RISCV32] = RISCV }
+-- the names `abis` may hold (an ABI of another family adds nothing: its arch is killed)
+M.ABI_NAMES = { x86_64 = true, x32 = true, i386 = true, aarch64 = true, arm = true, riscv64 = true, riscv32 = true }
 
--- ABI -> { name -> number }: hako.syscalls, made by c/gen_syscalls.lua at build time.
--- An ABI whose headers the build lacked is absent: the filter kills its calls.
-M.TABLES = require "hako.syscalls"
-
--- ABI -> { name -> { number, ... } }, with x32's pre-5.4 aliases (above).
-local numbers_cache = {}
-local function numbers(abi)
-  if numbers_cache[abi] then return numbers_cache[abi] end
-  local table_ = M.TABLES[abi]
-  if not table_ then return nil end
-  local list, taken = {}, {}
-  for name, nr in pairs(table_) do
-    list[name] = { nr }
-    taken[nr] = true
+-- M.TABLES, ABI -> { name -> number }: hako.syscalls, made by c/gen_syscalls.lua at build
+-- time, loaded when first used (a command that compiles nothing does not pay for it). An
+-- ABI whose headers the build lacked is absent: the filter kills its calls.
+setmetatable(M, { __index = function(_, key)
+  if key == "TABLES" then
+    M.TABLES = require "hako.syscalls"
+    return M.TABLES
   end
-  if abi == "x32" and M.TABLES.x86_64 then
-    for name, nr in pairs(table_) do
-      local native = M.TABLES.x86_64[name]
+end })
+
+-- x32's pre-5.4 aliases (above): name -> x32 bit | its x86_64 number. Made once, when
+-- first needed; the tables themselves are read as they are (a hako-run pays for nothing
+-- it does not use).
+local x32_aliases
+local function aliases()
+  if x32_aliases then return x32_aliases end
+  x32_aliases = {}
+  local x32, x64 = M.TABLES.x32, M.TABLES.x86_64
+  if x32 and x64 then
+    local taken = {}
+    for _, nr in pairs(x32) do taken[nr] = true end
+    for name, nr in pairs(x32) do
+      local native = x64[name]
       if nr >= X32 + 512 and nr <= X32 + 547 and native and not taken[X32 | native] then
-        list[name][2] = X32 | native
+        x32_aliases[name] = X32 | native
       end
     end
   end
-  numbers_cache[abi] = list
-  return list
+  return x32_aliases
+end
+
+-- numbers(abi, name) -> { number... }: none where the ABI lacks the call, x32's alias too.
+local NONE = {}
+local function numbers(abi, name)
+  local nr = M.TABLES[abi] and M.TABLES[abi][name]
+  if not nr then return NONE end
+  local alias = abi == "x32" and aliases()[name]
+  return alias and { nr, alias } or { nr }
 end
 
 local function action_value(action)
@@ -144,7 +172,10 @@ function M.compile(policy, native_arch)
   local accepted
   if policy.abis then
     accepted = {}
-    for _, abi in ipairs(policy.abis) do accepted[abi] = true end
+    for _, abi in ipairs(policy.abis) do
+      if not M.ABI_NAMES[abi] then return nil, "unknown ABI " .. tostring(abi) end
+      accepted[abi] = true
+    end
   end
 
   -- the rules, each checked once: its return value and argument checks
@@ -181,13 +212,12 @@ function M.compile(policy, native_arch)
     end
     for _, range in ipairs(arch.abis) do
       local abi, lo, hi = range[1], range[2], range[3]
-      local nrs = numbers(abi)
-      if not nrs or (accepted and not accepted[abi]) then
+      if not M.TABLES[abi] or (accepted and not accepted[abi]) then
         add(lo, "ret " .. foreign.k, { ret = foreign.k })
       else
         local chains, order = {}, {}
         for _, rule in ipairs(rules) do
-          for _, nr in ipairs(nrs[rule.name] or {}) do
+          for _, nr in ipairs(numbers(abi, rule.name)) do
             if nr >= lo and nr <= hi then
               if not chains[nr] then chains[nr] = {} order[#order + 1] = nr end
               table.insert(chains[nr], rule)
@@ -290,8 +320,7 @@ end
 function M.in_family(name, native_arch)
   for _, arch in ipairs(M.FAMILIES[native_arch] or {}) do
     for _, abi in ipairs(arch.abis) do
-      local list = numbers(abi[1])
-      if list and list[name] then return true end
+      if M.TABLES[abi[1]] and M.TABLES[abi[1]][name] then return true end
     end
   end
   return false
