@@ -48,6 +48,22 @@ function TestConfineSteps.test_the_filter_loaded_is_hako_seccomp_s()
     core.AUDIT_ARCH_NATIVE))
 end
 
+-- hako-run's compiled program is loaded as it is; hako-enter's command gets hako's own
+-- rules and then the sandbox's program from the record, two filters.
+function TestConfineSteps.test_the_programs_of_the_policy_are_loaded()
+  local core, calls = fake.new({ seccomp_set_mode_filter = true })
+  local own = { deny_ioctls = { "TIOCSTI" }, deny_syscalls = {} }
+  confine_steps.filter_syscalls({}, { core = core, policy = policy_with({
+    seccomp = { deny_ioctls = own.deny_ioctls, deny_syscalls = {}, program = "PROGRAM" } }) })
+  confine_steps.filter_syscalls({}, { core = core, policy = policy_with({
+    seccomp = { deny_ioctls = own.deny_ioctls, deny_syscalls = {}, sandbox_program = "SANDBOX" } }) })
+  local loads = fake.calls_named(calls, "seccomp_set_mode_filter")
+  lu.assertEquals(#loads, 3)
+  lu.assertEquals(loads[1][2], "PROGRAM")
+  lu.assertStrMatches(loads[2][2], "^ %z%z%z\4%z%z%z.*") -- ld [arch]: hako's own rules compiled
+  lu.assertEquals(loads[3][2], "SANDBOX")
+end
+
 function TestConfineSteps.test_a_filter_that_cannot_be_made_stops_the_sandbox()
   for _, case in ipairs({ { { deny_ioctls = {}, deny_syscalls = { "frobnicate" } }, "unknown system call frobnicate" },
     { { deny_ioctls = { "TIOCFOO" }, deny_syscalls = {} }, "unknown ioctl TIOCFOO" } }) do

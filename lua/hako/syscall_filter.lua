@@ -189,12 +189,12 @@ function M.prebuilt(s, fields, native_arch, cap_numbers)
   return key and ok and built[native_arch] and built[native_arch][key] or nil
 end
 
--- filter(source, fields, read, context) -> the BPF for a source: built with hako when it
--- can be, else resolved and compiled now.
-function M.filter(s, fields, read, context)
+-- filter(source, fields, read, context[, label]) -> the BPF for a source: built with hako
+-- when it can be, else resolved and compiled now; a failure names label (or the source).
+function M.filter(s, fields, read, context, label)
   local built = M.prebuilt(s, fields, context.native_arch, context.cap_numbers)
   if built then return built end
-  return M.program(M.resolve(s, read, context), fields, context.native_arch, what(s))
+  return M.program(M.resolve(s, read, context), fields, context.native_arch, label or what(s))
 end
 
 -- print(resolved, fields, native_arch) -> the policy as text (hako.seccomp_format), hako's
