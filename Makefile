@@ -42,18 +42,30 @@ CORE_SRC = c/core.c c/process.c c/signal.c c/namespace.c c/mount.c c/file.c c/di
 	c/net.c c/seccomp.c c/keys.c c/job.c c/landlock.c c/limits.c c/unix.c
 CORE_OBJ = $(CORE_SRC:c/%.c=$(B)/obj/%.o)
 MODULES = $(wildcard lua/hako/*.lua)
-COMMANDS = bin/hako bin/hako-run bin/hako-enter
+COMMANDS = bin/hako bin/hako-run bin/hako-enter bin/hako-seccomp
 MANPAGES = $(wildcard bin/*.1)
 MANPAGES7 = $(wildcard bin/*.7)
 MANPAGES3 = $(wildcard bin/*.3)
-LINKS = $(B)/hako-run $(B)/hako-enter
+MANPAGES5 = $(wildcard bin/*.5)
+LINKS = $(B)/hako-run $(B)/hako-enter $(B)/hako-seccomp
+# hako.syscalls, every ABI's system call numbers, read from the kernel headers at build
+# time (c/gen_syscalls.lua): those of the family hako is built for are required.
+SYSCALLS = $(B)/gen/hako/syscalls.lua
+# hako.seccomp_prebuilt: the filters of the built-in profiles, compiled at build time by
+# c/gen_prebuilt.lua with hako's own modules (a start then looks its filter up).
+PREBUILT = $(B)/gen/hako/seccomp_prebuilt.lua
+MACHINE := $(shell $(CC) -dumpmachine 2>/dev/null)
+SYSCALL_FAMILY = $(if $(filter x86_64-% i386-% i486-% i586-% i686-%,$(MACHINE)),x86,$(if \
+	$(filter aarch64-% arm-%,$(MACHINE)),arm,$(if $(filter riscv64-%,$(MACHINE)),riscv,unknown)))
+# What the specs' stock lua5.4 searches: the tree's modules and the generated one.
+SPEC_LUA_PATH = lua/?.lua;lua/?/init.lua;$(B)/gen/?.lua;spec/?.lua;;
 
 .PHONY: all static check lint examples mutate bench demo deps install uninstall clean help
-.PHONY: deb fuzz sanitize valgrind
-all: $(B)/hako $(LINKS) $(CORE_SO)
+.PHONY: deb fuzz sanitize valgrind lua-modules install-lua
+all: $(B)/hako $(LINKS) $(CORE_SO) $(SYSCALLS) $(PREBUILT)
 
 help:
-	@echo 'make [all]    build build/hako, its hako-run and hako-enter links and build/lib/hako/core.so'
+	@echo 'make [all]    build build/hako, its hako-run, hako-enter and hako-seccomp links and build/lib/hako/core.so'
 	@echo 'make static   the same, one static binary with musl: $(B)/musl/hako (faster start)'
 	@echo 'make check    install test dependencies if root, build, lint, run every test'
 	@echo 'make lint     luacheck over lua/, bin/, spec/ and examples/; no source file over 400 lines'
@@ -87,12 +99,29 @@ $(B)/bytecode/%.luac: lua/hako/%.lua $(LUA_DEPS) Makefile | $(B)/bytecode
 $(B)/bytecode/bin-%.luac: bin/% $(LUA_DEPS) Makefile | $(B)/bytecode
 	$(LUAC) -s -o $@ $<
 
-BYTECODE = $(MODULES:lua/hako/%.lua=$(B)/bytecode/%.luac) $(COMMANDS:bin/%=$(B)/bytecode/bin-%.luac)
+$(SYSCALLS): c/gen_syscalls.lua | $(B)/gen/hako
+	$(LUA) c/gen_syscalls.lua $@ $(SYSCALL_FAMILY)
+$(B)/bytecode/syscalls.luac: $(SYSCALLS) $(LUA_DEPS) | $(B)/bytecode
+	$(LUAC) -s -o $@ $<
+$(PREBUILT): c/gen_prebuilt.lua $(SYSCALLS) $(MODULES) | $(B)/gen/hako
+	LUA_PATH='lua/?.lua;lua/?/init.lua;$(B)/gen/?.lua;;' $(LUA) c/gen_prebuilt.lua $@ $(MACHINE)
+$(B)/bytecode/seccomp_prebuilt.luac: $(PREBUILT) $(LUA_DEPS) | $(B)/bytecode
+	$(LUAC) -s -o $@ $<
+
+# Debian's lua-dkjson, the JSON parser of OCI seccomp profiles (hako.seccomp_oci), built in
+# as the module "dkjson" so that the binary reads no Lua file.
+DKJSON ?= /usr/share/lua/5.4/dkjson.lua
+$(B)/bytecode/ext-dkjson.luac: $(DKJSON) $(LUA_DEPS) Makefile | $(B)/bytecode
+	$(LUAC) -s -o $@ $(DKJSON)
+
+BYTECODE = $(MODULES:lua/hako/%.lua=$(B)/bytecode/%.luac) $(COMMANDS:bin/%=$(B)/bytecode/bin-%.luac) \
+	$(B)/bytecode/syscalls.luac $(B)/bytecode/seccomp_prebuilt.luac $(B)/bytecode/ext-dkjson.luac
 module_name = $(if $(filter init,$(1)),hako,hako.$(1))
 
 $(B)/embedded.c: $(BYTECODE) c/embed.lua
 	$(LUA) c/embed.lua $@ \
-	  $(foreach m,$(MODULES:lua/hako/%.lua=%),module:$(call module_name,$(m))=$(B)/bytecode/$(m).luac) \
+	  $(foreach m,$(MODULES:lua/hako/%.lua=%) syscalls seccomp_prebuilt,module:$(call module_name,$(m))=$(B)/bytecode/$(m).luac) \
+	  module:dkjson=$(B)/bytecode/ext-dkjson.luac \
 	  $(foreach c,$(COMMANDS:bin/%=%),command:$(c)=$(B)/bytecode/bin-$(c).luac)
 
 $(B)/obj/embedded.o: $(B)/embedded.c c/embedded.h $(B)/obj/.compiler
@@ -108,10 +137,10 @@ $(B)/lib/hako/core.so: $(CORE_OBJ) | $(B)/lib/hako
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -o $@ $(CORE_OBJ)
 
 # The escape suite's probe: static, so that it runs alone inside a busybox sandbox.
-$(B)/probe: spec/probe/probe.c spec/probe/walk.c spec/probe/net.c | $(B)
+$(B)/probe: spec/probe/probe.c spec/probe/walk.c spec/probe/net.c spec/probe/syscall.c spec/probe/calls.c | $(B)
 	$(CC) $(WARNINGS) $(CFLAGS) -static -o $@ $^
 
-$(B) $(B)/obj $(B)/bytecode $(B)/lib/hako:
+$(B) $(B)/obj $(B)/bytecode $(B)/lib/hako $(B)/gen/hako:
 	mkdir -p $@
 
 # One static binary (musl-tools): no dynamic loader at start, a third less start-up time.
@@ -124,7 +153,7 @@ deps:
 # luacheck (.luacheckrc) and the house rule of small files: none over 400 lines.
 MAX_LINES = 400
 lint:
-	luacheck --quiet --no-color lua bin/hako bin/hako-run bin/hako-enter spec examples
+	luacheck --quiet --no-color lua bin/hako bin/hako-run bin/hako-enter bin/hako-seccomp spec examples
 	@long=$$(find c lua bin spec examples Makefile -type f -exec wc -l {} + \
 	  | awk '$$2 != "total" && $$1 > $(MAX_LINES) { print $$2 " (" $$1 " lines)" }'); \
 	if [ -n "$$long" ]; then echo "over $(MAX_LINES) lines: $$long" >&2; exit 1; fi
@@ -135,7 +164,7 @@ check: deps
 	$(MAKE) all $(B)/probe
 	$(MAKE) examples
 	$(LUA) spec/mutate/run.lua --check
-	LUA_PATH='lua/?.lua;lua/?/init.lua;spec/?.lua;;' LUA_CPATH='$(B)/lib/?.so;;' HAKO_BUILD=$(B) \
+	LUA_PATH='$(SPEC_LUA_PATH)' LUA_CPATH='$(B)/lib/?.so;;' HAKO_BUILD=$(B) \
 	  prove --exec $(LUA) spec/*_spec.lua
 
 # Every recipe in examples/, run as its README line says: status 0 passes, 77 is a skip
@@ -165,7 +194,7 @@ FUZZ_COUNT ?= 100000
 FUZZ_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 fuzz: deps
 	$(MAKE) all
-	LUA_PATH='lua/?.lua;lua/?/init.lua;spec/?.lua;;' LUA_CPATH='$(B)/lib/?.so;;' HAKO_BUILD=$(B) \
+	LUA_PATH='$(SPEC_LUA_PATH)' LUA_CPATH='$(B)/lib/?.so;;' HAKO_BUILD=$(B) \
 	  $(LUA) spec/fuzz/run.lua --seed $(SEED) --count $(FUZZ_COUNT) --jobs $(FUZZ_JOBS) \
 	  $(if $(PARSER),--parser $(PARSER)) $(if $(INDEX),--index $(INDEX))
 
@@ -180,7 +209,7 @@ ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 UBSAN_FLAGS = -fsanitize=undefined -fno-sanitize-recover=all
 sanitize: deps
 	$(MAKE) B=$(SANITIZE_B) CFLAGS='-O1 -g $(ASAN_FLAGS) -DARENA_SIZE=0' LDFLAGS='$(ASAN_FLAGS)' \
-	  $(SANITIZE_B)/hako $(SANITIZE_B)/hako-run $(SANITIZE_B)/hako-enter
+	  $(SANITIZE_B)/hako $(SANITIZE_B)/hako-run $(SANITIZE_B)/hako-enter $(SANITIZE_B)/hako-seccomp
 	$(MAKE) B=$(SANITIZE_B)/ubsan CFLAGS='-O1 -g $(UBSAN_FLAGS)' LDFLAGS='$(UBSAN_FLAGS)' \
 	  $(SANITIZE_B)/ubsan/lib/hako/core.so
 	mkdir -p $(SANITIZE_B)/lib/hako && cp $(SANITIZE_B)/ubsan/lib/hako/core.so $(SANITIZE_B)/lib/hako/
@@ -203,32 +232,42 @@ demo: deps
 	$(MAKE) all
 	sh spec/demo.sh $(B)/hako-run
 
-install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LUA_LMOD)/hako
+# The library alone, for a stock lua5.4 (the rockspec builds and installs only this).
+lua-modules: $(CORE_SO) $(SYSCALLS) $(PREBUILT)
+install-lua: lua-modules
+	install -d $(DESTDIR)$(LUA_LMOD)/hako
+	install -m 644 $(MODULES) $(SYSCALLS) $(PREBUILT) $(DESTDIR)$(LUA_LMOD)/hako/
+ifneq (,$(CORE_SO))
+	install -d $(DESTDIR)$(LUA_CMOD)/hako
+	install -m 755 $(CORE_SO) $(DESTDIR)$(LUA_CMOD)/hako/core.so
+endif
+
+install: all install-lua
+	install -d $(DESTDIR)$(BINDIR)
 	install -m 755 $(B)/hako $(DESTDIR)$(BINDIR)/hako
 	ln -sf hako $(DESTDIR)$(BINDIR)/hako-run
 	ln -sf hako $(DESTDIR)$(BINDIR)/hako-enter
-	install -m 644 $(MODULES) $(DESTDIR)$(LUA_LMOD)/hako/
+	ln -sf hako $(DESTDIR)$(BINDIR)/hako-seccomp
 	install -d $(DESTDIR)$(MANDIR)/man1
 	install -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
 	install -d $(DESTDIR)$(MANDIR)/man7
 	install -m 644 $(MANPAGES7) $(DESTDIR)$(MANDIR)/man7/
 	install -d $(DESTDIR)$(MANDIR)/man3
 	install -m 644 $(MANPAGES3) $(DESTDIR)$(MANDIR)/man3/
+	install -d $(DESTDIR)$(MANDIR)/man5
+	install -m 644 $(MANPAGES5) $(DESTDIR)$(MANDIR)/man5/
 	install -d $(DESTDIR)$(BASHCOMPDIR)
 	install -m 644 bin/hako.bash-completion $(DESTDIR)$(BASHCOMPDIR)/hako
 	ln -sf hako $(DESTDIR)$(BASHCOMPDIR)/hako-run
 	ln -sf hako $(DESTDIR)$(BASHCOMPDIR)/hako-enter
-ifneq (,$(CORE_SO))
-	install -d $(DESTDIR)$(LUA_CMOD)/hako
-	install -m 755 $(CORE_SO) $(DESTDIR)$(LUA_CMOD)/hako/core.so
-endif
+	ln -sf hako $(DESTDIR)$(BASHCOMPDIR)/hako-seccomp
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/hako $(DESTDIR)$(BINDIR)/hako-run $(DESTDIR)$(BINDIR)/hako-enter
+	rm -f $(DESTDIR)$(BINDIR)/hako $(DESTDIR)$(BINDIR)/hako-run $(DESTDIR)$(BINDIR)/hako-enter \
+	  $(DESTDIR)$(BINDIR)/hako-seccomp
 	rm -f $(MANPAGES:bin/%=$(DESTDIR)$(MANDIR)/man1/%) $(MANPAGES7:bin/%=$(DESTDIR)$(MANDIR)/man7/%)
-	rm -f $(MANPAGES3:bin/%=$(DESTDIR)$(MANDIR)/man3/%)
-	rm -f $(addprefix $(DESTDIR)$(BASHCOMPDIR)/,hako hako-run hako-enter)
+	rm -f $(MANPAGES3:bin/%=$(DESTDIR)$(MANDIR)/man3/%) $(MANPAGES5:bin/%=$(DESTDIR)$(MANDIR)/man5/%)
+	rm -f $(addprefix $(DESTDIR)$(BASHCOMPDIR)/,hako hako-run hako-enter hako-seccomp)
 	rm -rf $(DESTDIR)$(LUA_LMOD)/hako $(DESTDIR)$(LUA_CMOD)/hako
 
 # The Debian package, made by dpkg-buildpackage in a copy of the tree, so that neither the

@@ -2,7 +2,8 @@
  * launcher.c: the hako binary. A Lua interpreter with hako.core preloaded and every
  * hako Lua module and command compiled in as bytecode, so that it reads no Lua file
  * at run time (it keeps working after pivot_root has hidden the host). Multi-call:
- * run as hako-run or hako-enter it is that command; run as hako it runs recipes.
+ * run as hako-run, hako-enter or hako-seccomp it is that command; run as hako it runs
+ * recipes.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -231,7 +232,8 @@ int main(int argc, char **argv)
 	slash = strrchr(self, '/');
 	if (slash)
 		self = slash + 1;
-	if (strcmp(self, "hako-run") == 0 || strcmp(self, "hako-enter") == 0)
+	if (strcmp(self, "hako-run") == 0 || strcmp(self, "hako-enter") == 0 ||
+	    strcmp(self, "hako-seccomp") == 0)
 		command = self;
 	shipped = strcmp(command, "hako") != 0;
 	script = find_blob(hako_commands, command);

@@ -39,17 +39,41 @@ function TestConfineSteps.test_the_filter_loaded_is_hako_seccomp_s()
       seccomp = { deny_ioctls = { "TIOCSTI", "TIOCLINUX" }, deny_syscalls = { "keyctl" } } }) })
   local loads = fake.calls_named(calls, "seccomp_set_mode_filter")
   lu.assertEquals(#loads, 1)
-  lu.assertEquals(loads[1][2], seccomp.program(core.AUDIT_ARCH_NATIVE,
-    { ioctls = { 0x5412, 0x541C }, syscalls = { "keyctl" } }, 1))
+  local rules = { { name = "ioctl", action = { kind = "errno", errno = 1 },
+    args = { { arg = 1, op = "masked_eq", value = 0x5412, mask = 0xffffffff } } },
+    { name = "ioctl", action = { kind = "errno", errno = 1 },
+      args = { { arg = 1, op = "masked_eq", value = 0x541C, mask = 0xffffffff } } },
+    { name = "keyctl", action = { kind = "errno", errno = 1 }, args = {} } }
+  lu.assertEquals(loads[1][2], seccomp.compile({ default = { kind = "allow" }, rules = rules, unknown = "error" },
+    core.AUDIT_ARCH_NATIVE))
+end
+
+-- hako-run's compiled program is loaded as it is; hako-enter's command gets hako's own
+-- rules and then the sandbox's program from the record, two filters.
+function TestConfineSteps.test_the_programs_of_the_policy_are_loaded()
+  local core, calls = fake.new({ seccomp_set_mode_filter = true })
+  local own = { deny_ioctls = { "TIOCSTI" }, deny_syscalls = {} }
+  confine_steps.filter_syscalls({}, { core = core, policy = policy_with({
+    seccomp = { deny_ioctls = own.deny_ioctls, deny_syscalls = {}, program = "PROGRAM" } }) })
+  confine_steps.filter_syscalls({}, { core = core, policy = policy_with({
+    seccomp = { deny_ioctls = own.deny_ioctls, deny_syscalls = {}, sandbox_program = "SANDBOX" } }) })
+  local loads = fake.calls_named(calls, "seccomp_set_mode_filter")
+  lu.assertEquals(#loads, 3)
+  lu.assertEquals(loads[1][2], "PROGRAM")
+  lu.assertStrMatches(loads[2][2], "^ %z%z%z\4%z%z%z.*") -- ld [arch]: hako's own rules compiled
+  lu.assertEquals(loads[3][2], "SANDBOX")
 end
 
 function TestConfineSteps.test_a_filter_that_cannot_be_made_stops_the_sandbox()
-  local core, calls = fake.new({})
-  local ok, err = pcall(confine_steps.filter_syscalls, {},
-    { core = core, policy = policy_with({ seccomp = { deny_ioctls = {}, deny_syscalls = { "frobnicate" } } }) })
-  lu.assertFalse(ok)
-  lu.assertEquals(tostring(err), "seccomp filter: no number known for system call frobnicate on x86_64")
-  lu.assertEquals(fake.calls_named(calls, "seccomp_set_mode_filter"), {})
+  for _, case in ipairs({ { { deny_ioctls = {}, deny_syscalls = { "frobnicate" } }, "unknown system call frobnicate" },
+    { { deny_ioctls = { "TIOCFOO" }, deny_syscalls = {} }, "unknown ioctl TIOCFOO" } }) do
+    local core, calls = fake.new({})
+    local state = { core = core, policy = policy_with({ seccomp = case[1] }) }
+    local ok, err = pcall(confine_steps.filter_syscalls, {}, state)
+    lu.assertFalse(ok)
+    lu.assertEquals(tostring(err), "seccomp filter: " .. case[2])
+    lu.assertEquals(fake.calls_named(calls, "seccomp_set_mode_filter"), {})
+  end
 end
 
 function TestConfineSteps.test_a_failed_filter_stops_the_sandbox()

@@ -150,7 +150,7 @@ function TestEnterEscape:test_root_refuses_a_fifo_for_a_record_without_waiting()
   self.files[#self.files + 1] = stale
   local r = process.run({ "timeout", "10", support.ENTER, pid, "true" })
   lu.assertEquals(r.stderr, "hako-enter: " .. pid .. ": not a hako sandbox (record " .. pid
-    .. ": not a regular file of root or the owner, of at most 65536 bytes)\n")
+    .. ": not a regular file of root or the owner, of at most 262144 bytes)\n")
   lu.assertEquals(r.status, 125)
 end
 

@@ -203,7 +203,8 @@ end
 -- host file). Control: that relative path, followed from there, does load it.
 function TestEscapeProcesses:test_a_rootless_recipe_loads_no_module_from_the_tree()
   local home = self.host
-  process.sh("cp -r lua " .. q(home) .. "/lua && mkdir -p " .. q(home) .. "/lib/hako && cp "
+  process.sh("cp -r lua " .. q(home) .. "/lua && cp " .. q(sandbox.bin("gen/hako/syscalls.lua")) .. " "
+    .. q(home) .. "/lua/hako/ && mkdir -p " .. q(home) .. "/lib/hako && cp "
     .. q(sandbox.bin("lib/hako/core.so")) .. " " .. q(home) .. "/lib/hako/ && chown -R " .. CALLER
     .. " " .. q(home))
   local recipe = assert(io.open(home .. "/recipe.lua", "w"))

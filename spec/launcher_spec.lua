@@ -90,6 +90,16 @@ function TestLauncher:test_a_recipe_gets_every_standard_library()
   lu.assertEquals(r.stdout, "2\tH\tco\tfunction\ttrue\n", r.stderr)
 end
 
+-- Debian's dkjson is built in (OCI seccomp profiles are JSON): with no Lua path at all a
+-- recipe still parses one.
+function TestLauncher:test_dkjson_is_built_in()
+  write(self.dir .. "/json.lua", 'package.path = "" package.cpath = ""\n'
+    .. 'local p = require("hako.seccomp_oci").parse(\'{"defaultAction": "SCMP_ACT_LOG"}\', "p", {})\n'
+    .. 'print(p.default.kind, package.searchpath("dkjson", "/usr/share/lua/5.4/?.lua") ~= nil)')
+  local r = process.run({ sandbox.bin("hako"), self.dir .. "/json.lua" })
+  lu.assertEquals(r.stdout, "log\ttrue\n", r.stderr)
+end
+
 function TestLauncher:test_a_recipe_error_is_one_message_and_125()
   write(self.dir .. "/bad.lua", 'local hako = require "hako"\nhako.run{ root = "/nonexistent" }')
   local r = process.run({ sandbox.bin("hako"), self.dir .. "/bad.lua" })
@@ -111,7 +121,7 @@ function TestLauncher:test_an_empty_argv_is_refused()
   -- The probe really does run a program without a name (Linux 5.18 on makes argv {""}).
   lu.assertStrMatches(process.run({ probe, "exec-empty", probe }).stdout, "no program name %(argc [01]%)\n")
   lu.assertStrMatches(process.run({ probe, "exec-empty", probe, "" }).stdout, "no program name %(argc 1%)\n")
-  for _, name in ipairs({ "hako", "hako-run", "hako-enter" }) do
+  for _, name in ipairs({ "hako", "hako-run", "hako-enter", "hako-seccomp" }) do
     for _, arg0 in ipairs({ {}, { "" } }) do -- argv {NULL}, then {"", NULL}
       local r = process.run({ probe, "exec-empty", sandbox.bin(name), table.unpack(arg0) })
       lu.assertEquals(r.stderr, "hako: no program name (empty argv)\n", name)
@@ -140,7 +150,7 @@ function TestLauncher:test_a_stock_lua_requires_hako_from_the_build_folder()
   lu.skipIf(not ROOT, "needs root to make the sandbox")
   local sb = sandbox.new()
   write(self.dir .. "/recipe.lua", RECIPE)
-  local r = process.run({ "env", "LUA_PATH=lua/?.lua;lua/?/init.lua",
+  local r = process.run({ "env", "LUA_PATH=lua/?.lua;lua/?/init.lua;" .. sandbox.BUILD .. "/gen/?.lua",
     "LUA_CPATH=" .. sandbox.BUILD .. "/lib/?.so", "lua5.4", self.dir .. "/recipe.lua", sb.root })
   sb:remove()
   lu.assertEquals(r.stdout, "hi from 2\n", r.stderr)
@@ -159,11 +169,13 @@ function TestLauncher:test_make_install_gives_a_requirable_module()
   lu.assertEquals(r.stdout, VERSION .. "\tfunction\t" .. root .. "/lib/lua/5.4/hako/core.so\n", r.stderr)
   lu.assertEquals(process.sh("readlink " .. root .. "/bin/hako-run"), "hako\n")
   lu.assertEquals(process.sh("readlink " .. root .. "/bin/hako-enter"), "hako\n")
-  lu.assertEquals(process.sh("ls " .. root .. "/share/man/man1"), "hako-enter.1\nhako-run.1\nhako.1\n")
+  lu.assertEquals(process.sh("readlink " .. root .. "/bin/hako-seccomp"), "hako\n")
+  lu.assertEquals(process.sh("ls " .. root .. "/share/man/man1"), "hako-enter.1\nhako-run.1\nhako-seccomp.1\nhako.1\n")
   local completions = root .. "/share/bash-completion/completions"
-  lu.assertEquals(process.sh("cd " .. completions .. " && ls && readlink hako-run hako-enter"),
-    "hako\nhako-enter\nhako-run\nhako\nhako\n")
+  lu.assertEquals(process.sh("cd " .. completions .. " && ls && readlink hako-run hako-enter hako-seccomp"),
+    "hako\nhako-enter\nhako-run\nhako-seccomp\nhako\nhako\nhako\n")
   lu.assertEquals(process.sh("ls " .. root .. "/share/man/man7"), "hako-security.7\n")
+  lu.assertEquals(process.sh("ls " .. root .. "/share/man/man5"), "hako-seccomp.5\n")
 end
 
 os.exit(lu.LuaUnit.run("-o", "tap"))

@@ -118,11 +118,12 @@ function TestPackage:test_builds_with_what_debian_wants_where_it_wants_it()
   local files = {}
   for _, path in ipairs(contents(build())) do files[path] = true end
   local multiarch = process.sh("dpkg-architecture -qDEB_HOST_MULTIARCH"):gsub("\n$", "")
-  for _, path in ipairs({ "/usr/bin/hako", "/usr/bin/hako-run", "/usr/bin/hako-enter",
+  for _, path in ipairs({ "/usr/bin/hako", "/usr/bin/hako-run", "/usr/bin/hako-enter", "/usr/bin/hako-seccomp",
     "/usr/share/lua/5.4/hako/init.lua", "/usr/share/lua/5.4/hako/version.lua",
     "/usr/lib/" .. multiarch .. "/lua/5.4/hako/core.so", "/usr/share/man/man1/hako-run.1.gz",
-    "/usr/share/man/man1/hako-enter.1.gz", "/usr/share/man/man3/hako.3.gz",
-    "/usr/share/man/man7/hako-security.7.gz", "/usr/share/doc/hako/copyright" }) do
+    "/usr/share/man/man1/hako-enter.1.gz", "/usr/share/man/man1/hako-seccomp.1.gz", "/usr/share/man/man3/hako.3.gz",
+    "/usr/share/man/man7/hako-security.7.gz", "/usr/share/man/man5/hako-seccomp.5.gz",
+    "/usr/share/doc/hako/copyright" }) do
     lu.assertTrue(files[path], "the package lacks " .. path)
   end
   for path in process.sh("ls lua/hako"):gmatch("[^\n]+") do
@@ -130,7 +131,7 @@ function TestPackage:test_builds_with_what_debian_wants_where_it_wants_it()
   end
   -- The bash completion, once the tree has one (debian/rules installs it).
   if process.sh("ls bin"):find("bash", 1, true) then
-    for _, name in ipairs({ "hako", "hako-run", "hako-enter" }) do
+    for _, name in ipairs({ "hako", "hako-run", "hako-enter", "hako-seccomp" }) do
       lu.assertTrue(files["/usr/share/bash-completion/completions/" .. name], "no bash completion for " .. name)
     end
   end
@@ -162,8 +163,10 @@ local function check_installed(sb)
     .. ', command = { "/bin/sh", "-c", "exit 7" } })') })
   lu.assertEquals(r.status, 7, "a recipe run by lua5.4: " .. r.stderr)
   lu.assertTrue(have("man"), "man missing: apt-get install man-db")
-  r = process.run({ "sh", "-c", "env -u MANPATH man -w hako-run && env -u MANPATH man -w 3 hako" })
-  lu.assertEquals(r.stdout, "/usr/share/man/man1/hako-run.1.gz\n/usr/share/man/man3/hako.3.gz\n", r.stderr)
+  r = process.run({ "sh", "-c", "env -u MANPATH man -w hako-run && env -u MANPATH man -w 3 hako"
+    .. " && env -u MANPATH man -w 5 hako-seccomp" })
+  lu.assertEquals(r.stdout, "/usr/share/man/man1/hako-run.1.gz\n/usr/share/man/man3/hako.3.gz\n"
+    .. "/usr/share/man/man5/hako-seccomp.5.gz\n", r.stderr)
 end
 
 function TestPackage:test_install_run_purge_leaves_nothing()

@@ -19,7 +19,7 @@ TestRecord = {}
 
 function TestRecord.test_format_then_parse_gives_the_record_back()
   local text = record.format(sample())
-  lu.assertStrMatches(text, "^hako%-record 2\npid 4242\n.*")
+  lu.assertStrMatches(text, "^hako%-record 3\npid 4242\n.*")
   lu.assertStrContains(text, "\nns.mnt 0:4 4026532281\n")
   lu.assertStrContains(text, "\npolicy.env ODD=a%25b%0Ac%09d\n")
   lu.assertStrContains(text, "\npolicy.groups 10 20\n")
@@ -41,8 +41,8 @@ end
 
 function TestRecord.test_bad_records_are_rejected_with_a_reason()
   lu.assertEquals({ record.parse("pid 1\n") }, { nil, "not a hako record" })
-  lu.assertEquals({ record.parse("hako-record 1\npid 1\n") }, { nil,
-    "record version 1 is not this hako's (2): the sandbox was started by another version of hako-run" })
+  lu.assertEquals({ record.parse("hako-record 2\npid 1\n") }, { nil,
+    "record version 2 is not this hako's (3): the sandbox was started by another version of hako-run" })
   local text = record.format(sample())
   lu.assertEquals({ record.parse((text:gsub("\npolicy.uid 0\n", "\n"))) }, { nil, "no uid" })
   lu.assertEquals({ record.parse((text:gsub("\npid 4242\n", "\npid x\n"))) }, { nil, "bad pid" })
@@ -147,7 +147,7 @@ function TestRecord.test_read_refuses_what_is_not_a_regular_file_without_opening
     { type = "file", uid = 1000, size = 4 << 30 } }) do
     local core, calls = reader(st, "")
     lu.assertEquals({ record.read(core, 10, 4242, 1000) },
-      { nil, "record 4242: not a regular file of root or the owner, of at most 65536 bytes", core.EPERM })
+      { nil, "record 4242: not a regular file of root or the owner, of at most 262144 bytes", core.EPERM })
     lu.assertEquals(fake.calls_named(calls, "openat2")[1][4] & core.O_PATH, core.O_PATH)
     lu.assertEquals(fake.calls_named(calls, "open"), {})
     lu.assertEquals(fake.calls_named(calls, "read"), {})

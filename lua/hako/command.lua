@@ -37,6 +37,11 @@ M.run_options = {
     help = "nothing runs from a writable place (tmpfs, :rw binds); needs -R" },
   { long = "landlock-required", key = "landlock_required",
     help = "fail, not warn, when the kernel's Landlock lacks a right the sandbox wants" },
+  { long = "seccomp", key = "seccomp", value = "POLICY",
+    help = "the syscall policy: default (the default), strict, none, or a rule file"
+      .. " (hako-seccomp(5), or OCI JSON)" },
+  { long = "nested-userns", key = "nested_userns",
+    help = "let the command make user namespaces of its own (browsers' sandboxes need them)" },
   { long = "rlimit", key = "rlimits", value = "NAME=SOFT[:HARD]", list = true,
     help = "a resource limit, names as in prlimit(1) (nofile, nproc, as, cpu, fsize, core...);"
       .. " unlimited allowed (repeatable)" },
@@ -133,6 +138,21 @@ function M.describe_cgroups(steps)
   return ""
 end
 
+-- The syscall filter the plan would load, compiled as hako-run would: what --dry-run adds.
+function M.describe_seccomp(steps)
+  local syscall_filter, prepare, core = require "hako.syscall_filter", require "hako.prepare_steps", require "hako.core"
+  local p
+  for _, step in ipairs(steps) do
+    if step.op == "resolve_policy" then p = step.policy end
+    if step.op == "compile_syscall_filter" then
+      local read = function(path) return prepare.read_policy_file(core, path) end
+      return syscall_filter.describe(step.source,
+        syscall_filter.filter(step.source, p.seccomp, read, syscall_filter.context(core, p)))
+    end
+  end
+  return ""
+end
+
 -- hako_run(argv) -> exit status
 function M.hako_run(argv)
   return failure.run_command("hako-run", function()
@@ -151,7 +171,8 @@ function M.hako_run(argv)
     options.command = { table.unpack(operands, 2) }
     local steps = hako.plan(options)
     if dry_run then
-      io.stdout:write(hako.describe(steps), M.describe_landlock(steps), M.describe_cgroups(steps))
+      io.stdout:write(hako.describe(steps), M.describe_seccomp(steps), M.describe_landlock(steps),
+        M.describe_cgroups(steps))
       return 0
     end
     return hako.execute(steps)

@@ -10,7 +10,7 @@ local landlock = require "hako.landlock"
 local pid1 = require "hako.pid1"
 local policy = require "hako.policy"
 local rlimits = require "hako.rlimits"
-local seccomp = require "hako.seccomp"
+local syscall_filter = require "hako.syscall_filter"
 
 local check = failure.check
 
@@ -134,18 +134,15 @@ function M.new_session_keyring(_, state)
   if not id and errno ~= core.ENOSYS then failure.from_core(message, errno) end
 end
 
--- The policy's seccomp filter: denied ioctls by kernel name (TIOCSTI...), system calls
--- by name (hako.seccomp knows their numbers). It needs no_new_privs, set before.
+-- The policy's seccomp filter (hako.syscall_filter): the program hako-run compiled, or
+-- else hako's own rules compiled here; and hako-enter's command gets the sandbox's program
+-- on top. It needs no_new_privs, set before.
 function M.filter_syscalls(_, state)
-  local core, rules = state.core, state.policy.seccomp
-  local requests = {}
-  for i, name in ipairs(rules.deny_ioctls) do
-    requests[i] = core[name] or failure.raise("seccomp filter", "unknown ioctl " .. name)
-  end
-  local deny = { ioctls = requests, syscalls = rules.deny_syscalls, tcp_only = rules.tcp_only }
-  local program, why = seccomp.program(core.AUDIT_ARCH_NATIVE, deny, core.EPERM)
-  if not program then failure.raise("seccomp filter", why) end
+  local core, fields = state.core, state.policy.seccomp
+  local program = fields.program
+    or syscall_filter.filter({ profile = "none" }, fields, nil, { native_arch = core.AUDIT_ARCH_NATIVE }, "seccomp filter")
   check(core.seccomp_set_mode_filter(program))
+  if fields.sandbox_program then check(core.seccomp_set_mode_filter(fields.sandbox_program)) end
 end
 
 -- The working directory, resolved inside the root as the command's user (the step comes

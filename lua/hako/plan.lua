@@ -106,6 +106,7 @@ function M.build(spec)
   if spec.net.mode == "join" then host("open_netns", { path = spec.net.path }) end
   -- What the command is confined by (hako.policy), the user's ids and HOME filled in.
   host("resolve_policy", { policy = policy.from_spec(spec), user = spec.user, group = spec.group })
+  host("compile_syscall_filter", { source = spec.seccomp })
   -- On a shared network a missing abstract-socket scope is worth a word, not silence.
   host("check_landlock", { program = "hako-run", shared_net = spec.net.mode ~= "none" or nil })
   if spec.pid_file then host("prepare_pid_file", { path = spec.pid_file }) end

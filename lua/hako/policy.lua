@@ -16,7 +16,9 @@
 --   chdir               its working directory, inside the sandbox
 --   hostname            the sandbox's
 --   seccomp             { deny_syscalls = names (EPERM), deny_ioctls = names (EPERM),
---                       tcp_only: sockets only AF_UNIX and TCP (when ports are limited) }
+--                       tcp_only: sockets only AF_UNIX and TCP (when ports are limited),
+--                       program: the BPF hako-run compiled (hako.syscall_filter), those
+--                       rules first; sandbox_program: hako-enter's copy of the sandbox's }
 --   landlock            the second layer (hako.landlock): ports, scopes, where to write
 --   rlimits             resource limits, "nofile=64:128" (hako.rlimits)
 --   cgroups             the mounts of the hierarchies the sandbox has cgroups in (hako.cgroup):
@@ -138,9 +140,12 @@ function M.for_enter(recorded, overrides, caller, identity)
   -- The caller's fds are not the sandbox's: the numbers hako-run's command kept mean nothing here.
   p.keep_fds = {}
   p.no_new_privs = true
+  -- The sandbox's filter exactly, on top of hako's own rules (which it holds already,
+  -- unless the record lies): two filters, the stricter answer wins.
   local seccomp = recorded.seccomp or {}
   p.seccomp = { deny_syscalls = union(M.DENIED_SYSCALLS, seccomp.deny_syscalls),
-    deny_ioctls = union(M.DENIED_IOCTLS, seccomp.deny_ioctls), tcp_only = seccomp.tcp_only }
+    deny_ioctls = union(M.DENIED_IOCTLS, seccomp.deny_ioctls), tcp_only = seccomp.tcp_only,
+    sandbox_program = seccomp.program }
   -- The command is a Landlock domain of its own (there is no joining the sandbox's): scoped
   -- signals would keep it from signalling the sandbox's processes. In the sandbox's PID
   -- namespace (--fork) it can name no other process anyway; without it, scoping keeps it in.
@@ -171,11 +176,15 @@ M.FIELDS = {
   { "caps", "caps" }, { "no_new_privs", "flag" }, { "keep_fds", "ids" },
   { "env", "lines" }, { "chdir", "path" }, { "hostname", "text" },
   { "seccomp.deny_syscalls", "names" }, { "seccomp.deny_ioctls", "ioctls" }, { "seccomp.tcp_only", "flag" },
+  { "seccomp.program", "bpf" },
   { "landlock.scope", "names" }, { "landlock.connect", "ports" }, { "landlock.bind", "ports" },
   { "landlock.fs", "flag" }, { "landlock.writable", "paths" }, { "landlock.devices", "paths" },
   { "landlock.files", "paths" }, { "landlock.required", "flag" },
   { "rlimits", "rlimits" }, { "cgroups", "cgroups" },
 }
+-- Fields a policy may lack: a hako-run of a recipe that leaves the filter step out gives
+-- no program; hako-enter's command then gets hako's own rules alone.
+local OPTIONAL = { ["seccomp.program"] = true }
 -- Kinds written one line per entry: present (empty) even when no line says so.
 local LINES = { lines = true, paths = true, rlimits = true, cgroups = true }
 local KIND = {}
@@ -201,6 +210,10 @@ local function put(p, name, value)
   end
 end
 
+-- A seccomp program is written as hex: a record is text.
+local HEX_OF_BYTE = {}
+for i = 0, 255 do HEX_OF_BYTE[string.char(i)] = string.format("%02x", i) end
+
 -- encode(policy) -> { {name, value text}... } in FIELDS order; "lines" give one per entry.
 function M.encode(p)
   local out = {}
@@ -213,6 +226,8 @@ function M.encode(p)
         out[#out + 1] = { name, table.concat(value, " ") }
       elseif kind == "flag" then
         out[#out + 1] = { name, value and "1" or "0" }
+      elseif kind == "bpf" then
+        out[#out + 1] = { name, (value:gsub(".", HEX_OF_BYTE)) }
       else
         out[#out + 1] = { name, tostring(value) }
       end
@@ -246,6 +261,13 @@ local function list_of(item)
     end
     return list
   end
+end
+-- A seccomp program: whole instructions (8 bytes), at most the kernel's 4096.
+local BYTE_OF_HEX = {}
+for i = 0, 255 do BYTE_OF_HEX[string.format("%02x", i)] = string.char(i) end
+DECODE.bpf = function(text)
+  if #text == 0 or #text % 16 ~= 0 or #text > 4096 * 16 or text:find("[^0-9a-f]") then return nil end
+  return (text:gsub("..", BYTE_OF_HEX))
 end
 DECODE.ids = list_of(DECODE.id)
 DECODE.caps = list_of(function(word) return integer(word, LAST_CAP) end)
@@ -286,7 +308,7 @@ function M.decode(entries)
     end
   end
   for _, f in ipairs(M.FIELDS) do
-    if get(p, f[1]) == nil then return nil, "no " .. f[1] end
+    if get(p, f[1]) == nil and not OPTIONAL[f[1]] then return nil, "no " .. f[1] end
   end
   return p
 end

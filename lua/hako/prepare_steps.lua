@@ -11,6 +11,7 @@ local landlock = require "hako.landlock"
 local pid1 = require "hako.pid1"
 local policy = require "hako.policy"
 local record = require "hako.record"
+local syscall_filter = require "hako.syscall_filter"
 
 local check = failure.check
 local why = failure.why
@@ -131,6 +132,43 @@ function M.resolve_policy(step, state)
     identity = require("hako.users").resolve(step.user, step.group, passwd, group)
   end
   state.policy = policy.with_identity(step.policy, identity)
+end
+
+-- A policy file is read whole, up to a size no rule file needs.
+local MAX_POLICY_FILE = 1048576
+
+-- read_policy_file(core, path) -> text | nil, why: a regular file, as the caller may read it.
+local function read_policy_file(core, path)
+  local fd, message = core.open(path, core.O_RDONLY | core.O_CLOEXEC | core.O_NOCTTY)
+  if not fd then return nil, why(message) end
+  local st = core.statx(fd, "", core.AT_EMPTY_PATH)
+  local chunks, size = {}, 0
+  if st and st.type == "file" then
+    repeat
+      local chunk = core.read(fd, 65536)
+      chunks[#chunks + 1] = chunk
+      size = size + (chunk and #chunk or 0)
+    until not chunk or chunk == "" or size > MAX_POLICY_FILE
+  end
+  core.close(fd)
+  if not st or st.type ~= "file" then return nil, "not a regular file" end
+  if size > MAX_POLICY_FILE then return nil, "larger than " .. MAX_POLICY_FILE .. " bytes" end
+  return table.concat(chunks)
+end
+M.read_policy_file = read_policy_file
+
+-- The syscall filter (hako.syscall_filter), compiled here, before anything is made: a bad
+-- policy file is the caller's error, told at once. The command's policy carries the BPF.
+function M.compile_syscall_filter(step, state)
+  local core = state.core
+  local seccomp = {}
+  for k, v in pairs(state.policy.seccomp) do seccomp[k] = v end
+  seccomp.program = syscall_filter.filter(step.source, seccomp, function(path) return read_policy_file(core, path) end,
+    syscall_filter.context(core, state.policy))
+  local p = {}
+  for k, v in pairs(state.policy) do p[k] = v end
+  p.seccomp = seccomp
+  state.policy = p
 end
 
 -- The pid file is written whole or not at all: into a new file beside it (never through
@@ -298,6 +336,7 @@ end
 M.steps = {
   check_status_fd = M.check_status_fd, check_target = M.check_target,
   check_old_root = M.check_old_root, open_netns = M.open_netns, resolve_policy = M.resolve_policy,
+  compile_syscall_filter = M.compile_syscall_filter,
   prepare_pid_file = M.prepare_pid_file, open_record_directory = M.open_record_directory,
   block_signals = M.block_signals, open_result_pipe = M.open_result_pipe,
   enter_target = M.enter_target, leave_target = M.leave_target, check_landlock = M.check_landlock,

@@ -9,13 +9,13 @@
 -- records are written to PID.tmp then renamed, so a reader sees all of one or nothing.
 -- A sandbox's --name is held by a symlink PID.name (hako.sandboxes) beside the records.
 --
--- Format: text, one field a line, "NAME VALUE"; the first line is "hako-record 2". A
+-- Format: text, one field a line, "NAME VALUE"; the first line is "hako-record 3". A
 -- name that comes back (policy.env) makes a list, in order. In a value, "%", control
 -- bytes and DEL are written %XX. The sandbox's policy (hako.policy) is stored whole, as
 -- "policy.FIELD" lines; a record of another version, or with a field this hako does not
 -- know, is refused: a policy is never applied in part. Example:
 --
---   hako-record 2
+--   hako-record 3
 --   pid 4242                    the sandbox's first process, as the host sees it
 --   start_time 8812345          field 22 of /proc/PID/stat: defeats pid reuse
 --   supervisor 4241             the hako-run process
@@ -41,9 +41,10 @@ local check = failure.check
 
 local M = {}
 
-M.VERSION = 2
+M.VERSION = 3
 M.ROOT_DIRECTORY = "/run/hako"
-M.MAX_SIZE = 65536
+-- A record holds the sandbox's seccomp program: up to 64 KiB of hex.
+M.MAX_SIZE = 262144
 M.NAMESPACES = { "cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts" }
 
 -- Who may read and write where (stat's mode bits).

@@ -14,6 +14,7 @@ local paths = require "hako.paths"
 local mounts = require "hako.mounts"
 local notify = require "hako.notify"
 local record = require "hako.record"
+local syscall_filter = require "hako.syscall_filter"
 
 local M = {}
 
@@ -35,7 +36,7 @@ local KNOWN = {
   allow_connect = true, allow_bind = true, share_abstract_sockets = true, noexec_writable = true,
   landlock_required = true, rlimits = true, memory = true, pids = true, cpus = true, cgroup_parent = true,
   notify = true,
-  name = true,
+  name = true, seccomp = true, nested_userns = true,
 }
 
 local function bad(what, why)
@@ -295,6 +296,7 @@ function M.build(options, context)
     rlimits = rlimits.list(options.rlimits),
     limits = limits(options),
     notify = notify.settings(options.notify, context.environ),
+    seccomp = syscall_filter.source(options.seccomp, options.nested_userns, context.cwd),
   }
   notify.apply(built)
   return built

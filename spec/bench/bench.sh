@@ -5,7 +5,9 @@ set -eu
 build=${1:-build}
 here=$(cd "$(dirname "$0")" && pwd)
 
-HAKO_EXTRA_PACKAGES="hyperfine bubblewrap crun time musl-tools ${HAKO_EXTRA_PACKAGES:-}" sh "$here/../deps.sh"
+# python3-seccomp: libseccomp's filter for table 5's comparison, never a part of hako.
+HAKO_EXTRA_PACKAGES="hyperfine bubblewrap crun time musl-tools python3-seccomp ${HAKO_EXTRA_PACKAGES:-}" \
+	sh "$here/../deps.sh"
 if [ "$(id -u)" != 0 ]; then
 	echo "bench: needs root (hako-run, bwrap --bind /, crun and nsenter do)" >&2
 	exit 1

@@ -7,6 +7,7 @@
 
 package.path = arg[0]:gsub("[^/]*$", "") .. "?.lua;" .. package.path
 local m = require "measure"
+local filters = require "filters"
 
 local build, work, out_path = arg[1], arg[2], arg[3]
 local pwd = m.sh("pwd"):gsub("\n$", "")
@@ -245,6 +246,8 @@ if static then
 elseif STATIC then
   p6_size, p6_detail = stripped_kib(STATIC .. "/hako")
 end
+say("\n## 5. A system call under a seccomp filter (a process's own timing)\n")
+say(filters.run(build, root, dir, HAKO_RUN))
 say("\n## Targets (doc/PERFORMANCE.md)\n")
 local bwrap_row = by(t1, BWRAP_NAME)
 local static_p1 = ratio(by(t1, "hako-run --net host (/proc /dev) static musl build"), bwrap_row)

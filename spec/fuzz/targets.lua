@@ -7,6 +7,7 @@
 local text = require "fuzz.text_targets"
 local commands = require "fuzz.command_targets"
 local core = require "fuzz.core_targets"
+local seccomp = require "fuzz.seccomp_targets"
 
 return {
   commands.hako_run,       -- hako-run's command line, through --dry-run
@@ -20,8 +21,9 @@ return {
   text.record,             -- records in the runtime directory, with their policy
   text.stat,               -- /proc/PID/stat, the name in it chosen inside the sandbox
   text.subid,              -- /etc/subuid and /etc/subgid
+  seccomp.seccomp_policy,  -- seccomp policy text (--seccomp FILE), with @include
+  seccomp.seccomp_oci,     -- OCI seccomp JSON: Docker's and podman's profiles
   core.core,               -- hako.core's C functions, with hostile arguments
   -- Not yet in hako; their parsers get a line here when they come:
-  -- seccomp policy files (a --seccomp FILE option): text.seccomp_policy
   -- OCI runtime bundles (config.json):             text.oci_config
 }

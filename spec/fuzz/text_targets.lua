@@ -163,7 +163,7 @@ M.record = {
   seeds = corpus.texts("record"),
   tokens = { "\npolicy.env ", "\npolicy.uid ", "\nns.mnt 0:4 ", "\npid ", "%25", "%0A", "%00", "%",
     "\npolicy.caps 63 64",
-    "\npolicy.groups ", "\npolicy.chdir ", "hako-record 2\n", "hako-record 1\n", "\npolicy.flag 1", "\nroot " },
+    "\npolicy.groups ", "\npolicy.chdir ", "hako-record 3\n", "hako-record 2\n", "\npolicy.flag 1", "\nroot " },
   run = function(text)
     local r, why = record.parse(text)
     if not r then

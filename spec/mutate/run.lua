@@ -69,7 +69,8 @@ local function copy_tree(dir)
     and sh("cp -a build " .. quote(dir) .. "/build")
 end
 
-local ENV = "LUA_PATH='lua/?.lua;lua/?/init.lua;spec/?.lua;;' LUA_CPATH='build/lib/?.so;;' HAKO_BUILD=build"
+local ENV = "LUA_PATH='lua/?.lua;lua/?/init.lua;build/gen/?.lua;spec/?.lua;;' LUA_CPATH='build/lib/?.so;;' "
+  .. "HAKO_BUILD=build"
 
 -- run(m) -> "KILLED" | "SURVIVED" | "ERROR: why"
 local function run(m)

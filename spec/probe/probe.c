@@ -342,6 +342,8 @@ static int try_steal_tty(char **argv)
 
 int try_walk(char **argv); /* walk.c */
 int try_net(char **argv);  /* net.c */
+int try_calls(void);       /* calls.c */
+int try_syscall(char **argv); /* syscall.c */
 
 /* An attack takes its arguments (run) or none (run_alone). */
 struct attack {
@@ -372,6 +374,8 @@ static const struct attack attacks[] = {
 	{"exec-empty", 1, try_exec_empty, NULL},
 	{"steal-tty", 2, try_steal_tty, NULL},
 	{"net", 2, try_net, NULL},
+	{"calls", 0, NULL, try_calls},
+	{"syscall", 1, try_syscall, NULL},
 	{NULL, 0, NULL, NULL}
 };
 

@@ -34,7 +34,7 @@ export ASAN_OPTIONS="$asan:detect_leaks=0"
 # every check fatal already, this says so at run time too.
 export UBSAN_OPTIONS="log_path=$logs/ubsan:print_stacktrace=1:halt_on_error=1"
 
-LUA_PATH='lua/?.lua;lua/?/init.lua;spec/?.lua;;' LUA_CPATH="$B/lib/?.so;;" HAKO_BUILD=$B \
+LUA_PATH="lua/?.lua;lua/?/init.lua;$B/gen/?.lua;spec/?.lua;;" LUA_CPATH="$B/lib/?.so;;" HAKO_BUILD=$B \
 	prove --exec "sh spec/sanitize/interpreter.sh" spec/*_spec.lua
 status=$?
 
