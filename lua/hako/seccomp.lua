@@ -76,15 +76,11 @@ M.FAMILIES = { [M.X86_64] = X86, [M.I386] = X86, [M.AARCH64] = ARMS, [M.ARM] = A
 -- the names `abis` may hold (an ABI of another family adds nothing: its arch is killed)
 M.ABI_NAMES = { x86_64 = true, x32 = true, i386 = true, aarch64 = true, arm = true, riscv64 = true, riscv32 = true }
 
--- M.TABLES, ABI -> { name -> number }: hako.syscalls, made by c/gen_syscalls.lua at build
--- time, loaded when first used (a command that compiles nothing does not pay for it). An
--- ABI whose headers the build lacked is absent: the filter kills its calls.
-setmetatable(M, { __index = function(_, key)
-  if key == "TABLES" then
-    M.TABLES = require "hako.syscalls"
-    return M.TABLES
-  end
-end })
+-- ABI -> { name -> number }: hako.syscalls, made by c/gen_syscalls.lua at build time.
+-- An ABI whose headers the build lacked is absent: the filter kills its calls. Loaded
+-- now, not when first used: the filter is compiled inside the sandbox's new root, where
+-- a stock lua5.4 no longer sees the host's module files.
+M.TABLES = require "hako.syscalls"
 
 -- x32's pre-5.4 aliases (above): name -> x32 bit | its x86_64 number. Made once, when
 -- first needed; the tables themselves are read as they are (a hako-run pays for nothing
