@@ -139,8 +139,8 @@ end
 -- on top. It needs no_new_privs, set before.
 function M.filter_syscalls(_, state)
   local core, fields = state.core, state.policy.seccomp
-  local program = fields.program
-    or syscall_filter.filter({ profile = "none" }, fields, nil, { native_arch = core.AUDIT_ARCH_NATIVE }, "seccomp filter")
+  local own = { native_arch = core.AUDIT_ARCH_NATIVE }
+  local program = fields.program or syscall_filter.filter({ profile = "none" }, fields, nil, own, "seccomp filter")
   check(core.seccomp_set_mode_filter(program))
   if fields.sandbox_program then check(core.seccomp_set_mode_filter(fields.sandbox_program)) end
 end
