@@ -130,6 +130,19 @@ function TestRunSeccomp:test_a_policy_file_closes_what_it_says()
   lu.assertEquals(self.sb:sh("mkdir /tmp/x; echo $?", { "--seccomp", "none" }).stdout, "0\n")
 end
 
+-- A recipe gives the policy as a table (hako.seccomp_table), the same rules as a file.
+function TestRunSeccomp:test_a_recipes_table()
+  local recipe = self.host .. "/recipe.lua"
+  write(recipe, string.format([[
+local hako = require "hako"
+os.exit(hako.run({ root = %q, command = { "/bin/sh", "-c", "mkdir /tmp/x; echo $?" },
+  seccomp = { default = "allow", rules = { { "mkdir", "mkdirat", action = "errno EACCES" } } } }))
+]], self.sb.root))
+  local r = process.run({ sandbox.bin("hako"), recipe })
+  lu.assertEquals(r.stdout, "1\n")
+  lu.assertStrContains(r.stderr, "Permission denied")
+end
+
 function TestRunSeccomp:test_strict_closes_inet_sockets()
   lu.assertEquals(escape.inside(self, { "--seccomp", "strict" }, "net", "udp", "9"), "BLOCKED: EPERM")
   lu.assertNotEquals(escape.inside(self, {}, "net", "udp", "9"), "BLOCKED: EPERM")
