@@ -6,9 +6,10 @@
 
 local M = {}
 
-M.WARMUP = tonumber(os.getenv("BENCH_WARMUP")) or 10
-M.RUNS = tonumber(os.getenv("BENCH_RUNS")) or 100
-M.ROUNDS = tonumber(os.getenv("BENCH_ROUNDS")) or 3
+-- One session of many runs a table by default: ratios are taken between rows of one session.
+M.WARMUP = tonumber(os.getenv("BENCH_WARMUP")) or 20
+M.RUNS = tonumber(os.getenv("BENCH_RUNS")) or 300
+M.ROUNDS = tonumber(os.getenv("BENCH_ROUNDS")) or 1
 
 function M.sh(cmd)
   local p = assert(io.popen(cmd))
