@@ -79,10 +79,10 @@ local t1 = {
   { name = "hako-run -N host", cmd = HAKO_NET_HOST .. " " .. root .. " /bin/true", na = na_unless("--net") },
 }
 if STATIC then
-  t1[#t1 + 1] = { name = "hako-run -N host, static musl build", na = na_unless("--net"),
+  t1[#t1 + 1] = { name = "hako-run -N host (static musl build)", na = na_unless("--net"),
     cmd = STATIC .. "/hako-run " .. RUN_ARGS .. " -N host " .. root .. " /bin/true" }
 end
-t1[#t1 + 1] = { name = "floor -n (netns, lo up)", cmd = FLOOR .. " -n " .. root .. " /bin/true" }
+t1[#t1 + 1] = { name = "floor -n (netns and lo up)", cmd = FLOOR .. " -n " .. root .. " /bin/true" }
 t1[#t1 + 1] = { name = "hako-run default (new netns)", cmd = HAKO_RUN .. " " .. root .. " /bin/true",
   na = na_unless("--net") }
 t1[#t1 + 1] = { name = "bwrap --unshare-net", cmd = "bwrap --unshare-net" .. BWRAP:sub(6) .. " /bin/true" }

@@ -57,14 +57,14 @@ function M.report(say, r)
   local p1_ratio = ratio(p1, floor1)
   line(say, "P1 | hako-run -N host ROOT /bin/true", p1 and p1.median and m.fmt(p1.median) .. " ms" or "n/a",
     x(p1_ratio), x(ratio(p1, bwrap)), 1.25, p1_ratio)
-  local static1 = by(t1, "hako-run -N host, static musl build")
+  local static1 = by(t1, "hako-run -N host (static musl build)")
   if static1 then
     line(say, "P1 | the same, static musl build", static1.median and m.fmt(static1.median) .. " ms" or "n/a",
       x(ratio(static1, floor1)), x(ratio(static1, bwrap)), 1.25, ratio(static1, floor1))
   end
   say(string.format("| | floor / bwrap (for reference) | | | %s | | |", x(ratio(floor1, bwrap))))
 
-  local p2, floor2 = by(t1, "hako-run default (new netns)"), by(t1, "floor -n (netns, lo up)")
+  local p2, floor2 = by(t1, "hako-run default (new netns)"), by(t1, "floor -n (netns and lo up)")
   local p2_ratio = ratio(p2, floor2)
   line(say, "P2 | hako-run ROOT /bin/true (new netns)", p2 and p2.median and m.fmt(p2.median) .. " ms" or "n/a",
     x(p2_ratio), x(ratio(p2, by(t1, "bwrap --unshare-net"))) .. " (--unshare-net)", 1.25, p2_ratio)
