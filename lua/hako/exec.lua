@@ -70,6 +70,9 @@ function M.handler(op, extra)
 end
 
 local function run_step(step, state)
+  -- hako-run starts without garbage collection (bin/hako-run); a start that allocates
+  -- much (a thousand --mount options: 7 MiB) has it back.
+  if collectgarbage("count") > 2048 and not collectgarbage("isrunning") then collectgarbage("restart") end
   local handler = M.handler(step.op, state.extra_steps)
   if not handler then failure.raise("step " .. tostring(step.op), "unknown step") end
   handler(step, state)

@@ -49,7 +49,12 @@ end
 
 -- loop(core, command, waited, result_w) -> the exit status for the command's end.
 function M.loop(core, command, waited, result_w)
+  local events = 0
   while true do
+    -- hako-run starts without garbage collection (bin/hako-run): on again, as in its
+    -- supervisor (supervise_steps.supervise), after a hundred signals.
+    events = events + 1
+    if events == 100 then collectgarbage("restart") end
     local sig, _, code = core.sigtimedwait(waited)
     if sig == core.SIGCHLD then
       local how, status = reap(core, command, result_w)

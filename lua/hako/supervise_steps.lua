@@ -217,7 +217,13 @@ function M.supervise(step, state)
   local timed_out = false
   local leader = core.getsid(0) == core.getpid()
   state.freeze = step.freeze
+  local events = 0
   while true do
+    -- hako-run starts without garbage collection (bin/hako-run). A collection marks every
+    -- object, a copy-on-write fault for each page hako's PID 1 still shares: not while a
+    -- short command runs, but for a long-lived sandbox, after its hundredth signal.
+    events = events + 1
+    if events == 100 then collectgarbage("restart") end
     local wait
     if deadline then wait = math.max(0, deadline - check(core.clock_gettime(core.CLOCK_MONOTONIC))) end
     -- signo, sender, si_code; or nil, message, errno
