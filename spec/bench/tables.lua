@@ -112,7 +112,7 @@ end
 for _, n in ipairs(COUNTS) do
   t2[#t2 + 1] = { name = "crun " .. n .. " binds", tool = "crun", n = n, cmd = crun_bundle("binds" .. n, n) }
 end
-m.hyperfine("table2", t2, dir, { warmup = 3, min_runs = 5, max_runs = m.RUNS })
+m.hyperfine("table2", t2, dir, { warmup = 3, min_runs = 20, max_runs = m.RUNS })
 local function zero_of(row)
   for _, r in ipairs(t2) do
     if r.tool == row.tool and r.n == 0 then return r end
@@ -208,7 +208,7 @@ end
 local cpu = m.sh("grep -m1 'model name' /proc/cpuinfo"):match(":%s*(.-)%s*$") or "?"
 say("# hako bench, " .. os.date("!%Y-%m-%d %H:%M UTC"))
 say(string.format("\nMachine: %s, %s CPUs, %s MiB, Linux %s; %s -N. A median is the median of "
-  .. "%d sessions' medians (%d runs each; table 2: ~3 s a command); min and max are over all runs.",
+  .. "%d sessions' medians (%d runs each; table 2: ~3 s a command, 20 runs at least); min and max are over all runs.",
   cpu, m.sh("nproc"):match("%d+"), m.sh("free -m"):match("Mem:%s+(%d+)"),
   m.sh("uname -r"):gsub("%s+$", ""), m.sh("hyperfine --version"):gsub("%s+$", ""), m.ROUNDS, m.RUNS))
 say("\n## 1. /bin/true in a sandbox\n")

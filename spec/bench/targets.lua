@@ -72,7 +72,8 @@ function M.report(say, r)
   for _, n in ipairs({ 100, 1000 }) do
     local hako, floor, bw = per_bind(t2, r.extra_ms, "hako-run", n), per_bind(t2, r.extra_ms, "floor", n),
       per_bind(t2, r.extra_ms, "bwrap", n)
-    local vs = hako and floor and hako / floor
+    -- Below noise (a floor per bind at or under zero) says nothing either way.
+    local vs = hako and floor and floor > 0 and hako / floor or nil
     line(say, "P3 | µs per read-only bind at " .. n .. " binds",
       hako and string.format("%.0f µs (floor %.0f)", hako, floor or 0) or "n/a", x(vs),
       x(hako and bw and hako / bw), 1.3, vs)
