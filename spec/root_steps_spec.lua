@@ -141,7 +141,8 @@ function TestRootSteps.test_a_source_without_links_is_opened_in_one_call()
     return dirfd ~= SRC and DST or nil
   end
   local core, calls = bind({}, answers)
-  lu.assertEquals(calls[2], { "openat2", core.AT_FDCWD, "/srv", core.O_PATH | core.O_CLOEXEC, 0, core.RESOLVE_NO_SYMLINKS })
+  lu.assertEquals(calls[2],
+    { "openat2", core.AT_FDCWD, "/srv", core.O_PATH | core.O_CLOEXEC, 0, core.RESOLVE_NO_SYMLINKS })
   lu.assertEquals(calls[3], { "open_tree", SRC, "",
     core.OPEN_TREE_CLONE | core.OPEN_TREE_CLOEXEC | core.AT_RECURSIVE | core.AT_EMPTY_PATH })
   lu.assertEquals(#fake.calls_named(calls, "open"), 0)
