@@ -89,7 +89,7 @@ function M.report(say, r)
   end
 
   local p5 = t4[2].median and t4[1].median and t4[2].median - t4[1].median
-  line(say, "P5 | hako --version minus /bin/true", p5 and string.format("+%.2f ms", p5) or "n/a", "", "",
+  line(say, "P5 | hako --version minus /bin/true", p5 and string.format("%+.2f ms", p5) or "n/a", "", "",
     { 0.3, "0.3 ms" }, p5)
 
   local hako_rss, bwrap_rss, floor_rss = r.rss[1][2], r.rss[2][2], r.rss[3][2]
