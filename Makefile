@@ -13,6 +13,17 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 LUA_LMOD ?= $(shell pkg-config --define-variable=prefix=$(PREFIX) --variable=INSTALL_LMOD lua5.4 2>/dev/null || echo $(PREFIX)/share/lua/5.4)
 LUA_CMOD ?= $(PREFIX)/lib/lua/5.4
 
+# The default launcher, when CC is not given and musl-gcc is there, is the static musl
+# binary, made by a make of its own in $(B)/static and linked to $(B)/hako: no dynamic
+# loader, a faster start and a smaller RSS (doc/PERFORMANCE.md). core.so, for a stock
+# lua5.4, stays a dynamic module built with CC. STATIC_LAUNCHER=no, or any CC=..., gives
+# the dynamically linked launcher; CC='musl-gcc -static' builds the static one here.
+ifeq ($(origin CC),default)
+STATIC_LAUNCHER ?= $(if $(shell command -v musl-gcc 2>/dev/null),yes,no)
+else
+STATIC_LAUNCHER ?= no
+endif
+
 # The static build is the small one (doc/PERFORMANCE.md P6: at most 400 KiB): -Os there.
 ifneq (,$(findstring musl,$(CC)))
 CFLAGS ?= -Os -g
@@ -65,8 +76,8 @@ SPEC_LUA_PATH = lua/?.lua;lua/?/init.lua;$(B)/gen/?.lua;spec/?.lua;;
 all: $(B)/hako $(LINKS) $(CORE_SO) $(SYSCALLS) $(PREBUILT)
 
 help:
-	@echo 'make [all]    build build/hako, its hako-run, hako-enter and hako-seccomp links and build/lib/hako/core.so'
-	@echo 'make static   the same, one static binary with musl: $(B)/musl/hako (faster start)'
+	@echo 'make [all]    build build/hako (static with musl if musl-gcc is there), its links (hako-run, hako-enter, hako-seccomp), build/lib/hako/core.so'
+	@echo 'make static   one static binary with musl: $(B)/musl/hako (STATIC_LAUNCHER=no: a dynamic $(B)/hako)'
 	@echo 'make check    install test dependencies if root, build, lint, run every test'
 	@echo 'make lint     luacheck over lua/, bin/, spec/ and examples/; no source file over 400 lines'
 	@echo 'make examples as root: run every recipe in examples/ (those that need the network say why not)'
@@ -127,8 +138,18 @@ $(B)/embedded.c: $(BYTECODE) c/embed.lua
 $(B)/obj/embedded.o: $(B)/embedded.c c/embedded.h $(B)/obj/.compiler
 	$(CC) $(CFLAGS) -Ic -c -o $@ $<
 
-$(B)/hako: $(CORE_OBJ) $(B)/obj/launcher.o $(B)/obj/embedded.o
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LUA_LIBS)
+# Which launcher $(B)/hako is: a switch of STATIC_LAUNCHER relinks it.
+$(B)/obj/.launcher: FORCE | $(B)/obj
+	@echo '$(STATIC_LAUNCHER)' | cmp -s - $@ || echo '$(STATIC_LAUNCHER)' > $@
+
+ifeq ($(STATIC_LAUNCHER),yes)
+$(B)/hako: $(B)/obj/.launcher FORCE | $(B)
+	@$(MAKE) --no-print-directory B=$(B)/static CC='musl-gcc -static' $(B)/static/hako
+	@cmp -s $(B)/static/hako $@ || ln -f $(B)/static/hako $@
+else
+$(B)/hako: $(CORE_OBJ) $(B)/obj/launcher.o $(B)/obj/embedded.o $(B)/obj/.launcher
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter-out %/.launcher,$^) $(LUA_LIBS)
+endif
 
 $(LINKS): | $(B)
 	ln -sf hako $@
@@ -208,20 +229,21 @@ SANITIZE_B = $(B)/sanitize
 ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 UBSAN_FLAGS = -fsanitize=undefined -fno-sanitize-recover=all
 sanitize: deps
-	$(MAKE) B=$(SANITIZE_B) CFLAGS='-O1 -g $(ASAN_FLAGS) -DARENA_SIZE=0' LDFLAGS='$(ASAN_FLAGS)' \
+	$(MAKE) B=$(SANITIZE_B) STATIC_LAUNCHER=no CFLAGS='-O1 -g $(ASAN_FLAGS) -DARENA_SIZE=0' LDFLAGS='$(ASAN_FLAGS)' \
 	  $(SANITIZE_B)/hako $(SANITIZE_B)/hako-run $(SANITIZE_B)/hako-enter $(SANITIZE_B)/hako-seccomp
-	$(MAKE) B=$(SANITIZE_B)/ubsan CFLAGS='-O1 -g $(UBSAN_FLAGS)' LDFLAGS='$(UBSAN_FLAGS)' \
+	$(MAKE) B=$(SANITIZE_B)/ubsan STATIC_LAUNCHER=no CFLAGS='-O1 -g $(UBSAN_FLAGS)' LDFLAGS='$(UBSAN_FLAGS)' \
 	  $(SANITIZE_B)/ubsan/lib/hako/core.so
 	mkdir -p $(SANITIZE_B)/lib/hako && cp $(SANITIZE_B)/ubsan/lib/hako/core.so $(SANITIZE_B)/lib/hako/
-	$(MAKE) B=$(SANITIZE_B) CFLAGS='-O1 -g -fsanitize=undefined -fsanitize-undefined-trap-on-error' \
+	$(MAKE) B=$(SANITIZE_B) STATIC_LAUNCHER=no CFLAGS='-O1 -g -fsanitize=undefined -fsanitize-undefined-trap-on-error' \
 	  $(SANITIZE_B)/probe
 	sh spec/sanitize/run.sh $(SANITIZE_B)
 	$(MAKE) valgrind
 
-# memcheck over the binary as built (spec/sanitize/valgrind.sh).
+# memcheck (spec/sanitize/valgrind.sh) over the dynamically linked launcher, in
+# $(B)/dynamic: in a static binary valgrind cannot replace malloc, and would see no leak.
 valgrind: deps
-	$(MAKE) all
-	sh spec/sanitize/valgrind.sh $(B)
+	$(MAKE) B=$(B)/dynamic STATIC_LAUNCHER=no all
+	sh spec/sanitize/valgrind.sh $(B)/dynamic
 
 # Never part of check: timings belong in a report, not in a test verdict.
 bench: deps

@@ -60,6 +60,11 @@ const char *hako_opt_cstring(lua_State *L, int arg);
 /* A Lua string array (table {"a", "b"}) as a NULL-terminated C array in a Lua userdata. */
 char **hako_check_strings(lua_State *L, int arg);
 
+/* A Lua array of signal numbers as a sigset_t (needs <signal.h>); an argument error if not. */
+#ifdef SIG_BLOCK
+void hako_check_sigset(lua_State *L, int arg, sigset_t *set);
+#endif
+
 /*
  * One per kernel area: its functions and constants, each list ended by a NULL name
  * (either may be NULL). luaopen_hako_core adds them all to the module table. Error

@@ -8,7 +8,7 @@
 #include "core.h"
 
 /* A Lua array of signal numbers as a sigset_t. */
-static void check_sigset(lua_State *L, int arg, sigset_t *set)
+void hako_check_sigset(lua_State *L, int arg, sigset_t *set)
 {
 	lua_Integer i, n, sig;
 
@@ -42,7 +42,7 @@ static int core_sigprocmask(lua_State *L)
 	int how = (int)hako_check_int(L, 1, 0, HAKO_INT_MAX);
 	sigset_t set, old;
 
-	check_sigset(L, 2, &set);
+	hako_check_sigset(L, 2, &set);
 	if (sigprocmask(how, &set, &old) == -1)
 		return hako_fail(L, errno, "sigprocmask", NULL);
 	push_sigset(L, &old);
@@ -64,7 +64,7 @@ static int core_sigtimedwait(lua_State *L)
 	lua_Number seconds;
 	int sig;
 
-	check_sigset(L, 1, &set);
+	hako_check_sigset(L, 1, &set);
 	if (lua_isnoneornil(L, 2)) {
 		sig = sigwaitinfo(&set, &info);
 	} else {

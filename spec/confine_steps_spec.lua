@@ -196,4 +196,25 @@ function TestConfineSteps.test_an_unusable_command_is_126()
   lu.assertEquals({ tostring(err), err.status }, { "/bin/x: Permission denied", 126 })
 end
 
+-- hako's PID 1 starts the command with core.spawn: PATH as for exec, the mask given, the pid.
+function TestConfineSteps.test_spawn_looks_in_path_and_gives_the_pid()
+  local tried = {}
+  local core = fake.new({ spawn = function(path, argv, env, mask)
+    tried[#tried + 1] = { path, argv, env, mask }
+    if path == "/b/tool" then return 42 end
+    return nil, "execve " .. path .. ": No such file or directory", 2
+  end })
+  local p = policy_with({ env = { "PATH=/a:/b", "HOME=/h" } })
+  lu.assertEquals(confine_steps.spawn({ argv = { "tool" } }, { core = core, policy = p }, { 13 }), 42)
+  lu.assertEquals(tried, { { "/a/tool", { "tool" }, p.env, { 13 } }, { "/b/tool", { "tool" }, p.env, { 13 } } })
+end
+
+-- No process at all (--pids reached) is hako's failure, 125, not the command's 126.
+function TestConfineSteps.test_spawn_without_a_process_is_a_setup_failure()
+  local core = fake.new({ spawn = function() return nil, "clone: Resource temporarily unavailable", 11 end })
+  local ok, err = pcall(confine_steps.spawn, { argv = { "/bin/x" } }, { core = core, policy = policy_with() })
+  lu.assertFalse(ok)
+  lu.assertEquals({ tostring(err), err.status }, { "clone: Resource temporarily unavailable", 125 })
+end
+
 os.exit(lu.LuaUnit.run("-o", "tap"))

@@ -224,6 +224,12 @@ function TestEscapeProcesses:test_a_rootless_recipe_loads_no_module_from_the_tre
   lu.assertNotNil(io.open(pwned))
 end
 
+-- ELOOP's text in the words of the C library hako was built with: glibc's, or musl's (the
+-- static launcher). Any other message is returned as glibc's, to fail the comparison.
+local function eloop_text(message)
+  return message:find("Symbolic link loop", 1, true) and "Symbolic link loop" or "Too many levels of symbolic links"
+end
+
 -- --chdir through a magic link (runc CVE-2024-21626): `app -> /proc/self/fd/7`, with fd 7
 -- a host directory that hako-run has open, would give a working directory on the host.
 function TestEscapeProcesses:test_chdir_does_not_follow_magic_links()
@@ -232,7 +238,7 @@ function TestEscapeProcesses:test_chdir_does_not_follow_magic_links()
     "read", "." .. self.marker }
   for i, w in ipairs(words) do words[i] = q(w) end
   local r = process.run({ "sh", "-c", table.concat(words, " ") .. " 7</" })
-  lu.assertEquals(r.stderr, "hako-run: working directory /app: Too many levels of symbolic links\n")
+  lu.assertEquals(r.stderr, "hako-run: working directory /app: " .. eloop_text(r.stderr) .. "\n")
   lu.assertEquals(r.status, 125)
   -- Positive control: the link does lead out, for a process inside that follows it, once
   -- Landlock (which allows nothing outside the root) is out of the way.
@@ -256,7 +262,7 @@ function TestEscapeProcesses:test_hako_enter_chdir_does_not_follow_magic_links()
   lu.assertTrue(escape.eventually(function() return io.open(pidfile) ~= nil end))
   local pid = assert(io.open(pidfile)):read("l")
   local r = process.run({ "sh", "-c", q(sandbox.bin("hako-enter")) .. " -c /app " .. pid .. " /bin/pwd 7</" })
-  lu.assertEquals(r.stderr, "hako-enter: working directory /app: Too many levels of symbolic links\n")
+  lu.assertEquals(r.stderr, "hako-enter: working directory /app: " .. eloop_text(r.stderr) .. "\n")
   lu.assertEquals(r.status, 125)
 end
 

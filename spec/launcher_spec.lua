@@ -38,6 +38,15 @@ function TestLauncher:test_version()
   lu.assertStrContains(r.stdout, "--no-fork: hako-enter execs the command itself")
 end
 
+-- bin/hako spells out the name a rootless sandbox's first process is started again by, so
+-- that hako --version need not load hako.resume: it must be that module's.
+function TestLauncher:test_bin_hako_knows_the_resume_name()
+  local f = assert(io.open("bin/hako"))
+  local text = f:read("a")
+  f:close()
+  lu.assertStrContains(text, 'if arg[0] == "' .. require("hako.resume").NAME .. '" then')
+end
+
 function TestLauncher:test_multi_call_by_name_through_any_link()
   process.sh("ln -s " .. sandbox.bin("hako") .. " " .. self.dir .. "/hako-run")
   local r = process.run({ self.dir .. "/hako-run", "--help" })

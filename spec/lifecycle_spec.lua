@@ -110,6 +110,15 @@ function TestLifecycle:test_exit_statuses_pass_through()
   lu.assertEquals(self.sb:sh("kill -SEGV $$").status, 139)
 end
 
+-- hako's PID 1 blocks the signals it waits for; the command it starts (core.spawn) gets
+-- the mask hako-run was started with instead, as it does when it is PID 1 itself.
+function TestLifecycle:test_the_command_starts_with_hako_runs_signal_mask()
+  local outside = process.sh("grep SigBlk /proc/self/status")
+  lu.assertStrContains(outside, "SigBlk:")
+  lu.assertEquals(self.sb:sh("grep SigBlk /proc/self/status").stdout, outside)
+  lu.assertEquals(self.sb:sh("grep SigBlk /proc/self/status", { "--as-pid-1" }).stdout, outside)
+end
+
 -- Kill hako-run (here the hako binary running a recipe) while the sandbox is half made:
 -- a step inserted into the plan stops the sandbox's first process after step `after`.
 function TestLifecycle:killed_during_set_up(after, ready_inside)

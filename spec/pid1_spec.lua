@@ -65,47 +65,49 @@ function TestPid1.test_forwards_what_it_is_sent_but_not_what_the_terminal_sent_t
   lu.assertEquals(#fake.calls_named(calls, "write"), 0)
 end
 
--- The init's side (clone gives the command's pid) or the command's (0).
-local function run_side(clone_result)
+-- The init's side: spawn (confine_steps.spawn) starts the command, or raises its failure.
+local function run_side(spawn)
   local core, calls
-  local answers = { sigprocmask = true, clone = clone_result }
-  if clone_result ~= 0 then
-    -- the init's: fds closed, the command's end waited for and told, the init's own end
-    answers.close, answers.write = true, true
-    answers.sigtimedwait = function() return core.SIGCHLD end
-    answers.waitpid = fake.sequence({ COMMAND, "exited", 5 })
-    answers._exit = function(status) error({ exited = status }, 0) end
-  end
+  local answers = { sigprocmask = true, close = true, write = true }
+  answers.sigtimedwait = function() return core.SIGCHLD end
+  answers.waitpid = fake.sequence({ COMMAND, "exited", 5 })
+  answers._exit = function(status) error({ exited = status }, 0) end
   core, calls = fake.new(answers)
   local state = { core = core, saved_mask = { 13 }, status_w = 4, alive_r = 5, result_w = 6,
     policy = { keep_fds = { 9 } } }
   local step = { argv = { "sh" }, forward = { "SIGTERM", "SIGCONT" } }
-  local execs = {}
-  local ok, err = pcall(pid1.run, step, state, function(s, st) execs[#execs + 1] = { s, st } end)
-  return core, calls, state, execs, ok, err
+  local spawns = {}
+  local ok, err = pcall(pid1.run, step, state, function(s, st, mask)
+    spawns[#spawns + 1] = { s, st, mask }
+    return spawn()
+  end)
+  return core, calls, state, spawns, ok, err
 end
 
 function TestPid1.test_the_init_side_blocks_first_closes_the_status_pipe_and_exits_with_the_status()
-  local core, calls, state, execs, ok, err = run_side(COMMAND)
+  local core, calls, state, spawns, ok, err = run_side(function() return COMMAND end)
   lu.assertFalse(ok)
   lu.assertEquals(err, { exited = 5 })
-  lu.assertEquals(#execs, 0)
   lu.assertEquals(calls[1], { "sigprocmask", core.SIG_BLOCK, { core.SIGCHLD, core.SIGTERM, core.SIGCONT } })
-  lu.assertEquals(calls[2][1], "clone")
+  -- The command is started with the caller's signal mask, by the step and state given.
+  lu.assertEquals(#spawns, 1)
+  lu.assertIs(spawns[1][2], state)
+  lu.assertEquals(spawns[1][3], { 13 })
   -- the status pipe, the alive pipe, and the command's own fds (--keep-fd)
   lu.assertItemsEquals(fake.calls_named(calls, "close"), { { "close", 4 }, { "close", 5 }, { "close", 9 } })
   lu.assertNil(state.status_w)
   lu.assertEquals(fake.calls_named(calls, "write"), { { "write", 6, "exited 5\n" } })
 end
 
-function TestPid1.test_the_command_side_restores_the_mask_and_execs()
-  local core, calls, state, execs, ok = run_side(0)
-  lu.assertTrue(ok)
-  lu.assertEquals(#execs, 1)
-  lu.assertIs(execs[1][2], state)
-  lu.assertEquals(fake.calls_named(calls, "sigprocmask")[2], { "sigprocmask", core.SIG_SETMASK, { 13 } })
-  lu.assertEquals(#fake.calls_named(calls, "close"), 0) -- the command keeps the status pipe
-  lu.assertEquals(#fake.calls_named(calls, "_exit"), 0)
+-- A command that cannot be started: its failure goes up as it is (the sandbox reports it
+-- on the status pipe, which stays open for that), and no loop runs.
+function TestPid1.test_a_failed_spawn_is_raised_with_the_status_pipe_open()
+  local _, calls, state, _, ok, err = run_side(function() error("cannot exec", 0) end)
+  lu.assertFalse(ok)
+  lu.assertEquals(err, "cannot exec")
+  lu.assertEquals(state.status_w, 4)
+  lu.assertEquals(#fake.calls_named(calls, "close"), 0)
+  lu.assertEquals(#fake.calls_named(calls, "sigtimedwait"), 0)
 end
 
 os.exit(lu.LuaUnit.run("-o", "tap"))

@@ -88,6 +88,22 @@ function TestSteps.test_every_handler_is_reachable_from_some_plan()
   for op in pairs(exec.OWN_OPS) do lu.assertTrue(emitted[op], op) end
 end
 
+-- exec.OPS_OF says which module has each op (so that a plan loads only its own step
+-- modules): exactly the keys of each module's steps table.
+function TestSteps.test_the_op_index_is_each_modules_steps()
+  lu.assertItemsEquals((function()
+    local names = {}
+    for name in pairs(exec.OPS_OF) do names[#names + 1] = name end
+    return names
+  end)(), exec.STEP_MODULES)
+  for _, name in ipairs(exec.STEP_MODULES) do
+    local listed, actual = {}, {}
+    for op in exec.OPS_OF[name]:gmatch("%S+") do listed[#listed + 1] = op end
+    for op in pairs(require(name).steps) do actual[#actual + 1] = op end
+    lu.assertItemsEquals(listed, actual, name)
+  end
+end
+
 -- A helper a step module exports for others is not a step: a recipe that edits the plan
 -- cannot run it.
 function TestSteps.test_only_the_steps_tables_are_dispatched_on()

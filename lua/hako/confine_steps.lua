@@ -223,20 +223,23 @@ local function exec_failed(path, message, errno, core)
   failure.raise_core(path, message, errno, errno == core.ENOENT and failure.NOT_FOUND or failure.CANNOT_EXECUTE)
 end
 
--- Exec step.argv with the policy's environment; a name without "/" is looked up in
--- PATH inside the sandbox, the way execvp(3) does: go on past missing files, report a
--- found but unusable one.
-function M.exec(step, state)
+-- Start step.argv with the policy's environment through run(path, argv, env): core.execve,
+-- which returns only when it failed, or a core.spawn, which returns the new process's pid.
+-- A name without "/" is looked up in PATH inside the sandbox, the way execvp(3) does: go
+-- on past missing files, report a found but unusable one.
+local function start(step, state, run)
   local core, env = state.core, state.policy.env
   local name = step.argv[1]
   if name:find("/", 1, true) then
-    local _, message, errno = core.execve(name, step.argv, env)
+    local pid, message, errno = run(name, step.argv, env)
+    if pid then return pid end
     exec_failed(name, message, errno, core)
   end
   local denied
   for dir in (policy.search_path(state.policy) .. ":"):gmatch("([^:]*):") do
     local path = (dir == "" and "." or dir) .. "/" .. name
-    local _, message, errno = core.execve(path, step.argv, env)
+    local pid, message, errno = run(path, step.argv, env)
+    if pid then return pid end
     if errno == core.EACCES then
       denied = denied or { path, message, errno }
     elseif errno ~= core.ENOENT and errno ~= core.ENOTDIR then
@@ -247,9 +250,26 @@ function M.exec(step, state)
   failure.raise(name, "command not found", failure.NOT_FOUND)
 end
 
+-- Exec step.argv: this process becomes the command.
+function M.exec(step, state)
+  start(step, state, state.core.execve)
+end
+
+-- spawn(step, state, mask) -> pid: step.argv started as a child (core.spawn), with the
+-- signal mask given; a failure to exec is raised here, as exec's.
+function M.spawn(step, state, mask)
+  local core = state.core
+  return start(step, state, function(path, argv, env)
+    local pid, message, errno = core.spawn(path, argv, env, mask)
+    -- No process could be made (--pids, say): hako's failure, not the command's.
+    if not pid and message:find("^clone") then failure.from_core(message, errno) end
+    return pid, message, errno
+  end)
+end
+
 -- Become the sandbox's PID 1 (hako.pid1) and run the command as its child.
 function M.init(step, state)
-  pid1.run(step, state, M.exec)
+  pid1.run(step, state, M.spawn)
 end
 
 M.steps = {

@@ -14,29 +14,65 @@ local M = {}
 
 -- The step modules, by phase (doc/ARCHITECTURE.md). Each exports its handlers, and only
 -- those, in a `steps` table: an op has exactly one handler in all of them (the registry
--- test, spec/steps_spec.lua, checks it). A module is loaded only when a plan first needs
--- one of its steps (hako-enter needs none of the root's), in this order.
+-- test, spec/steps_spec.lua, checks it).
 M.STEP_MODULES = { "hako.prepare_steps", "hako.join_steps", "hako.start_steps", "hako.root_steps",
   "hako.confine_steps", "hako.supervise_steps", "hako.notify" }
 
+-- Which module has each op, so that a plan loads only the modules of its own steps:
+-- hako-run never loads join_steps, hako-enter never root_steps. Looking for an op module
+-- by module loaded them all: join_steps and what it needs were an eighth of hako-run's
+-- start-up instructions (callgrind). spec/steps_spec.lua checks that each line is exactly
+-- the keys of that module's steps table.
+M.OPS_OF = {
+  ["hako.prepare_steps"] = "block_signals check_landlock check_old_root check_status_fd check_target "
+    .. "enter_target leave_target make_cgroups open_netns open_record_directory open_result_pipe "
+    .. "prepare_pid_file resolve_policy",
+  ["hako.join_steps"] = "check_identity drop_groups find_record join open_cgroups open_target read_policy "
+    .. "seal_self set_root",
+  ["hako.start_steps"] = "await_release become_mapped_root die_with_parent enter_cgroups identify_sandbox "
+    .. "new_cgroup_namespace new_process_group reexec_in_userns release_sandbox write_id_maps",
+  ["hako.root_steps"] = "bind bind_root detach_old_root join_netns loopback_up make_private mount_dev "
+    .. "mount_proc mount_sys pivot_root protect_proc protect_root sethostname tmpfs",
+  ["hako.confine_steps"] = "build_landlock chdir close_host_fds exec filter_syscalls init "
+    .. "limit_capabilities new_session_keyring restore_signals restrict_landlock set_capabilities "
+    .. "set_dumpable set_ids set_no_new_privs set_rlimits",
+  ["hako.supervise_steps"] = "await_sandbox report_end report_limits report_up start_job supervise "
+    .. "write_pid_file write_record",
+  ["hako.notify"] = "hand_notify_socket notify_ready",
+}
+
 -- The executor's own op: it starts the sandbox's first process (start_sandbox below).
 M.OWN_OPS = { clone = true }
+
+local module_of
+local function owner(op)
+  if not module_of then
+    module_of = {}
+    for name, ops in pairs(M.OPS_OF) do
+      for each in ops:gmatch("%S+") do module_of[each] = name end
+    end
+  end
+  return module_of[op]
+end
 
 -- handler(op[, extra]) -> the function that runs op, or nil. extra: a recipe's own steps.
 local registry = {}
 function M.handler(op, extra)
   if registry[op] then return registry[op] end
-  for _, name in ipairs(M.STEP_MODULES) do
+  local name = owner(op)
+  if name then
     local found = rawget(require(name).steps, op)
-    if found then
-      registry[op] = found
-      return found
-    end
+    if not found then failure.raise("step " .. tostring(op), "not in " .. name .. "'s steps (exec.OPS_OF)") end
+    registry[op] = found
+    return found
   end
   return extra and rawget(extra, op)
 end
 
 local function run_step(step, state)
+  -- hako-run starts without garbage collection (bin/hako-run); a start that allocates
+  -- much (a thousand --mount options: 7 MiB) has it back.
+  if collectgarbage("count") > 2048 and not collectgarbage("isrunning") then collectgarbage("restart") end
   local handler = M.handler(step.op, state.extra_steps)
   if not handler then failure.raise("step " .. tostring(step.op), "unknown step") end
   handler(step, state)

@@ -49,7 +49,12 @@ end
 
 -- loop(core, command, waited, result_w) -> the exit status for the command's end.
 function M.loop(core, command, waited, result_w)
+  local events = 0
   while true do
+    -- hako-run starts without garbage collection (bin/hako-run): on again, as in its
+    -- supervisor (supervise_steps.supervise), after a hundred signals.
+    events = events + 1
+    if events == 100 then collectgarbage("restart") end
     local sig, _, code = core.sigtimedwait(waited)
     if sig == core.SIGCHLD then
       local how, status = reap(core, command, result_w)
@@ -64,24 +69,20 @@ function M.loop(core, command, waited, result_w)
   end
 end
 
--- run(step, state, exec) forks; the child execs the command through exec(step, state)
--- (whose failure is raised as usual, so the sandbox reports it); the parent becomes the
--- init loop and never returns.
-function M.run(step, state, exec)
+-- run(step, state, spawn) starts the command as its child through spawn(step, state, mask)
+-- (confine_steps.spawn: a child that shares this process's memory until its exec, so no
+-- fork copies the init; the command starts with the signal mask hako-run was started
+-- with), whose failure to exec is raised as usual, so the sandbox reports it; then this
+-- process becomes the init loop and never returns.
+function M.run(step, state, spawn)
   local core = state.core
   local waited = { core.SIGCHLD, table.unpack(M.signal_numbers(core, step.forward)) }
   check(core.sigprocmask(core.SIG_BLOCK, waited))
   io.stdout:flush()
   io.stderr:flush()
-  local pid = check(core.clone(0))
-  if pid == 0 then
-    -- The command starts with the signal mask hako-run was started with.
-    if state.saved_mask then check(core.sigprocmask(core.SIG_SETMASK, state.saved_mask)) end
-    exec(step, state)
-    return
-  end
-  -- Only the command holds the status pipe now: its exec closes it, telling the host
-  -- side the sandbox is up, or it writes its failure there.
+  local pid = spawn(step, state, state.saved_mask)
+  -- The command has exec'd, which closed its copy of the status pipe: closing this one
+  -- tells the host side the sandbox is up.
   core.close(state.status_w)
   state.status_w = nil
   if state.alive_r then core.close(state.alive_r) end

@@ -5,7 +5,6 @@
 
 local failure = require "hako.failure"
 local cgroup = require "hako.cgroup"
-local cgroupfs = require "hako.cgroupfs"
 local host_path = require "hako.host_path"
 local landlock = require "hako.landlock"
 local pid1 = require "hako.pid1"
@@ -278,6 +277,9 @@ end
 -- each, as the host sees it then, not as a record says).
 function M.make_cgroups(step, state)
   local core = state.core
+  -- Loaded here, before enter_target changes directory: only a sandbox with limits
+  -- needs it (an eighteenth of hako-run's start-up instructions otherwise, callgrind).
+  local cgroupfs = require "hako.cgroupfs"
   local mounts, self = cgroupfs.discover(core)
   local controllers = cgroupfs.v2_controllers(core, mounts, self, step.limits.parent)
   local plan = cgroup.plan(step.limits, mounts, self, controllers, "hako-" .. core.getpid())

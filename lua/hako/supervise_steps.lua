@@ -3,7 +3,6 @@
 -- report, then signals, timeout and the end.
 
 local failure = require "hako.failure"
-local freeze = require "hako.freeze"
 local pid1 = require "hako.pid1"
 local record = require "hako.record"
 
@@ -115,7 +114,9 @@ end
 -- if it had it and hako was given the terminal back (fg), else in the background (bg).
 local function continued(core, state)
   local job = state.job
-  freeze.thaw(core, state.frozen)
+  -- hako.freeze is loaded when the job control it serves happens, not at every start;
+  -- the host side is back in its own directory by then (leave_target).
+  if state.frozen then require("hako.freeze").thaw(core, state.frozen) end
   state.frozen = nil
   if job and job.foreground then hand_terminal(core, job, job.own, job.group) end
   core.kill(-(job and job.group or state.child), core.SIGCONT)
@@ -138,7 +139,9 @@ local function command_stopped(core, state)
   local job = state.job
   if not job then return end
   local pidns = state.sandbox_id and state.sandbox_id.ns.pid
-  if state.freeze and pidns and not state.frozen then state.frozen = freeze.stop(core, pidns, state.child) end
+  if state.freeze and pidns and not state.frozen then
+    state.frozen = require("hako.freeze").stop(core, pidns, state.child)
+  end
   hand_terminal(core, job, job.group, job.own)
   core.kill(core.getpid(), core.SIGTSTP)
   core.sigtimedwait({ core.SIGCONT }, 0)
@@ -217,7 +220,13 @@ function M.supervise(step, state)
   local timed_out = false
   local leader = core.getsid(0) == core.getpid()
   state.freeze = step.freeze
+  local events = 0
   while true do
+    -- hako-run starts without garbage collection (bin/hako-run). A collection marks every
+    -- object, a copy-on-write fault for each page hako's PID 1 still shares: not while a
+    -- short command runs, but for a long-lived sandbox, after its hundredth signal.
+    events = events + 1
+    if events == 100 then collectgarbage("restart") end
     local wait
     if deadline then wait = math.max(0, deadline - check(core.clock_gettime(core.CLOCK_MONOTONIC))) end
     -- signo, sender, si_code; or nil, message, errno

@@ -13,9 +13,13 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 
-# P6 and the static rows: the musl build beside the normal one, if this tree has it.
+# The kernel floor (floor.c): static, like the binaries it is measured against.
 mkdir -p "$build/bench"
-if [ -z "${HAKO_STATIC:-}" ] && [ -f c/static.mk ]; then
+if command -v musl-gcc >/dev/null; then floor_cc="musl-gcc -static"; else floor_cc="gcc -static"; fi
+$floor_cc -O2 -std=c99 -Wall -Wextra -o "$build/bench/floor" "$here/floor.c"
+
+# P6 and the static rows: a dynamically linked build gets the static musl one beside it.
+if [ -z "${HAKO_STATIC:-}" ] && [ -f c/static.mk ] && readelf -d "$build/hako" | grep -q NEEDED; then
 	if make -s B="$build/musl" CC='musl-gcc -static' >"$build/bench/static-build.log" 2>&1; then
 		export HAKO_STATIC="$build/musl"
 	else

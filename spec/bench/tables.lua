@@ -1,9 +1,13 @@
--- tables.lua BUILD WORK OUT: the four tables of `make bench` and the P1-P6 targets of
--- doc/PERFORMANCE.md, printed as markdown and written to OUT. Run by bench.sh, which made
--- WORK/root (a busybox sandbox with /mnt/b1..b1000) and WORK/src (the bind source).
+-- tables.lua BUILD WORK OUT: the four tables of `make bench` and the targets of
+-- doc/PERFORMANCE.md (targets.lua), printed as markdown and written to OUT. Run by bench.sh,
+-- which made WORK/root (a busybox sandbox with /mnt/b1..b1000), WORK/src (the bind source)
+-- and BUILD/bench/floor (floor.c, the kernel's own cost, every target's yardstick).
 --
 -- hako rows that need an option this build lacks say "n/a (not built yet)" instead of
 -- failing, so the bench works on every branch; any other row that fails says why.
+-- BENCH_HAKO_RUN_ARGS is put after hako-run in every hako-run row ("--userns host", say,
+-- so that a build whose root default is a user namespace is timed like the floor, which
+-- has none).
 
 package.path = arg[0]:gsub("[^/]*$", "") .. "?.lua;" .. package.path
 local m = require "measure"
@@ -13,10 +17,13 @@ local build, work, out_path = arg[1], arg[2], arg[3]
 local pwd = m.sh("pwd"):gsub("\n$", "")
 if build:sub(1, 1) ~= "/" then build = pwd .. "/" .. build end
 local root, src, dir = work .. "/root", work .. "/src", build .. "/bench"
-local HAKO, HAKO_RUN, HAKO_ENTER = build .. "/hako", build .. "/hako-run", build .. "/hako-enter"
+local HAKO, HAKO_ENTER = build .. "/hako", build .. "/hako-enter"
+local RUN_ARGS = os.getenv("BENCH_HAKO_RUN_ARGS") or ""
+local HAKO_RUN = build .. "/hako-run" .. (RUN_ARGS ~= "" and " " .. RUN_ARGS or "")
+local FLOOR = dir .. "/floor"
 local NA = "n/a (not built yet)"
 
-local help = m.sh(HAKO_RUN .. " --help 2>&1")
+local help = m.sh(build .. "/hako-run --help 2>&1")
 -- na_unless("--net", ...) -> nil if hako-run has every option, else the n/a text.
 local function na_unless(...)
   for _, option in ipairs({ ... }) do
@@ -49,7 +56,7 @@ end
 
 local BWRAP = "bwrap --unshare-pid --unshare-ipc --unshare-uts --bind " .. root .. " / --proc /proc --dev /dev"
 local BWRAP_NAME = "bwrap (pid ipc uts /proc /dev)"
-local HAKO_NET_HOST = HAKO_RUN .. " --proc --dev --net host"
+local HAKO_NET_HOST = HAKO_RUN .. " -N host"
 local report = {}
 local function say(text)
   io.stdout:write(text, "\n")
@@ -60,7 +67,8 @@ end
 -- Table 1 ---------------------------------------------------------------------------
 -- The network namespace rows come last: a dead netns is cleaned up by a kernel worker
 -- after its command has returned, and that work would slow the rows timed after it.
-local STATIC = os.getenv("HAKO_STATIC")   -- the musl build, made by bench.sh
+-- A dynamically linked build gets the static musl one beside it (bench.sh makes it).
+local STATIC = os.getenv("HAKO_STATIC")
 local t1 = {
   { name = "direct exec (no sandbox)", cmd = root .. "/bin/true" },
   { name = "chroot", cmd = "chroot " .. root .. " /bin/true" },
@@ -68,15 +76,16 @@ local t1 = {
     .. root .. " /bin/true" },
   { name = BWRAP_NAME, cmd = BWRAP .. " /bin/true", ref = true },
   { name = "crun run (minimal config)", cmd = crun_bundle("minimal", 0) },
-  { name = "hako-run --net host (/proc /dev)", cmd = HAKO_NET_HOST .. " " .. root .. " /bin/true",
-    na = na_unless("--proc", "--dev", "--net") },
+  { name = "floor (kernel work of -N host)", cmd = FLOOR .. " " .. root .. " /bin/true" },
+  { name = "hako-run -N host", cmd = HAKO_NET_HOST .. " " .. root .. " /bin/true", na = na_unless("--net") },
 }
 if STATIC then
-  t1[#t1 + 1] = { name = "hako-run --net host (/proc /dev) static musl build", na = na_unless("--net"),
-    cmd = STATIC .. "/hako-run --proc --dev --net host " .. root .. " /bin/true" }
+  t1[#t1 + 1] = { name = "hako-run -N host (static musl build)", na = na_unless("--net"),
+    cmd = STATIC .. "/hako-run " .. RUN_ARGS .. " -N host " .. root .. " /bin/true" }
 end
-t1[#t1 + 1] = { name = "hako-run default (new netns /proc /dev)", cmd = HAKO_RUN .. " --proc --dev " .. root
-  .. " /bin/true", na = na_unless("--proc", "--dev", "--net") }
+t1[#t1 + 1] = { name = "floor -n (netns and lo up)", cmd = FLOOR .. " -n " .. root .. " /bin/true" }
+t1[#t1 + 1] = { name = "hako-run default (new netns)", cmd = HAKO_RUN .. " " .. root .. " /bin/true",
+  na = na_unless("--net") }
 t1[#t1 + 1] = { name = "bwrap --unshare-net", cmd = "bwrap --unshare-net" .. BWRAP:sub(6) .. " /bin/true" }
 m.hyperfine("table1", t1, dir)
 
@@ -94,13 +103,17 @@ for _, n in ipairs(COUNTS) do
     cmd = hako_base .. " " .. binds(n, "--mount %s:%s:ro") .. " " .. root .. " /bin/true" }
 end
 for _, n in ipairs(COUNTS) do
+  t2[#t2 + 1] = { name = "floor " .. n .. " binds", tool = "floor", n = n,
+    cmd = FLOOR .. " " .. binds(n, "-b %s:%s") .. " " .. root .. " /bin/true" }
+end
+for _, n in ipairs(COUNTS) do
   t2[#t2 + 1] = { name = "bwrap " .. n .. " binds", tool = "bwrap", n = n,
     cmd = BWRAP .. " " .. binds(n, "--ro-bind %s %s") .. " /bin/true" }
 end
 for _, n in ipairs(COUNTS) do
   t2[#t2 + 1] = { name = "crun " .. n .. " binds", tool = "crun", n = n, cmd = crun_bundle("binds" .. n, n) }
 end
-m.hyperfine("table2", t2, dir, { warmup = 3, min_runs = 5, max_runs = m.RUNS })
+m.hyperfine("table2", t2, dir, { warmup = 3, min_runs = 20, max_runs = m.RUNS })
 local function zero_of(row)
   for _, r in ipairs(t2) do
     if r.tool == row.tool and r.n == 0 then return r end
@@ -175,14 +188,15 @@ if STATIC then t4[#t4 + 1] = { name = "static musl hako --version", cmd = STATIC
 m.hyperfine("table4", t4, dir, { runs = 3 * m.RUNS, warmup = 3 * m.WARMUP })
 local RSS_RUNS = 21
 local rss = {
-  { hako_base:sub(#build + 2) .. " ROOT /bin/true", m.peak_rss(hako_base .. " " .. root .. " /bin/true", RSS_RUNS) },
+  { "hako-run -N host ROOT /bin/true", m.peak_rss(HAKO_NET_HOST .. " " .. root .. " /bin/true", RSS_RUNS) },
   { BWRAP_NAME .. " /bin/true", m.peak_rss(BWRAP .. " /bin/true", RSS_RUNS) },
+  { "floor ROOT /bin/true", m.peak_rss(FLOOR .. " " .. root .. " /bin/true", RSS_RUNS) },
   { "hako --version", m.peak_rss(HAKO .. " --version", RSS_RUNS) },
   { "/bin/true", m.peak_rss("/bin/true", RSS_RUNS) },
 }
-if STATIC and help:find("--net", 1, true) then
-  rss[#rss + 1] = { "static musl hako-run --proc --dev --net host ROOT /bin/true",
-    m.peak_rss(STATIC .. "/hako-run --proc --dev --net host " .. root .. " /bin/true", RSS_RUNS) }
+if STATIC then
+  rss[#rss + 1] = { "static musl hako-run -N host ROOT /bin/true",
+    m.peak_rss(STATIC .. "/hako-run " .. RUN_ARGS .. " -N host " .. root .. " /bin/true", RSS_RUNS) }
 end
 
 local function binary(path)
@@ -195,7 +209,7 @@ end
 local cpu = m.sh("grep -m1 'model name' /proc/cpuinfo"):match(":%s*(.-)%s*$") or "?"
 say("# hako bench, " .. os.date("!%Y-%m-%d %H:%M UTC"))
 say(string.format("\nMachine: %s, %s CPUs, %s MiB, Linux %s; %s -N. A median is the median of "
-  .. "%d sessions' medians (%d runs each; table 2: ~3 s a command); min and max are over all runs.",
+  .. "%d sessions' medians (%d runs each; table 2: ~3 s a command, 20 runs at least); min and max are over all runs.",
   cpu, m.sh("nproc"):match("%d+"), m.sh("free -m"):match("Mem:%s+(%d+)"),
   m.sh("uname -r"):gsub("%s+$", ""), m.sh("hyperfine --version"):gsub("%s+$", ""), m.ROUNDS, m.RUNS))
 say("\n## 1. /bin/true in a sandbox\n")
@@ -218,56 +232,12 @@ say(string.format("\n%s: %d bytes (%.0f KiB), %s", HAKO, size or 0, (size or 0) 
   static and "static" or "dynamically linked"))
 
 -- Targets ---------------------------------------------------------------------------
-local function ratio(a, b)
-  if a and b and a.median and b.median then return a.median / b.median end
-end
-local function verdict(value, limit, unit, detail)
-  if not value then return "not measurable yet" .. (detail and " (" .. detail .. ")" or "") end
-  return string.format("%s: %.2f%s (target ≤ %s%s)%s", value <= limit and "met" or "MISSED", value,
-    unit, limit, unit, detail and "; " .. detail or "")
-end
-local by = m.by_name
-local p3 = by(t2, "hako-run 100 binds")
-local p3_per100, p3_per1000 = extra_ms(p3), extra_ms(by(t2, "hako-run 1000 binds"))
-local linear = p3_per100 and p3_per1000 and string.format("per bind %.0f µs at 100, %.0f µs at 1000",
-  p3_per100 * 10, p3_per1000)
-local hako_rss, bwrap_rss = rss[1][2], rss[2][2]
--- The size that ships: without the debug info of the default -g.
-local function stripped_kib(path)
-  local copy = dir .. "/stripped"
-  if not os.execute("strip -o " .. copy .. " " .. m.quote(path)) then return nil end
-  local bytes = binary(copy)
-  os.remove(copy)
-  return bytes / 1024, string.format("%s stripped; %.0f KiB as built", path, (binary(path) or 0) / 1024)
-end
-local p6_size, p6_detail = nil, "no static build: this tree has no c/static.mk, or it failed"
-if static then
-  p6_size, p6_detail = stripped_kib(HAKO)
-elseif STATIC then
-  p6_size, p6_detail = stripped_kib(STATIC .. "/hako")
-end
 say("\n## 5. A system call under a seccomp filter (a process's own timing)\n")
 say(filters.run(build, root, dir, HAKO_RUN))
-say("\n## Targets (doc/PERFORMANCE.md)\n")
-local bwrap_row = by(t1, BWRAP_NAME)
-local static_p1 = ratio(by(t1, "hako-run --net host (/proc /dev) static musl build"), bwrap_row)
-say("- P1 hako-run --net host / bwrap: " .. verdict(ratio(by(t1, "hako-run --net host (/proc /dev)"), bwrap_row),
-  0.5, "×", static_p1 and string.format("static musl build: %.2f×", static_p1)))
-say("- P2 hako-run default / bwrap --unshare-net: "
-  .. verdict(ratio(by(t1, "hako-run default (new netns /proc /dev)"), by(t1, "bwrap --unshare-net")), 0.6, "×"))
-say("- P3 100 binds over 0 binds: " .. verdict(p3_per100, 1.5, " ms", linear))
-say("- P4 hako-enter / nsenter: " .. verdict(ratio(t3[2], t3[1]), 1.1, "×",
-  "binary on a writable file system: re-exec from a sealed copy"))
-for _, name in ipairs({ "hako-enter (binary on a read-only mount)", "static musl hako-enter",
-  "static musl hako-enter (read-only mount)" }) do
-  local row = by(t3, name)
-  if row then say("  - " .. name .. ": " .. verdict(ratio(row, t3[1]), 1.1, "×")) end
-end
-say("- P5 hako --version over /bin/true: " .. verdict(t4[2].median and t4[2].median - t4[1].median, 0.3, " ms",
-  string.format("peak RSS hako-run %d KiB vs bwrap %d KiB: %s%s", hako_rss, bwrap_rss,
-    hako_rss <= bwrap_rss and "met" or "MISSED",
-    rss[5] and string.format(" (static musl: %d KiB)", rss[5][2]) or "")))
-say("- P6 static musl binary size: " .. verdict(p6_size, 400, " KiB", p6_detail))
+require("targets").report(say, {
+  t1 = t1, t2 = t2, t3 = t3, t4 = t4, rss = rss, extra_ms = extra_ms, dir = dir, binary = binary,
+  hako = HAKO, static = STATIC, bwrap = BWRAP_NAME,
+})
 
 local f = assert(io.open(out_path, "w"))
 f:write(table.concat(report, "\n"), "\n")

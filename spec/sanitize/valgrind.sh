@@ -1,5 +1,5 @@
 #!/bin/sh
-# spec/sanitize/valgrind.sh B: memcheck over B/hako (the binary as shipped, arena and
+# spec/sanitize/valgrind.sh B: memcheck over B/hako (the dynamically linked launcher, arena and
 # all) on the paths that make no sandbox: --help, --version, --dry-run of command lines
 # with every kind of option, command lines that fail, and a recipe. Each must end with
 # no memcheck error and nothing "definitely lost".
