@@ -25,8 +25,8 @@ M.STEP_MODULES = { "hako.prepare_steps", "hako.join_steps", "hako.start_steps", 
 -- the keys of that module's steps table.
 M.OPS_OF = {
   ["hako.prepare_steps"] = "block_signals check_landlock check_old_root check_status_fd check_target "
-    .. "enter_target leave_target make_cgroups open_netns open_record_directory open_result_pipe "
-    .. "prepare_pid_file resolve_policy",
+    .. "compile_syscall_filter enter_target leave_target make_cgroups open_netns open_record_directory "
+    .. "open_result_pipe prepare_pid_file resolve_policy",
   ["hako.join_steps"] = "check_identity drop_groups find_record join open_cgroups open_target read_policy "
     .. "seal_self set_root",
   ["hako.start_steps"] = "await_release become_mapped_root die_with_parent enter_cgroups identify_sandbox "
