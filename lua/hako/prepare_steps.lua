@@ -147,7 +147,8 @@ local function read_policy_file(core, path)
   local fd, reopen_message = host_path.reopen_file(core, handle)
   core.close(handle)
   if not fd then return nil, reopen_message and why(reopen_message) or "not a regular file" end
-  local chunks, size, chunk, read_message = {}, 0, nil, nil
+  local chunks, size = {}, 0
+  local chunk, read_message
   repeat
     chunk, read_message = core.read(fd, 65536)
     chunks[#chunks + 1] = chunk
