@@ -140,7 +140,8 @@ end
 function M.filter_syscalls(_, state)
   local core, fields = state.core, state.policy.seccomp
   local program = fields.program
-    or syscall_filter.filter({ profile = "none" }, fields, nil, { native_arch = core.AUDIT_ARCH_NATIVE }, "seccomp filter")
+    or syscall_filter.filter({ profile = "none" }, fields, nil, { native_arch = core.AUDIT_ARCH_NATIVE },
+      "seccomp filter")
   check(core.seccomp_set_mode_filter(program))
   if fields.sandbox_program then check(core.seccomp_set_mode_filter(fields.sandbox_program)) end
 end
