@@ -224,6 +224,10 @@ function TestSeccompProfiles.test_the_manual_lists_the_groups_and_constants_as_t
       .. '.\nCalls: ' .. table.concat(g.names, " ") .. '.\n'
     lu.assertNotNil(page:find(entry, 1, true), "@" .. name .. " as hako.seccomp_groups has it")
   end
+  -- and what a capability kept opens, for each one that opens something
+  for cap in pairs(require("hako.syscall_filter").CAPABILITY_CALLS) do
+    lu.assertNotNil(page:find("CAP_" .. cap:upper() .. "%s"), "CAP_" .. cap:upper())
+  end
   local constants = require "hako.seccomp_constants"
   for _, list in ipairs({ constants.values, constants.errno }) do
     for name in pairs(list) do lu.assertNotNil(page:find("%f[%w_]" .. name .. "[,.]"), name) end
