@@ -176,4 +176,4 @@ function TestRunSeccomp:test_a_bad_policy_is_refused_before_anything_is_made()
   lu.assertEquals(r.status, 125) -- and tearDown finds the host's mounts as they were
 end
 
-os.exit(lu.LuaUnit.run())
+os.exit(lu.LuaUnit.run("-o", "tap"))
