@@ -9,8 +9,8 @@
 -- default is a demo that tries each wall and fails (exit 1) if one of them gives way.
 -- Run as root: the memory, process and CPU limits are cgroups, which a user gets only
 -- where systemd delegates a subtree to them; without, the script runs with --rlimit only.
--- The system calls are the strict profile's (man 5 hako-seccomp): no network sockets,
--- no namespaces, no ptrace, on top of the default profile's walls.
+-- The system calls are those of the strict profile (hako-seccomp(5)): no sockets but
+-- AF_UNIX, no namespaces, no ptrace, no persona change.
 
 local hako = require "hako"
 
@@ -29,6 +29,7 @@ wall "write to the root"         'echo x > /etc/x'
 wall "reach the network"         'nc -w 2 1.1.1.1 80 </dev/null'
 wall "fill /tmp past 8 MiB"      'dd if=/dev/zero of=/tmp/big bs=1M count=16; s=$?; rm /tmp/big; exit $s'
 wall "run a file it wrote"       'cp /bin/busybox /tmp/bb; /tmp/bb true; s=$?; rm /tmp/bb; exit $s'
+wall "make a user namespace"      'unshare -U true'
 wall "start 100 processes"       'for i in $(seq 100); do sleep 5 & done; wait'
 wall "be root"                   'test "$(id -u)" = 0'
 wall "see the host's processes"  'test "$(ls -d /proc/[0-9]* | wc -l)" -gt 20'
@@ -55,8 +56,8 @@ local options = {
   noexec_writable = true,                   -- nothing written there can be run
   net = "none",                             -- the default: loopback only
   allow_connect = "none", allow_bind = "none", -- and no TCP, UDP or raw sockets even so
+  seccomp = "strict",                       -- AF_UNIX sockets only, no namespaces, no ptrace
   user = "65534", group = "65534",          -- nobody, without a passwd file inside
-  seccomp = "strict",                       -- --seccomp strict (a table of rules works too)
   rlimits = { "fsize=16777216", "nofile=64", "core=0" },
   timeout = 60,
   -- keep_env, cap_add, --sys, --dev-bind: none of them, for a script you do not trust

@@ -185,6 +185,26 @@ function TestEnterEscape:test_keyring_calls_are_refused_in_an_entered_command()
   end
 end
 
+-- doc/THREATS.md 39: the user of a rootless sandbox rewrites its record so that the
+-- recorded filter allows everything and hako's own rules are gone; root's hako-enter
+-- still loads its own rules first, so the command's keyring calls fail. Control: the
+-- forged program is the one the command got (the default profile's clone-newuser and
+-- personality get through it), so only hako's own filter stands in the way.
+function TestEnterEscape:test_a_forged_seccomp_program_does_not_lift_hakos_own_rules()
+  local pid = self:start_rootless()
+  process.sh("cp " .. q(sandbox.bin("probe")) .. " " .. q(self.sb:path("bin/probe")))
+  local allow_all = string.pack("=I2BBI4", 0x06, 0, 0, 0x7fff0000)
+  plant_record(self, pid, pid, { seccomp = { deny_syscalls = {}, deny_ioctls = {}, tcp_only = false,
+    program = allow_all } })
+  local r = process.run({ sandbox.bin("hako-enter"), pid, "/bin/probe", "keys" })
+  lu.assertEquals(r.stdout, "BLOCKED: EPERM\n", r.stderr)
+  r = process.run({ sandbox.bin("hako-enter"), pid, "/bin/probe", "calls" })
+  lu.assertStrContains(r.stdout, "\nkeyctl EPERM\n", r.stderr)
+  for _, name in ipairs({ "clone-newuser", "personality" }) do
+    lu.assertNotNil(("\n" .. r.stdout):find("\n" .. name .. " OK\n", 1, true), name .. " without the recorded filter")
+  end
+end
+
 -- A recipe that runs hako-enter's plan for a pid and a command with the named steps
 -- dropped (and seal_self, which would start the launcher again as hako-enter): the
 -- positive controls below.

@@ -109,6 +109,24 @@ function TestSeccompCommand:test_bad_input()
   fails({ "/etc/passwd" }, 126, "/etc/passwd: Permission denied")
 end
 
+-- A policy file or an @include that is a FIFO (or a device) is refused without being
+-- opened: root reading a user's policy would otherwise wait for ever on a FIFO no one
+-- writes. Control: the same text in a regular file is read.
+function TestSeccompCommand:test_a_fifo_for_a_policy_is_refused_at_once()
+  local fifo = self.dir .. "/fifo"
+  process.sh("mkfifo " .. q(fifo))
+  local include = self:file("include", "default allow\n@include " .. fifo .. "\n")
+  for _, argv in ipairs({ { "--check", fifo }, { "--check", include }, { "--policy", fifo, "true" } }) do
+    local r = process.run({ "timeout", "10", SECCOMP, table.unpack(argv) })
+    lu.assertEquals(r.status, 125, table.concat(argv, " ") .. ": " .. r.stderr)
+    lu.assertStrContains(r.stderr, "not a regular file")
+  end
+  fails({ "--check", "/dev/null" }, 125, "--check /dev/null: not a regular file")
+  process.sh("rm " .. q(fifo))
+  self:file("fifo", "errno EPERM ptrace\n")
+  lu.assertStrMatches(process.run({ SECCOMP, "--check", include }).stdout, "seccomp: .*: %d+ BPF instructions\n")
+end
+
 -- hako-run --seccomp: a file, a profile, none, and the refusal of a bad one before
 -- anything is made.
 TestRunSeccomp = {}
@@ -171,4 +189,4 @@ function TestRunSeccomp:test_a_bad_policy_is_refused_before_anything_is_made()
   lu.assertEquals(r.status, 125) -- and tearDown finds the host's mounts as they were
 end
 
-os.exit(lu.LuaUnit.run())
+os.exit(lu.LuaUnit.run("-o", "tap"))

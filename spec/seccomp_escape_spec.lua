@@ -109,4 +109,4 @@ function TestSeccompEscape:test_closed_to_hako_enters_command()
   end
 end
 
-os.exit(lu.LuaUnit.run())
+os.exit(lu.LuaUnit.run("-o", "tap"))

@@ -139,6 +139,22 @@ function TestSeccompOci.test_values_up_to_2_63_are_exact_and_later_ones_refused(
   fails(function() value('"40"') end, prefix .. "expected a number, got string")
 end
 
+-- names times alternatives: a profile of a few hundred kilobytes could make millions of
+-- rules (gigabytes) before the compiler saw them. Control: the bound itself is reached.
+function TestSeccompOci.test_the_rules_a_profile_makes_are_bounded()
+  local function profile(count)
+    local names, args = {}, {}
+    for i = 1, 128 do names[i] = '"read"' end
+    for i = 1, count do args[i] = string.format('{"index": 0, "op": "SCMP_CMP_EQ", "value": %d}', i) end
+    return '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": [' .. table.concat(names, ",")
+      .. '], "action": "SCMP_ACT_ERRNO", "args": [' .. table.concat(args, ",") .. ']}]}'
+  end
+  local fit = rules.MAX_RULES // 128
+  lu.assertEquals(#parse(profile(fit)).rules, rules.MAX_RULES)
+  fails(function() parse(profile(fit + 1)) end,
+    string.format("p.json: syscalls[0]: the profile makes more than %d rules", rules.MAX_RULES))
+end
+
 function TestSeccompOci.test_architectures()
   local function abis(json, machine)
     return parse('{"defaultAction": "SCMP_ACT_ALLOW", ' .. json .. '}', { machine = machine }).abis

@@ -109,4 +109,4 @@ function TestSeccompPrograms:test_a_policy_that_closes_what_they_need_is_seen()
     "wget: socket: Operation not permitted\nPermissionError: [Errno 1] Operation not permitted\n")
 end
 
-os.exit(lu.LuaUnit.run())
+os.exit(lu.LuaUnit.run("-o", "tap"))

@@ -217,6 +217,31 @@ function TestSeccompRules.test_include_depth_is_bounded()
     "f16:1: @include nested deeper than 16")
 end
 
+-- A crafted file must not make hako-run (maybe root's) use gigabytes or read files without
+-- end: `in` lines multiply (384 KB of lines of 1000 rules each took 3 GB
+-- and over a minute before the bound), includes fan out (300 includes of a file of 300).
+-- Controls: the bounds themselves are reached, not passed.
+function TestSeccompRules.test_a_policy_is_bounded_in_rules_and_included_files()
+  local values = {}
+  for i = 1, rules.MAX_RULES_PER_LINE // #groups.names("file-system") do values[i] = tostring(i) end
+  local wide = "allow @file-system: arg0 in " .. table.concat(values, ", ") .. "\n" -- about 1000 rules
+  local per = #line(wide)
+  local fit = rules.MAX_RULES // per
+  lu.assertEquals(#parse("default allow\n" .. wide:rep(fit)).rules, per * fit)
+  fails(function() parse("default allow\n" .. wide:rep(fit + 1)) end,
+    string.format("policy.txt:%d: the policy makes more than %d rules", fit + 2, rules.MAX_RULES))
+  local reads = 0
+  local fan = function(path)
+    reads = reads + 1
+    return path == "wide" and ("@include leaf\n"):rep(300) or "allow read\n"
+  end
+  lu.assertEquals(#parse("default allow\n" .. ("@include leaf\n"):rep(rules.MAX_INCLUDES), fan).rules, 256)
+  reads = 0
+  fails(function() parse("default allow\n@include wide\n", fan) end,
+    "wide:256: more than 256 files included")
+  lu.assertEquals(reads, 256)
+end
+
 function TestSeccompRules.test_a_files_own_default_wins_over_its_includes()
   local read = files({ a = "default errno EPERM\nunknown ignore\nallow read", b = "default kill" })
   lu.assertEquals(rules.parse("@include a\ndefault allow", "p", read).default, ALLOW)

@@ -57,6 +57,24 @@ function TestSeccompTable.test_actions_unknown_and_abis()
 end
 
 -- A policy whose one rule has the condition c.
+-- One bound for the whole table, its text lines and its rule tables alike (a line alone
+-- is bounded by 1024 rules). Control: the bound itself is reached.
+function TestSeccompTable.test_the_rules_a_table_makes_are_bounded()
+  local line = "allow read: arg0 in " .. table.concat({ 1, 2, 3, 4, 5, 6, 7, 8 }, ", ")
+  local function policy(lines, tables)
+    local t = { default = "allow", rules = {} }
+    for i = 1, lines do t.rules[i] = line end
+    for _ = 1, tables do t.rules[#t.rules + 1] = { "read", "write", action = "errno EPERM" } end
+    return t
+  end
+  local lines = rules.MAX_RULES // 8 - 1
+  lu.assertEquals(#seccomp_table.from_table(policy(lines, 4)).rules, rules.MAX_RULES)
+  fails(function() seccomp_table.from_table(policy(lines, 5)) end,
+    string.format("seccomp.rules[%d]: the policy makes more than %d rules", lines + 5, rules.MAX_RULES))
+  fails(function() seccomp_table.from_table(policy(lines + 2, 0)) end,
+    string.format("seccomp.rules[%d]: the policy makes more than %d rules", lines + 2, rules.MAX_RULES))
+end
+
 local function cond(c)
   return { default = "allow", rules = { { "x", action = "allow", args = { c } } } }
 end

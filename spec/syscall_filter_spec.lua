@@ -117,4 +117,4 @@ function TestSyscallFilter.test_what_is_not_built_with_hako()
     { deny_syscalls = { "keyctl" }, deny_ioctls = policy.DENIED_IOCTLS }, {}))
 end
 
-os.exit(lu.LuaUnit.run())
+os.exit(lu.LuaUnit.run("-o", "tap"))

@@ -169,6 +169,7 @@ end
 
 -- The same thief in a PID namespace of its own (in a user namespace it made), among 80
 -- other processes, with hako-run allowed 64 fds: nested or many, all stop with the job.
+-- (--nested-userns: the default seccomp profile closes unshare -U otherwise.)
 function TestTerminal:test_nested_or_many_processes_inside_stop_with_hako_run_too()
   process.sh("cp " .. process.quote(sandbox.bin("probe")) .. " " .. process.quote(self.sb:path("bin/probe")))
   for _, nested in ipairs({ "", "/bin/busybox unshare -U -p -f " }) do
@@ -178,7 +179,7 @@ function TestTerminal:test_nested_or_many_processes_inside_stop_with_hako_run_to
       .. "while [ ! -e /tmp/stolen ]; do sleep 0.01; done; echo resumed; exit 6"
     local argv = { "python3", DRIVER, "expect=ready", "type=\\x1a", "stopped", "touch=" .. self.sb:path("tmp/steal"),
       "sleep=0.5", "owner", "fg", "expect=resumed", "--", "sh", "-c", 'ulimit -n 64 && exec "$@"', "sh",
-      sandbox.bin("hako-run"), self.sb.root, "/bin/sh", "-c", script }
+      sandbox.bin("hako-run"), "--nested-userns", self.sb.root, "/bin/sh", "-c", script }
     local r = process.run(argv)
     lu.assertStrContains(r.stdout, "\nowner: shell\n", nested)
     lu.assertStrContains(r.stdout, "\nstatus=6\n", nested)

@@ -137,20 +137,25 @@ end
 local MAX_POLICY_FILE = 1048576
 
 -- read_policy_file(core, path) -> text | nil, why: a regular file, as the caller may read it.
+-- Held by an O_PATH handle until its type is known (host_path.reopen_file): the caller
+-- may be root reading a user's file (or a user's @include), and opening a FIFO would keep
+-- it waiting for ever, opening a device (a watchdog, a tape) has effects of its own.
 local function read_policy_file(core, path)
-  local fd, message = core.open(path, core.O_RDONLY | core.O_CLOEXEC | core.O_NOCTTY)
-  if not fd then return nil, why(message) end
-  local st = core.statx(fd, "", core.AT_EMPTY_PATH)
+  local handle, message = core.open(path, core.O_PATH | core.O_CLOEXEC)
+  if not handle then return nil, why(message) end
+  local fd, reopen_message = host_path.reopen_file(core, handle)
+  core.close(handle)
+  if not fd then return nil, reopen_message and why(reopen_message) or "not a regular file" end
   local chunks, size = {}, 0
-  if st and st.type == "file" then
-    repeat
-      local chunk = core.read(fd, 65536)
-      chunks[#chunks + 1] = chunk
-      size = size + (chunk and #chunk or 0)
-    until not chunk or chunk == "" or size > MAX_POLICY_FILE
-  end
+  local chunk, read_message
+  repeat
+    chunk, read_message = core.read(fd, 65536)
+    chunks[#chunks + 1] = chunk
+    size = size + (chunk and #chunk or 0)
+  until not chunk or chunk == "" or size > MAX_POLICY_FILE
   core.close(fd)
-  if not st or st.type ~= "file" then return nil, "not a regular file" end
+  -- a policy cut short by a read error could lack its denials: none at all then
+  if not chunk then return nil, why(read_message) end
   if size > MAX_POLICY_FILE then return nil, "larger than " .. MAX_POLICY_FILE .. " bytes" end
   return table.concat(chunks)
 end

@@ -2,7 +2,9 @@
 -- SystemCallFilter= sets (the names are systemd's where one fits; the contents are hako's).
 -- Pure data.
 --
--- Each group has a one-line why. Names are the kernel's (asm/unistd*.h without __NR_);
+-- Each group has a one-line why. Names are the kernel's (asm/unistd*.h without __NR_, and
+-- arm's private calls without __ARM_NR_: set_tls, which every 32-bit arm program's libc
+-- makes at its start, cacheflush for JITs, breakpoint: a SIGTRAP to itself);
 -- a group lists the calls of every ABI of x86 and arm (an ABI lacking one just has no
 -- rule for it). The groups that hako's profiles close say why they are closed.
 
@@ -42,17 +44,17 @@ M.groups = {
   memory = group("map, protect and advise on the process's own memory", [[
     brk mmap mmap2 munmap mremap mprotect madvise mincore msync mlock mlock2 munlock mlockall
     munlockall membarrier memfd_create remap_file_pages pkey_alloc pkey_free pkey_mprotect
-    get_mempolicy set_mempolicy mbind]]),
+    get_mempolicy set_mempolicy mbind cacheflush]]),
   process = group("run programs and threads, wait for them, and manage the process itself", [[
     fork vfork execve execveat exit exit_group wait4 waitid waitpid getpid getppid gettid getpgid
     setpgid getpgrp getsid setsid set_tid_address set_robust_list get_robust_list rseq prctl
-    arch_prctl set_thread_area get_thread_area futex futex_time64 futex_waitv pidfd_open
+    arch_prctl set_thread_area get_thread_area set_tls get_tls futex futex_time64 futex_waitv pidfd_open
     process_mrelease restart_syscall]]),
   signal = group("send, receive and handle signals", [[
     kill tkill tgkill pidfd_send_signal rt_sigaction rt_sigprocmask rt_sigreturn rt_sigpending
     rt_sigsuspend rt_sigtimedwait rt_sigtimedwait_time64 rt_sigqueueinfo rt_tgsigqueueinfo sigaltstack
     signalfd signalfd4 sigaction sigprocmask sigreturn sigpending sigsuspend signal sgetmask ssetmask
-    alarm pause]]),
+    alarm pause breakpoint]]),
   timer = group("read the clocks, sleep, and set the process's own timers", [[
     nanosleep clock_nanosleep clock_nanosleep_time64 clock_gettime clock_gettime64 clock_getres
     clock_getres_time64 gettimeofday time times getitimer setitimer timer_create timer_settime

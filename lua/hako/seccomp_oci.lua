@@ -50,6 +50,7 @@ function M.family(machine)
 end
 
 local show = require("hako.seccomp_rules").show
+local MAX_RULES = require("hako.seccomp_rules").MAX_RULES
 
 local function kind(value)
   local meta = getmetatable(value)
@@ -227,6 +228,7 @@ function M.parse(text, name, options)
   for _, cap in ipairs(options.caps or {}) do context.caps[cap] = true end
   local default = action_of(r, profile.defaultAction, profile.defaultErrnoRet, "defaultAction", "defaultErrnoRet")
   local policy = { default = default, rules = {}, unknown = "ignore", abis = abis(r, profile, family) }
+  local made = 0
   for i, entry in ipairs(r.typed(profile.syscalls, "array", "syscalls", true) or {}) do
     local path = string.format("syscalls[%d]", i - 1)
     r.typed(entry, "object", path)
@@ -244,6 +246,9 @@ function M.parse(text, name, options)
       if not call:match("^[%a_][%w_]*$") then r.fail(where, "bad system call name %s", show(call)) end
     end
     if applies(r, entry, path, context) and not same(action, default) then
+      -- names times alternatives: a file of a megabyte could make millions
+      made = made + #names * #alternatives
+      if made > MAX_RULES then r.fail(path, "the profile makes more than %d rules", MAX_RULES) end
       for _, call in ipairs(names) do
         for _, conds in ipairs(alternatives) do
           policy.rules[#policy.rules + 1] = { name = call, action = action, args = copy(conds) }

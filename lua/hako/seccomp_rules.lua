@@ -23,6 +23,20 @@ local M = {}
 
 M.MAX_INCLUDE_DEPTH = 16
 M.MAX_RULES_PER_LINE = 1024 -- `in` lists multiply: a line must not make a huge table
+-- A whole policy, whatever its lines and includes: a few hundred kilobytes of `in` lines
+-- made tens of millions of rules (gigabytes, minutes) before the compiler could say the
+-- filter is too big, and 100 includes of a file of 100 includes... read files without
+-- end. Far more than any filter of 4096 instructions needs.
+M.MAX_RULES = 16384
+M.MAX_INCLUDES = 256
+
+-- count(context, where, n): n more rules for the policy; raises past MAX_RULES.
+function M.count(context, where, n)
+  context.count = (context.count or 0) + n
+  if context.count > M.MAX_RULES then
+    failure.raise(where, string.format("the policy makes more than %d rules", M.MAX_RULES))
+  end
+end
 
 local ACTIONS = { allow = "allow", kill = "kill_process", ["kill-process"] = "kill_process",
   ["kill-thread"] = "kill_thread", trap = "trap", log = "log" }
@@ -210,8 +224,9 @@ local function names(words, i, where)
   return list
 end
 
--- rule(line, where, rules): the rules one line gives, appended.
-local function rule(line, where, rules)
+-- rule(line, where, context): the rules one line gives, appended to context.rules.
+local function rule(line, where, context)
+  local rules = context.rules
   local head, tail = line:match("^([^:]*):(.*)$")
   local words = {}
   for word in (head or line):gmatch("[^%s,]+") do words[#words + 1] = word end
@@ -222,6 +237,7 @@ local function rule(line, where, rules)
   if #calls * #alternatives > M.MAX_RULES_PER_LINE then
     fail(where, "the line makes more than %d rules", M.MAX_RULES_PER_LINE)
   end
+  M.count(context, where, #calls * #alternatives)
   for _, name in ipairs(calls) do
     for _, conds in ipairs(alternatives) do
       rules[#rules + 1] = { name = name, action = action, args = copy_conditions(conds) }
@@ -273,6 +289,8 @@ local function include(target, where, context, chain, name)
   if #chain > M.MAX_INCLUDE_DEPTH then fail(where, "@include nested deeper than %d", M.MAX_INCLUDE_DEPTH) end
   if not text then
     if not context.read then fail(where, "@include %s: no files can be read here", show(target)) end
+    context.includes = (context.includes or 0) + 1
+    if context.includes > M.MAX_INCLUDES then fail(where, "more than %d files included", M.MAX_INCLUDES) end
     local why
     text, why = context.read(path)
     if type(text) ~= "string" then fail(where, "@include %s: %s", show(target), failure.why(why)) end
@@ -324,7 +342,7 @@ read_text = function(text, name, context, chain)
       end
       setting(own, "unknown", rest, where)
     else
-      rule(line, where, context.rules)
+      rule(line, where, context)
     end
   end
   for key, val in pairs(included) do

@@ -87,7 +87,7 @@ local function alternatives(args, where)
   return { list }
 end
 
-local function rule(r, where, out)
+local function rule(r, where, out, counted)
   only(r, RULE_KEYS, where)
   local calls = {}
   local function add(name, at)
@@ -107,6 +107,7 @@ local function rule(r, where, out)
   -- the text reader checks names and expands groups: give it the names alone
   local named = {}
   text.read_lines("allow " .. table.concat(calls, " "), where, { rules = named, one_line = true })
+  text.count(counted, where, #named * #alts)
   for _, call in ipairs(named) do
     for _, conds in ipairs(alts) do
       local copy = {}
@@ -122,18 +123,19 @@ function M.from_table(t, where)
   if type(t) ~= "table" then fail(where, "expected a table, got %s", type(t)) end
   only(t, TOP_KEYS, where)
   local out, settings = {}, {}
+  local context = { rules = out, one_line = true } -- one count of rules for the whole table
   if t.rules ~= nil and type(t.rules) ~= "table" then
     fail(where .. ".rules", "expected a list, got %s", type(t.rules))
   end
   for i, r in ipairs(t.rules or {}) do
     local at = string.format("%s.rules[%d]", where, i)
     if type(r) == "string" then
-      local given = text.read_lines(r, at, { rules = out, one_line = true })
+      local given = text.read_lines(r, at, context)
       for k, v in pairs(given) do
         if settings[k] == nil then settings[k] = v end
       end
     elseif type(r) == "table" then
-      rule(r, at, out)
+      rule(r, at, out, context)
     else
       fail(at, "expected a rule table or a line of policy text, got %s", type(r))
     end
