@@ -17,7 +17,7 @@ local M = {}
 -- test, spec/steps_spec.lua, checks it). A module is loaded only when a plan first needs
 -- one of its steps (hako-enter needs none of the root's), in this order.
 M.STEP_MODULES = { "hako.prepare_steps", "hako.join_steps", "hako.start_steps", "hako.root_steps",
-  "hako.confine_steps", "hako.supervise_steps", "hako.notify" }
+  "hako.confine_steps", "hako.supervise_steps", "hako.notify", "hako.userns_steps" }
 
 -- The executor's own op: it starts the sandbox's first process (start_sandbox below).
 M.OWN_OPS = { clone = true }

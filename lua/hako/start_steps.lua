@@ -90,9 +90,10 @@ function M.write_id_maps(step, state)
   local core = state.core
   local proc = "/proc/" .. state.child
   if step.uid == 0 then
-    -- Root maps a range itself (no helper, no setgroups denial): see hako.idmap.
-    write_file(core, proc .. "/uid_map", idmap.root_range(read_file(core, "/etc/subuid")))
-    write_file(core, proc .. "/gid_map", idmap.root_range(read_file(core, "/etc/subgid")))
+    -- Root maps the slot it holds itself (no helper, no setgroups denial): see hako.idmap.
+    local range = state.id_range or failure.raise("user namespace", "no id range reserved for it")
+    write_file(core, proc .. "/uid_map", idmap.range_map(range.uid))
+    write_file(core, proc .. "/gid_map", idmap.range_map(range.gid))
     return
   end
   local inside = state.policy

@@ -142,7 +142,7 @@ return {
   mutant("run-die-with-parent", "the sandbox outlives a killed hako-run",
     { "spec/lifecycle_spec.lua" },
     edit("lua/hako/start_steps.lua", "  check(core.prctl(core.PR_SET_PDEATHSIG, core.SIGKILL))\n", "")),
-  mutant("run-userns-range", "--userns as root maps the sandbox to host uid 0",
+  mutant("run-userns-range", "root's sandbox is mapped to host uid 0",
     { "spec/idmap_spec.lua", "spec/escape_privileges_spec.lua" },
     edit("lua/hako/idmap.lua", "M.DEFAULT_RANGE_START = 0x70000000", "M.DEFAULT_RANGE_START = 0")),
   mutant("run-mapped-root-groups", "--userns as root keeps root's groups",
