@@ -7,6 +7,8 @@ PACKAGES="make gcc pkg-config lua5.4 liblua5.4-dev lua-unit lua-check busybox-st
 PACKAGES="$PACKAGES python3"
 # spec/package_spec.lua: make deb, lintian, man -w; spec/rockspec_spec.lua: luarocks make.
 PACKAGES="$PACKAGES debhelper dpkg-dev lintian man-db luarocks"
+# spec/debian_spec.lua: a Debian root made once (spec/support/debian_root.sh).
+PACKAGES="$PACKAGES debootstrap"
 # make sanitize and make valgrind: memcheck (ASan and UBSan come with gcc).
 PACKAGES="$PACKAGES valgrind"
 

@@ -191,10 +191,10 @@ function TestEscapePrivileges:test_only_0_1_2_and_kept_fds_are_open_inside()
   lu.assertEquals(r.stdout, "0\n1\n2\n3\n7\n", r.stderr)
 end
 
--- --userns as root: the sandbox's uid 0 (and every other id) is an unprivileged range of
+-- Root's sandbox (--userns auto, the default): its uid 0 (and every other id) is an unprivileged range of
 -- the host's, not host root, and the caller's supplementary groups are not the sandbox's.
--- Checked from the host, on the sandbox's processes. The positive control is the default
--- mode, where uid 0 inside is host root: the same check sees it.
+-- Checked from the host, on the sandbox's processes. The positive control is --userns
+-- host, where uid 0 inside is host root: the same check sees it.
 function TestEscapePrivileges:test_userns_as_root_maps_to_an_unprivileged_range()
   local idmap = require "hako.idmap"
   local function file(path)
@@ -204,8 +204,7 @@ function TestEscapePrivileges:test_userns_as_root_maps_to_an_unprivileged_range(
     f:close()
     return text
   end
-  local uid_start = tonumber(idmap.root_range(file("/etc/subuid")):match("^0 (%d+)"))
-  local gid_start = tonumber(idmap.root_range(file("/etc/subgid")):match("^0 (%d+)"))
+  local uids, gids = idmap.pool(file("/etc/subuid")), idmap.pool(file("/etc/subgid"))
   -- host ids of the sandbox's PID 1 and of its command, started with groups 4 and 6
   local function ids(options)
     local pidfile = self.host .. "/pid"
@@ -219,7 +218,10 @@ function TestEscapePrivileges:test_userns_as_root_maps_to_an_unprivileged_range(
       child = file("/proc/" .. pid .. "/task/" .. pid .. "/children"):match("%d+")
       return child and file("/proc/" .. child .. "/comm"):match("^sleep")
     end)
-    local seen = {}
+    -- The slot this sandbox holds: the first host id its map gives uid (gid) 0.
+    local uid_start = tonumber(file("/proc/" .. pid .. "/uid_map"):match("^%s*0%s+(%d+)"))
+    local gid_start = tonumber(file("/proc/" .. pid .. "/gid_map"):match("^%s*0%s+(%d+)"))
+    local seen = { uid_start = uid_start, gid_start = gid_start }
     for _, p in ipairs({ pid, child }) do
       local status = file("/proc/" .. p .. "/status")
       seen[#seen + 1] = { uid = tonumber(status:match("\nUid:%s+(%d+)")),
@@ -231,13 +233,17 @@ function TestEscapePrivileges:test_userns_as_root_maps_to_an_unprivileged_range(
   end
   for _, who in ipairs({ "root", "user" }) do
     local inside = who == "root" and 0 or escape.UID
-    for _, id in ipairs(ids({ "--userns", table.unpack(escape.AS[who]) })) do
-      lu.assertEquals(id.uid, uid_start + inside, who)
-      lu.assertEquals(id.gid, gid_start + inside, who)
-      lu.assertEquals(id.groups, tostring(gid_start + inside), who)
+    local seen = ids({ "--userns", "auto", table.unpack(escape.AS[who]) })
+    lu.assertEquals((seen.uid_start - uids.start) % 65536, 0)
+    lu.assertTrue(seen.uid_start >= uids.start and seen.uid_start < uids.start + uids.slots * 65536)
+    lu.assertTrue(seen.gid_start >= gids.start and seen.gid_start < gids.start + gids.slots * 65536)
+    for _, id in ipairs(seen) do
+      lu.assertEquals(id.uid, seen.uid_start + inside, who)
+      lu.assertEquals(id.gid, seen.gid_start + inside, who)
+      lu.assertEquals(id.groups, tostring(seen.gid_start + inside), who)
     end
   end
-  lu.assertEquals(ids({})[2].uid, 0)
+  lu.assertEquals(ids({ "--userns", "host" })[2].uid, 0)
 end
 
 os.exit(lu.LuaUnit.run("-o", "tap"))

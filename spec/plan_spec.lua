@@ -53,12 +53,42 @@ end
 
 function TestPlan.test_clone_makes_the_namespaces()
   lu.assertEquals(find(steps_for({ root = "/sb" }), "clone").flags,
+    { "CLONE_NEWUSER", "CLONE_NEWNS", "CLONE_NEWPID", "CLONE_NEWIPC", "CLONE_NEWUTS", "CLONE_NEWNET" })
+  lu.assertEquals(find(steps_for({ root = "/sb", userns = "host" }), "clone").flags,
     { "CLONE_NEWNS", "CLONE_NEWPID", "CLONE_NEWIPC", "CLONE_NEWUTS", "CLONE_NEWNET" })
+end
+
+-- Root's default: a slot of host ids and the socket for the idmapped trees before the
+-- clone; the maps first after it; the trees made once the sandbox is released, the root's
+-- then the binds' in plan order, each taken by the step that attaches it.
+function TestPlan.test_roots_sandbox_gets_ids_of_its_own_and_idmapped_mounts()
+  local steps = steps_for({ root = "/sb", mounts = { "/a:/a:ro", { tmpfs = "/t" }, "/b:/b" }, read_only = true })
+  lu.assertTrue(index_of(steps, "reserve_id_range") < index_of(steps, "clone"))
+  lu.assertTrue(index_of(steps, "open_tree_channel") < index_of(steps, "clone"))
+  lu.assertEquals(index_of(steps, "write_id_maps"), index_of(steps, "start_job") + 1)
+  lu.assertEquals(index_of(steps, "hand_idmapped_trees"), index_of(steps, "release_sandbox") + 1)
+  local hand = find(steps, "hand_idmapped_trees")
+  lu.assertEquals(hand.root, { path = "/sb", read_only = true })
+  lu.assertEquals(hand.binds, { { src = "/a", read_only = true, devices = false },
+    { src = "/b", read_only = true, devices = false } })
+  lu.assertTrue(find(steps, "bind_root").idmapped)
+  for _, step in ipairs(steps) do
+    if step.op == "bind" then
+      lu.assertTrue(step.idmapped)
+      lu.assertNil(step.any_link) -- hako-run opens the sources, as root
+    end
+  end
+  lu.assertEquals(index_of(steps, "become_mapped_root"), index_of(steps, "await_release") + 1)
+  steps = steps_for({ root = "/sb", mounts = { "/a:/a" }, userns = "host" })
+  for _, op in ipairs({ "reserve_id_range", "open_tree_channel", "write_id_maps", "hand_idmapped_trees" }) do
+    lu.assertNil(index_of(steps, op), op)
+  end
+  lu.assertNil(find(steps, "bind").idmapped)
 end
 
 function TestPlan.test_sandbox_order()
   local ops = {}
-  for _, step in ipairs(steps_for({ root = "/sb", command = { "sh" } })) do
+  for _, step in ipairs(steps_for({ root = "/sb", command = { "sh" }, userns = "host" })) do
     if step.side == "sandbox" then ops[#ops + 1] = step.op end
   end
   lu.assertEquals(ops, { "close_host_fds", "new_process_group", "die_with_parent", "await_release",
@@ -157,7 +187,7 @@ function TestPlan.test_rootless_steps()
   lu.assertFalse(policy_of(steps).setgroups)
   steps = plan.build(spec.build({ root = "/sb", map_groups = "auto" }, { cwd = "/", uid = 1000, gid = 100 }))
   lu.assertTrue(policy_of(steps).setgroups)
-  steps = steps_for({ root = "/sb" })
+  steps = steps_for({ root = "/sb", userns = "host" })
   lu.assertNil(index_of(steps, "write_id_maps"))
   lu.assertTrue(policy_of(steps).setgroups)
   lu.assertFalse(find(steps, "mount_dev").bind_devices)
@@ -221,7 +251,7 @@ function TestPlan.test_die_with_parent_is_armed_first_and_again_after_the_creden
 end
 
 function TestPlan.test_json_status_fd_steps()
-  local steps = steps_for({ root = "/sb", command = { "sh" }, json_status_fd = "7" })
+  local steps = steps_for({ root = "/sb", command = { "sh" }, json_status_fd = "7", userns = "host" })
   lu.assertEquals(find(steps, "check_status_fd").fd, 7)
   -- The first step: before hako opens an fd that a closed number could turn out to be.
   lu.assertEquals(steps[1].op, "check_status_fd")
@@ -259,7 +289,7 @@ function TestPlan.test_the_sandbox_is_held_until_identified_for_the_record()
   local steps = steps_for({ root = "/sb", command = { "sh" } })
   lu.assertTrue(index_of(steps, "identify_sandbox") < index_of(steps, "release_sandbox"))
   lu.assertTrue(index_of(steps, "await_release") < index_of(steps, "set_dumpable"))
-  local s = spec.build({ root = "/sb", command = { "sh" } }, { cwd = "/" })
+  local s = spec.build({ root = "/sb", command = { "sh" }, userns = "host" }, { cwd = "/" })
   s.record_dir = nil
   lu.assertNil(index_of(plan.build(s), "await_release"))
 end
@@ -312,7 +342,7 @@ function TestPlan.test_host_waits_for_the_sandbox_then_supervises()
 end
 
 function TestPlan.test_the_record_is_identified_at_the_clone_and_written_once_up()
-  local steps = steps_for({ root = "/sb", hostname = "box" })
+  local steps = steps_for({ root = "/sb", hostname = "box", userns = "host" })
   lu.assertEquals(index_of(steps, "identify_sandbox"), index_of(steps, "start_job") + 1)
   lu.assertEquals(index_of(steps, "write_record"), index_of(steps, "await_sandbox") + 1)
   -- Its directory is checked before the sandbox exists: a bad one leaves nothing behind.

@@ -12,8 +12,32 @@ local function absolute(path)
   return process.sh("pwd"):gsub("\n$", "") .. "/" .. path
 end
 
+-- HAKO_TEST_USERNS=host runs the suites' sandboxes in the old mode (make check runs the
+-- escape suites both ways): hako-run is then a script in the build directory that runs
+-- the built one with --userns MODE first, so that a test's own --userns still wins.
+M.USERNS = os.getenv("HAKO_TEST_USERNS")
+
+local function userns_wrapper(mode)
+  local dir = absolute(M.BUILD .. "/test-userns-" .. mode)
+  local path = dir .. "/hako-run"
+  local f = io.open(path)
+  if f then
+    f:close()
+    return path
+  end
+  os.execute("mkdir -p " .. process.quote(dir))
+  f = assert(io.open(path .. ".new", "w"))
+  f:write("#!/bin/sh\nexec " .. process.quote(absolute(M.BUILD .. "/hako-run")) .. " --userns "
+    .. process.quote(mode) .. ' "$@"\n')
+  f:close()
+  assert(os.execute("chmod 755 " .. process.quote(path .. ".new") .. " && mv " .. process.quote(path .. ".new")
+    .. " " .. process.quote(path)))
+  return path
+end
+
 -- The built command, by name ("hako-run", "hako").
 function M.bin(name)
+  if name == "hako-run" and M.USERNS then return userns_wrapper(M.USERNS) end
   return absolute(M.BUILD .. "/" .. name)
 end
 
