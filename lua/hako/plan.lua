@@ -127,8 +127,11 @@ function M.build(spec)
     host("reserve_id_range")
     host("open_tree_channel")
   end
+  local join_from_host = idmapped and spec.net.mode == "join"
+  if join_from_host then host("enter_netns") end
   host("enter_target")
   host("clone", { flags = flags })
+  if join_from_host then host("leave_netns") end
   host("start_job")
   if spec.userns then
     host("write_id_maps", { uid = spec.userns.uid, gid = spec.userns.gid,
@@ -169,7 +172,7 @@ function M.build(spec)
   -- hako-enter could not look into it either.
   if spec.userns and spec.userns.uid ~= 0 and not spec.as_pid_1 then sandbox("reexec_in_userns") end
   sandbox("set_dumpable", { dumpable = false })
-  if spec.net.mode == "join" then sandbox("join_netns") end
+  if spec.net.mode == "join" and not join_from_host then sandbox("join_netns") end
   -- Nothing done in here may reach the host's mounts: private first, before any mount.
   sandbox("make_private", { path = "/" })
   sandbox("bind_root", { path = spec.root, idmapped = idmapped })

@@ -142,6 +142,33 @@ function M.open_tree_channel(_, state)
   end)
 end
 
+-- --net PATH: a process of the sandbox's user namespace may not join a network namespace
+-- of the host's (setns needs CAP_SYS_ADMIN over it). So hako-run clones the sandbox from
+-- inside that namespace: it steps in here, just before the clone, and back right after.
+function M.enter_netns(_, state)
+  local core = state.core
+  local own = check(core.open("/proc/self/ns/net", core.O_RDONLY | core.O_CLOEXEC))
+  state.own_netns = own
+  table.insert(state.cleanups, function()
+    if state.own_netns then
+      core.setns(own, core.CLONE_NEWNET)
+      core.close(own)
+      state.own_netns = nil
+    end
+  end)
+  check(core.setns(state.netns_fd, core.CLONE_NEWNET))
+  -- The sandbox is cloned in it: no fd of it goes along (the record asks /proc instead).
+  core.close(state.netns_fd)
+  state.netns_fd = nil
+end
+
+function M.leave_netns(_, state)
+  local core = state.core
+  check(core.setns(state.own_netns, core.CLONE_NEWNET))
+  core.close(state.own_netns)
+  state.own_netns = nil
+end
+
 -- Why a tree cannot be idmapped, for the one line hako-run says.
 local function refusal(core, errno, message)
   local why
@@ -156,14 +183,16 @@ local function refusal(core, errno, message)
 end
 
 -- idmapped(core, fd, attributes, userns, what) -> a detached copy of the tree at fd,
--- idmapped through userns, with attributes (MOUNT_ATTR_*) set, all under it too.
+-- idmapped through userns, with attributes (MOUNT_ATTR_*) set, all under it too, and
+-- private: a copy of a shared mount would be its peer, and what the sandbox mounts on
+-- it would show on the host (doc/THREATS.md 5; pivot_root refuses a shared root anyway).
 local function idmapped(core, fd, attributes, userns, what)
   local tree, message = core.open_tree(fd, "", core.OPEN_TREE_CLONE | core.OPEN_TREE_CLOEXEC
     | core.AT_RECURSIVE | core.AT_EMPTY_PATH)
   if not tree then failure.raise(what, failure.why(message)) end
   local ok, errno
   ok, message, errno = core.mount_setattr(tree, "", core.AT_EMPTY_PATH | core.AT_RECURSIVE,
-    attributes | core.MOUNT_ATTR_IDMAP, 0, 0, userns)
+    attributes | core.MOUNT_ATTR_IDMAP, 0, core.MS_PRIVATE, userns)
   if not ok then
     core.close(tree)
     failure.raise(what, refusal(core, errno, message), nil, errno)
@@ -223,7 +252,7 @@ end
 
 M.steps = {
   reserve_id_range = M.reserve_id_range, open_tree_channel = M.open_tree_channel,
-  hand_idmapped_trees = M.hand_idmapped_trees,
+  hand_idmapped_trees = M.hand_idmapped_trees, enter_netns = M.enter_netns, leave_netns = M.leave_netns,
 }
 
 return M
