@@ -63,8 +63,11 @@ function TestEscapePrivileges:test_device_node_in_the_tree_cannot_be_opened()
     { root = "ESCAPED", user = "ESCAPED" })
 end
 
--- 8: uid 0 inside has no capabilities: each call below needs one. --cap-add gives
--- it back, which shows the probe would see it work.
+-- 8: uid 0 inside has no capabilities but, in its own user namespace, a container's set
+-- (37): each call below needs one, of which only sys_chroot is in that set. --cap-add
+-- gives it back, which shows the probe would see it work (in the old mode: in its own
+-- user namespace open_by_handle_at and mknod need the capability in the host's, so they
+-- stay refused with it, a second wall).
 local PRIVILEGED = {
   { "mount", "sys_admin" },
   { "sethostname", "sys_admin" },
@@ -77,9 +80,13 @@ function TestEscapePrivileges:test_privileged_calls_fail_without_capabilities()
   for _, case in ipairs(PRIVILEGED) do
     local attack, cap, arg = case[1], case[2], case[3]
     local options = { "--tmpfs", "/tmp" }
-    lu.assertEquals(self:both(options, attack, arg), { root = "BLOCKED: EPERM", user = "BLOCKED: EPERM" },
-      attack)
-    lu.assertEquals(escape.inside(self, { "--tmpfs", "/tmp", "--cap-add", cap }, attack, arg), "ESCAPED", attack)
+    local root = escape.OWN_USERNS and cap == "sys_chroot" and "ESCAPED" or "BLOCKED: EPERM"
+    lu.assertEquals(self:both(options, attack, arg), { root = root, user = "BLOCKED: EPERM" }, attack)
+    lu.assertEquals(escape.inside(self, { "--tmpfs", "/tmp", "--userns", "host", "--cap-add", cap }, attack, arg),
+      "ESCAPED", attack)
+    local host_only = cap == "dac_read_search" or cap == "mknod"
+    lu.assertEquals(escape.inside(self, { "--tmpfs", "/tmp", "--cap-add", cap }, attack, arg),
+      escape.OWN_USERNS and host_only and "BLOCKED: EPERM" or "ESCAPED", attack)
   end
 end
 
@@ -90,12 +97,17 @@ function TestEscapePrivileges:test_shocker_cannot_reach_host_files()
   lu.skipIf(escape.outside(self, nil, "shocker", target) ~= "ESCAPED",
     "the sandbox's file system has no inode-number handles, or is not the host's root")
   lu.assertEquals(self:both({}, "shocker", target), { root = "BLOCKED: EPERM", user = "BLOCKED: EPERM" })
-  -- So --cap-add dac_read_search is a way out, as the documentation warns.
-  lu.assertEquals(escape.inside(self, { "--cap-add", "dac_read_search" }, "shocker", target), "ESCAPED")
+  -- So --cap-add dac_read_search is a way out, as the documentation warns, for host uid 0
+  -- (--userns host); in its own user namespace the kernel wants it in the host's.
+  lu.assertEquals(escape.inside(self, { "--userns", "host", "--cap-add", "dac_read_search" }, "shocker", target),
+    "ESCAPED")
+  lu.assertEquals(escape.inside(self, { "--userns", "auto", "--cap-add", "dac_read_search" }, "shocker", target),
+    "BLOCKED: EPERM")
 end
 
--- 1, 8: the nested-chroot escape. Without CAP_SYS_CHROOT it cannot start; with it,
--- the walk up ends at the sandbox's root, since the host's root is detached.
+-- 1, 8: the nested-chroot escape. Without CAP_SYS_CHROOT it cannot start; with it (uid 0
+-- has it in its own user namespace), the walk up ends at the sandbox's root, since the
+-- host's root is detached.
 function TestEscapePrivileges:test_nested_chroot_escape_stays_inside()
   process.sh("touch " .. self.sb:path("inside-marker"))
   local args = { "chroot-escape", "/inside-marker", self.host .. "/host-only" }
@@ -103,7 +115,8 @@ function TestEscapePrivileges:test_nested_chroot_escape_stays_inside()
   lu.assertEquals(process.sh("chroot " .. self.sb.root .. " /bin/probe " .. table.concat(args, " ")), "ESCAPED\n")
   process.sh("rmdir " .. self.sb:path("chroot-escape.d"))
   local options = { "--tmpfs", "/tmp", "--chdir", "/tmp" }
-  lu.assertEquals(self:both(options, table.unpack(args)), { root = "BLOCKED: EPERM", user = "BLOCKED: EPERM" })
+  lu.assertEquals(self:both(options, table.unpack(args)),
+    { root = escape.OWN_USERNS and "BLOCKED: inside" or "BLOCKED: EPERM", user = "BLOCKED: EPERM" })
   table.insert(options, "--cap-add")
   table.insert(options, "sys_chroot")
   lu.assertEquals(self:both(options, table.unpack(args)), { root = "BLOCKED: inside", user = "BLOCKED: inside" })
@@ -144,8 +157,10 @@ function TestEscapePrivileges:test_own_session_keyring()
     lu.assertStrMatches(inside, "%d+")
     lu.assertNotEquals(inside, host)
   end
-  -- and without the step that makes it, the caller's
-  lu.assertEquals(escape.without(self, { "filter_syscalls", "new_session_keyring" }, nil, "keyring"), host)
+  -- and without the step that makes it, the caller's, where uid 0 is the caller (--userns
+  -- host; in its own user namespace the caller's keyring is not its to use anyway)
+  lu.assertEquals(escape.without(self, { "filter_syscalls", "new_session_keyring" }, { userns = "host" }, "keyring"),
+    host)
 end
 
 -- 12: without a user namespace the command's uid is the host's, and so are the user and
@@ -154,9 +169,11 @@ end
 function TestEscapePrivileges:test_keyring_calls_are_refused()
   local host = { root = escape.outside(self, nil, "keys"), user = escape.outside(self, escape.UID, "keys") }
   lu.assertStrMatches(host.root, "ESCAPED keyctl,add_key,request_key @u=%d+")
-  -- Without the filter, the command reaches the very keyrings of the host's root and user.
-  lu.assertEquals(escape.without(self, { "filter_syscalls" }, nil, "keys"), host.root)
-  lu.assertEquals(escape.without(self, { "filter_syscalls" }, "probe", "keys"), host.user)
+  -- Without the filter, the command reaches the very keyrings of the host's root and user
+  -- (--userns host: in its own user namespace its uids are not the host's, a second wall).
+  lu.assertEquals(escape.without(self, { "filter_syscalls" }, { userns = "host" }, "keys"), host.root)
+  lu.assertEquals(escape.without(self, { "filter_syscalls" }, { user = "probe", userns = "host" }, "keys"), host.user)
+  lu.assertNotEquals(escape.without(self, { "filter_syscalls" }, { userns = "auto" }, "keys"), host.root)
   lu.assertEquals(self:both({}, "keys"), { root = "BLOCKED: EPERM", user = "BLOCKED: EPERM" })
 end
 
