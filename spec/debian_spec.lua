@@ -49,7 +49,7 @@ function TestDebian:test_apt_useradd_and_su_as_root_inside()
   self:run("useradd", "-m", "alice")
   lu.assertStrMatches(self:run("su", "alice", "-c", "id"), "uid=1000%(alice%) gid=1000%(alice%) groups=1000%(alice%)\n")
   lu.assertEquals(owner(self.root .. "/home/alice"), "1000:1000")
-  self:run("sh", "-c", "echo made > /root/made && chown alice: /home/alice && touch /home/alice/x && chown alice /home/alice/x")
+  self:run("sh", "-c", "echo made > /root/made && touch /home/alice/x && chown alice /home/alice/x")
   lu.assertEquals(owner(self.root .. "/root/made"), "0:0")
   lu.assertEquals(owner(self.root .. "/home/alice/x"), "1000:0")
   -- The same root's processes, seen from the host: never uid 0.

@@ -72,7 +72,8 @@ os.exit(hako.execute(steps))
 ]])
   f:close()
   local function root_options(userns)
-    return options(process.sh(q(sandbox.bin("hako")) .. " " .. q(recipe) .. " " .. q(self.sb.root) .. " " .. userns), "/")
+    local line = q(sandbox.bin("hako")) .. " " .. q(recipe) .. " " .. q(self.sb.root) .. " " .. userns
+    return options(process.sh(line), "/")
   end
   local o = root_options("host")
   lu.assertFalse(o.nosuid or o.nodev or false)

@@ -58,34 +58,6 @@ function TestPlan.test_clone_makes_the_namespaces()
     { "CLONE_NEWNS", "CLONE_NEWPID", "CLONE_NEWIPC", "CLONE_NEWUTS", "CLONE_NEWNET" })
 end
 
--- Root's default: a slot of host ids and the socket for the idmapped trees before the
--- clone; the maps first after it; the trees made once the sandbox is released, the root's
--- then the binds' in plan order, each taken by the step that attaches it.
-function TestPlan.test_roots_sandbox_gets_ids_of_its_own_and_idmapped_mounts()
-  local steps = steps_for({ root = "/sb", mounts = { "/a:/a:ro", { tmpfs = "/t" }, "/b:/b" }, read_only = true })
-  lu.assertTrue(index_of(steps, "reserve_id_range") < index_of(steps, "clone"))
-  lu.assertTrue(index_of(steps, "open_tree_channel") < index_of(steps, "clone"))
-  lu.assertEquals(index_of(steps, "write_id_maps"), index_of(steps, "start_job") + 1)
-  lu.assertEquals(index_of(steps, "hand_idmapped_trees"), index_of(steps, "release_sandbox") + 1)
-  local hand = find(steps, "hand_idmapped_trees")
-  lu.assertEquals(hand.root, { path = "/sb", read_only = true })
-  lu.assertEquals(hand.binds, { { src = "/a", read_only = true, devices = false },
-    { src = "/b", read_only = true, devices = false } })
-  lu.assertTrue(find(steps, "bind_root").idmapped)
-  for _, step in ipairs(steps) do
-    if step.op == "bind" then
-      lu.assertTrue(step.idmapped)
-      lu.assertNil(step.any_link) -- hako-run opens the sources, as root
-    end
-  end
-  lu.assertEquals(index_of(steps, "become_mapped_root"), index_of(steps, "await_release") + 1)
-  steps = steps_for({ root = "/sb", mounts = { "/a:/a" }, userns = "host" })
-  for _, op in ipairs({ "reserve_id_range", "open_tree_channel", "write_id_maps", "hand_idmapped_trees" }) do
-    lu.assertNil(index_of(steps, op), op)
-  end
-  lu.assertNil(find(steps, "bind").idmapped)
-end
-
 function TestPlan.test_sandbox_order()
   local ops = {}
   for _, step in ipairs(steps_for({ root = "/sb", command = { "sh" }, userns = "host" })) do
@@ -141,7 +113,8 @@ end
 
 function TestPlan.test_network_steps()
   lu.assertNil(index_of(steps_for({ root = "/sb", net = "host" }), "loopback_up"))
-  local steps = steps_for({ root = "/sb", net = "/run/netns/x" })
+  -- The old mode's way: the sandbox joins (root's own user namespace: userns_steps_spec).
+  local steps = steps_for({ root = "/sb", net = "/run/netns/x", userns = "host" })
   lu.assertEquals(find(steps, "open_netns").path, "/run/netns/x")
   lu.assertTrue(index_of(steps, "open_netns") < index_of(steps, "clone"))
   lu.assertTrue(index_of(steps, "join_netns") < index_of(steps, "make_private"))

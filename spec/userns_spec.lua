@@ -57,11 +57,11 @@ end
 function TestUserns:test_root_inside_is_nobody_outside_and_files_keep_their_owners()
   process.sh("touch " .. self.sb:path("etc/owned") .. " && chown 1234:2345 " .. self.sb:path("etc/owned"))
   local out = ok(self.sb:sh("touch /tmp/made && mkdir /tmp/dir && stat -c '%u %g' /etc/owned; cat /proc/self/uid_map"))
-  local owner, start = out:match("^(%d+ %d+)\n%s*0%s+(%d+)%s+65536\n$")
+  local owner, first = out:match("^(%d+ %d+)\n%s*0%s+(%d+)%s+65536\n$")
   lu.assertEquals(owner, "1234 2345")
   local pool = idmap.pool(read("/etc/subuid"))
-  start = tonumber(start)
-  lu.assertTrue(start >= pool.start and start < pool.start + pool.slots * 65536 and (start - pool.start) % 65536 == 0)
+  first = tonumber(first)
+  lu.assertTrue(first >= pool.start and first < pool.start + pool.slots * 65536 and (first - pool.start) % 65536 == 0)
   lu.assertEquals(process.sh("stat -c '%u %g' " .. self.sb:path("tmp/made") .. " " .. self.sb:path("tmp/dir")),
     "0 0\n0 0\n")
   -- Control: --userns host, the old mode, is host uid 0 with the host's whole map.
@@ -173,7 +173,8 @@ end
 -- --dry-run names the range and the idmapped mounts.
 function TestUserns:test_dry_run_shows_the_range_and_the_idmapped_mounts()
   local out = ok(process.run({ sandbox.bin("hako-run"), "-n", "-m", self.host .. ":/mnt:ro", self.sb.root }))
-  lu.assertStrMatches(out, ".*\nuser namespace: ids 0%-65535 %-> host uids %d+%-%d+, gids %d+%-%d+ %(slot %d+ of %d+, free now%)\n.*")
+  lu.assertStrMatches(out,
+    ".*\nuser namespace: ids 0%-65535 %-> host uids %d+%-%d+, gids %d+%-%d+ %(slot %d+ of %d+, free now%)\n.*")
   lu.assertStrContains(out, "\nidmapped mounts: " .. self.sb.root .. ", " .. self.host .. " (ro)\n")
   out = ok(process.run({ sandbox.bin("hako-run"), "-n", "--userns", "host", self.sb.root }))
   lu.assertNotStrContains(out, "idmapped")

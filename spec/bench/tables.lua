@@ -69,6 +69,9 @@ local t1 = {
   { name = "crun run (minimal config)", cmd = crun_bundle("minimal", 0) },
   { name = "hako-run --net host (/proc /dev)", cmd = HAKO_NET_HOST .. " " .. root .. " /bin/true",
     na = na_unless("--proc", "--dev", "--net") },
+  -- Root's default is a user namespace of its own with idmapped mounts; the old mode beside it.
+  { name = "hako-run --net host --userns host (/proc /dev)", na = na_unless("--net", "[auto|host]"),
+    cmd = HAKO_NET_HOST .. " --userns host " .. root .. " /bin/true" },
 }
 if STATIC then
   t1[#t1 + 1] = { name = "hako-run --net host (/proc /dev) static musl build", na = na_unless("--net"),
@@ -252,6 +255,10 @@ say("- P1 hako-run --net host / bwrap: " .. verdict(ratio(by(t1, "hako-run --net
   0.5, "×", static_p1 and string.format("static musl build: %.2f×", static_p1)))
 say("- P2 hako-run default / bwrap --unshare-net: "
   .. verdict(ratio(by(t1, "hako-run default (new netns /proc /dev)"), by(t1, "bwrap --unshare-net")), 0.6, "×"))
+local own_userns = ratio(by(t1, "hako-run --net host (/proc /dev)"),
+  by(t1, "hako-run --net host --userns host (/proc /dev)"))
+say("- Root's user namespace with idmapped mounts (the default) / --userns host: "
+  .. (own_userns and string.format("%.2f×", own_userns) or "not measurable yet"))
 say("- P3 100 binds over 0 binds: " .. verdict(p3_per100, 1.5, " ms", linear))
 say("- P4 hako-enter / nsenter: " .. verdict(ratio(t3[2], t3[1]), 1.1, "×",
   "binary on a writable file system: re-exec from a sealed copy"))
