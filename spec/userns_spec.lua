@@ -103,6 +103,20 @@ function TestUserns:test_capabilities_of_root_and_of_other_users()
   lu.assertEquals(cap_eff(self, { "--userns", "host", "--cap-add", "net_raw" }), 1 << caps.number("net_raw"))
 end
 
+-- hako-enter joins the sandbox's user namespace and applies the same rule: uid 0 gets the
+-- container's set, another user none.
+function TestUserns:test_hako_enter_joins_the_user_namespace_with_the_same_rule()
+  local _, pid = start(self, "e")
+  local enter = { sandbox.bin("hako-enter"), pid, "/bin/sh", "-c",
+    "cat /proc/self/uid_map; grep CapEff /proc/self/status" }
+  local out = ok(process.run(enter))
+  lu.assertEquals(out:match("^%s*0%s+(%d+)"), read("/proc/" .. pid .. "/uid_map"):match("^%s*0%s+(%d+)"))
+  lu.assertStrContains(out, string.format("CapEff:\t%016x\n", caps.mask(CONTAINER)))
+  table.insert(enter, 2, "--user")
+  table.insert(enter, 3, "probe")
+  lu.assertStrContains(ok(process.run(enter)), "CapEff:\t0000000000000000\n")
+end
+
 -- With its capabilities uid 0 inside is root over what its user namespace maps: files of
 -- host ids 0-65535 in its tree (control: it reads another id's 0600 file), and nothing
 -- else: a file of a host id past its range, a host file through a leaked fd (no
