@@ -58,6 +58,7 @@ build = {
     ["hako.stop"] = "lua/hako/stop.lua",
     ["hako.supervise_steps"] = "lua/hako/supervise_steps.lua",
     ["hako.users"] = "lua/hako/users.lua",
+    ["hako.userns_steps"] = "lua/hako/userns_steps.lua",
     ["hako.version"] = "lua/hako/version.lua",
     ["hako.core"] = {
       sources = {

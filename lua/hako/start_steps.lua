@@ -161,12 +161,14 @@ end
 -- In a user namespace root made, this process is still host root, which the namespace
 -- does not map: files it made would have no owner there (EOVERFLOW). Once the maps are
 -- written it becomes uid and gid 0 of the namespace (the range's first ids on the host),
--- and sheds root's supplementary groups.
+-- and sheds root's supplementary groups. Changing ids cleared the parent-death signal:
+-- armed again at once, or a hako-run killed during set-up would leave this process behind.
 function M.become_mapped_root(_, state)
   local core = state.core
   check(core.setgroups({}))
   check(core.setresgid(0))
   check(core.setresuid(0))
+  M.die_with_parent(nil, state)
 end
 
 -- A rootless sandbox's first process starts its own binary again inside the user
