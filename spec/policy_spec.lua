@@ -182,6 +182,14 @@ function TestPolicy.test_a_bad_or_partial_policy_is_refused()
   end
   local partial = { table.unpack(good, 2) }
   lu.assertEquals({ policy.decode(partial) }, { nil, "no uid" })
+  -- A record of a hako-run before root_caps: uid 0 keeps caps, as it did then.
+  local earlier = {}
+  for _, entry in ipairs(good) do
+    if entry[1] ~= "root_caps" then earlier[#earlier + 1] = entry end
+  end
+  local p = assert(policy.decode(earlier))
+  lu.assertNil(p.root_caps)
+  lu.assertEquals(policy.kept_caps(p), p.caps)
   local extra = { { "rlimit.nofile", "1 2" }, table.unpack(good) }
   lu.assertEquals({ policy.decode(extra) }, { nil, "unknown policy field rlimit.nofile" })
 end

@@ -195,6 +195,9 @@ M.FIELDS = {
   { "landlock.files", "paths" }, { "landlock.required", "flag" },
   { "rlimits", "rlimits" }, { "cgroups", "cgroups" },
 }
+-- Fields a record of an earlier hako-run lacks, and what their absence means: without
+-- root_caps, uid 0 kept caps (kept_caps). Any other missing field refuses the record.
+local OPTIONAL = { root_caps = true }
 -- Kinds written one line per entry: present (empty) even when no line says so.
 local LINES = { lines = true, paths = true, rlimits = true, cgroups = true }
 local KIND = {}
@@ -305,7 +308,7 @@ function M.decode(entries)
     end
   end
   for _, f in ipairs(M.FIELDS) do
-    if get(p, f[1]) == nil then return nil, "no " .. f[1] end
+    if get(p, f[1]) == nil and not OPTIONAL[f[1]] then return nil, "no " .. f[1] end
   end
   return p
 end
