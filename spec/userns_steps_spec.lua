@@ -129,4 +129,14 @@ function TestUsernsSteps.test_a_tree_that_cannot_be_idmapped_is_refused_in_one_l
     .. " idmapped mounts (Linux 5.12 and later have them); --userns host runs the sandbox without a user namespace")
 end
 
+-- User namespaces off: root is told which setting, and of the old mode it may choose.
+function TestUsernsSteps.test_user_namespaces_off_is_refused_with_the_old_mode_named()
+  local answers = { open = 40, read = fake.sequence({ "0\n" }), geteuid = 0 }
+  fake.allow(answers, { "close" })
+  local ok, err = pcall(require("hako.start_steps").explain_userns_failure, fake.new(answers), 28)
+  lu.assertFalse(ok)
+  lu.assertEquals(tostring(err), "clone: user namespaces are not available: sysctl user.max_user_namespaces is 0;"
+    .. " --userns host runs the sandbox without one")
+end
+
 os.exit(lu.LuaUnit.run("-o", "tap"))

@@ -36,6 +36,8 @@ function M.explain_userns_failure(core, errno)
   else
     why = why .. ": the kernel refused (a container or seccomp policy forbidding them?)"
   end
+  -- Root has the old mode to fall back on, if it chooses to (doc/THREATS.md 37).
+  if core.geteuid() == 0 then why = why .. "; --userns host runs the sandbox without one" end
   failure.raise("clone", why, nil, errno)
 end
 
