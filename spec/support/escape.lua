@@ -97,7 +97,9 @@ local options = { root = arg[1], user = set.user, pid_file = set.pid_file, chdir
   keep_fds = { set.keep_fd }, read_only = set.read_only == "1", mounts = { set.tmpfs and { tmpfs = set.tmpfs } },
   net = set.net, command = { table.unpack(arg, 4) } }
 -- HAKO_TEST_USERNS is root's mode (support.sandbox); a rootless caller has but one.
-options.userns = set.userns or require("hako.core").geteuid() == 0 and os.getenv("HAKO_TEST_USERNS") or nil
+local test_userns = os.getenv("HAKO_TEST_USERNS")
+if test_userns == "" then test_userns = nil end
+options.userns = set.userns or require("hako.core").geteuid() == 0 and test_userns or nil
 local steps = {}
 for _, step in ipairs(hako.plan(options)) do
   if step.op == "set_dumpable" and drop.dumpable then step.dumpable = true end

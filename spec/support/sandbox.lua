@@ -16,6 +16,7 @@ end
 -- escape suites both ways): hako-run is then a script in the build directory that runs
 -- the built one with --userns MODE first, so that a test's own --userns still wins.
 M.USERNS = os.getenv("HAKO_TEST_USERNS")
+if M.USERNS == "" then M.USERNS = nil end
 
 -- Written once per test process (a stale copy of an earlier run is replaced). Only root
 -- has the old mode: a rootless caller's hako-run goes as it is.
