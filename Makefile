@@ -187,6 +187,9 @@ check: deps
 	$(LUA) spec/mutate/run.lua --check
 	LUA_PATH='$(SPEC_LUA_PATH)' LUA_CPATH='$(B)/lib/?.so;;' HAKO_BUILD=$(B) \
 	  prove --exec $(LUA) spec/*_spec.lua
+	@# The escape suites again in the old mode (--userns host): both must hold.
+	LUA_PATH='lua/?.lua;lua/?/init.lua;spec/?.lua;;' LUA_CPATH='$(B)/lib/?.so;;' HAKO_BUILD=$(B) \
+	  HAKO_TEST_USERNS=host prove --exec $(LUA) spec/escape_*_spec.lua spec/enter_escape_spec.lua
 
 # Every recipe in examples/, run as its README line says: status 0 passes, 77 is a skip
 # (the example prints why: the network, say), anything else fails and shows its output.

@@ -119,6 +119,8 @@ static const struct hako_const errnos[] = {
 	HAKO_CONST(EFBIG),
 	HAKO_CONST(ENOSYS),
 	HAKO_CONST(ELOOP),
+	HAKO_CONST(EBADMSG),
+	HAKO_CONST(EOVERFLOW),
 	{NULL, 0}
 };
 static const struct hako_area errno_area = { NULL, errnos };

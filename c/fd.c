@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/file.h>
 #include <sys/sendfile.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -117,8 +118,18 @@ static int core_sendfile(lua_State *L)
 	return 1;
 }
 
+/* flock(fd, operation): LOCK_SH or LOCK_EX (| LOCK_NB), or LOCK_UN. */
+static int core_flock(lua_State *L)
+{
+	int fd = hako_check_fd(L, 1);
+	int op = (int)hako_check_int(L, 2, 0, HAKO_INT_MAX);
+
+	return hako_result(L, flock(fd, op), "flock", NULL);
+}
+
 static const luaL_Reg funcs[] = {
 	{"renameat", core_renameat},
+	{"flock", core_flock},
 	{"unlinkat", core_unlinkat},
 	{"readlinkat", core_readlinkat},
 	{"faccessat", core_faccessat},
@@ -145,6 +156,10 @@ static const struct hako_const consts[] = {
 	HAKO_CONST(MFD_CLOEXEC),
 	HAKO_CONST(MFD_ALLOW_SEALING),
 	HAKO_CONST(AT_REMOVEDIR),
+	HAKO_CONST(LOCK_SH),
+	HAKO_CONST(LOCK_EX),
+	HAKO_CONST(LOCK_NB),
+	HAKO_CONST(LOCK_UN),
 	{NULL, 0}
 };
 

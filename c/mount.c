@@ -57,6 +57,9 @@
 #define MOUNT_ATTR_NODEV 0x00000004
 #define MOUNT_ATTR_NOEXEC 0x00000008
 #endif
+#ifndef MOUNT_ATTR_IDMAP
+#define MOUNT_ATTR_IDMAP 0x00100000
+#endif
 #ifndef AT_RECURSIVE
 #define AT_RECURSIVE 0x8000
 #endif
@@ -105,7 +108,10 @@ static int core_pivot_root(lua_State *L)
 			   "pivot_root", new_root);
 }
 
-/* mount_setattr(dirfd, path, flags, attr_set, attr_clr, propagation) */
+/*
+ * mount_setattr(dirfd, path, flags, attr_set, attr_clr, propagation, userns_fd):
+ * userns_fd is read by the kernel only with MOUNT_ATTR_IDMAP in attr_set.
+ */
 static int core_mount_setattr(lua_State *L)
 {
 	int dirfd = hako_check_dirfd(L, 1);
@@ -116,6 +122,7 @@ static int core_mount_setattr(lua_State *L)
 	attr.attr_set = (uint64_t)hako_opt_int(L, 4, 0, 0, HAKO_U64_MAX);
 	attr.attr_clr = (uint64_t)hako_opt_int(L, 5, 0, 0, HAKO_U64_MAX);
 	attr.propagation = (uint64_t)hako_opt_int(L, 6, 0, 0, HAKO_U64_MAX);
+	attr.userns_fd = (uint64_t)hako_opt_int(L, 7, 0, 0, HAKO_INT_MAX);
 	return hako_result(L, (int)syscall(SYS_mount_setattr, dirfd, path, flags,
 					   &attr, sizeof attr), "mount_setattr", path);
 }
@@ -218,6 +225,7 @@ static const struct hako_const consts[] = {
 	HAKO_CONST(MOUNT_ATTR_NOSUID),
 	HAKO_CONST(MOUNT_ATTR_NODEV),
 	HAKO_CONST(MOUNT_ATTR_NOEXEC),
+	HAKO_CONST(MOUNT_ATTR_IDMAP),
 	HAKO_CONST(AT_RECURSIVE),
 	HAKO_CONST(OPEN_TREE_CLONE),
 	HAKO_CONST(MOVE_MOUNT_F_EMPTY_PATH),

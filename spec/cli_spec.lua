@@ -28,6 +28,19 @@ function TestCli.test_every_value_form()
   end
 end
 
+-- An old switch grown values (--userns): the next word is its value only when it is one
+-- of them; else it is the switch alone, with the default, and the word an operand.
+function TestCli.test_a_value_from_a_set_of_words_or_the_default()
+  local defs = { { long = "userns", key = "userns", value = "[auto|host]", words = { auto = true, host = true },
+    default = "auto", help = "" } }
+  for _, case in ipairs({ { { "--userns", "host", "sb" }, "host", { "sb" } },
+    { { "--userns", "sb", "cmd" }, "auto", { "sb", "cmd" } }, { { "--userns=host", "sb" }, "host", { "sb" } },
+    { { "--userns", "auto" }, "auto", {} } }) do
+    local options, operands = cli.parse(defs, case[1])
+    lu.assertEquals({ options.userns, operands }, { case[2], case[3] })
+  end
+end
+
 function TestCli.test_repeatable_options_keep_their_order()
   local options = cli.parse(DEFS, { "-m", "a:/a", "--mount=b:/b", "-mc:/c" })
   lu.assertEquals(options.mounts, { "a:/a", "b:/b", "c:/c" })

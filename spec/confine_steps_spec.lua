@@ -6,10 +6,12 @@ local fake = require "support.fake_core"
 local policy = require "hako.policy"
 local seccomp = require "hako.seccomp"
 
--- A policy as hako-run makes it, changed by `changes`.
+-- A policy as hako-run makes it, changed by `changes`; given caps alone, uid 0 keeps them
+-- too (root_caps, as without a range of ids).
 local function policy_with(changes)
   local p = policy.from_spec({ env = { "PATH=/bin" }, caps = {}, keep_fds = {}, hostname = "h" })
   for k, v in pairs(changes or {}) do p[k] = v end
+  if changes and changes.caps and not changes.root_caps then p.root_caps = changes.caps end
   return p
 end
 
@@ -152,6 +154,18 @@ function TestConfineSteps.test_no_setgroups_where_the_user_namespace_denies_it()
   local core, calls = fake.new({ setresgid = true, setresuid = true })
   confine_steps.set_ids({}, { core = core, policy = policy_with({ uid = 0, gid = 0, groups = {}, setgroups = false }) })
   lu.assertEquals(calls, { { "setresgid", 0 }, { "setresuid", 0 } })
+end
+
+-- uid 0 keeps root_caps (a container's set, with ids of its own), any other user caps.
+function TestConfineSteps.test_uid_0_keeps_the_root_set_another_user_the_other()
+  for uid, kept in pairs({ [0] = { 0, 5 }, [1000] = { 13 } }) do
+    local core, calls = fake.new({ capset = true, prctl = true })
+    confine_steps.set_capabilities({}, { core = core, policy = policy_with({ uid = uid, caps = { 13 },
+      root_caps = { 0, 5 } }) })
+    local mask = (1 << kept[1]) | (1 << kept[#kept])
+    lu.assertEquals(calls[1], { "capset", mask, mask, mask })
+    lu.assertEquals(#calls, 1 + #kept)
+  end
 end
 
 function TestConfineSteps.test_kept_capabilities_are_in_every_set_and_ambient()

@@ -14,6 +14,8 @@ PACKAGES="$PACKAGES debhelper dpkg-dev lintian man-db luarocks"
 # hako.syscalls (c/gen_syscalls.lua): the kernel's system call numbers of every ABI, the
 # arm family's from Debian's cross headers.
 PACKAGES="$PACKAGES linux-libc-dev linux-libc-dev-arm64-cross linux-libc-dev-armhf-cross"
+# spec/debian_spec.lua: a Debian root made once (spec/support/debian_root.sh).
+PACKAGES="$PACKAGES debootstrap"
 # make sanitize and make valgrind: memcheck (ASan and UBSan come with gcc).
 PACKAGES="$PACKAGES valgrind"
 

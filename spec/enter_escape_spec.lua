@@ -27,10 +27,12 @@ end
 -- doc/THREATS.md 17: in a sandbox without CAP_SYS_PTRACE (everything below runs without it,
 -- as uid 0), a process with the same uid and capabilities as hako-enter cannot open its
 -- memory, while it can open that of an ordinary process: hako-enter is non-dumpable, from
--- its first step; its child inherits that up to the exec.
+-- its first step; its child inherits that up to the exec. In the host's user namespace
+-- (--userns host): root without CAP_SYS_PTRACE cannot look into the processes of a
+-- sandbox of its own (another uid, not dumpable), so hako-enter could not find it there.
 function TestEnterEscape:test_hako_enter_memory_is_closed_to_its_peers()
   local peer = "setpriv --bounding-set=-sys_ptrace "
-  local pid = self:start({}, peer)
+  local pid = self:start({ "--userns", "host" }, peer)
   local probe = peer .. "sh -c 'if true </proc/$1/mem; then echo open; else echo denied; fi' probe "
   local script = table.concat({
     peer .. entered_sleep(pid),
@@ -252,10 +254,14 @@ function TestEnterEscape:test_the_callers_fds_do_not_reach_the_entered_command()
 end
 
 -- The entered command is a process group of its own: kill(0, SIG) in it does not reach
--- hako-enter's caller. Control: without the steps that make the group, it does.
+-- hako-enter's caller. Control: without the steps that make the group, it does, where
+-- the command is host uid 0 (--userns host: in its own user namespace its uid is not the
+-- caller's, a second wall).
 function TestEnterEscape:test_signals_to_the_process_group_stay_inside()
   local inside = "/bin/sh -c 'trap \"\" USR1; kill -USR1 0; echo sent'"
   local caller = escape.in_caller_group
+  lu.assertEquals(caller(q(support.ENTER) .. " " .. self.pid .. " " .. inside), "sent\ndone\n")
+  self.pid = self:start({ "--userns", "host" })
   lu.assertEquals(caller(q(support.ENTER) .. " " .. self.pid .. " " .. inside), "sent\ndone\n")
   lu.assertStrContains(caller(enter_without(self, { "new_process_group", "start_job" }) .. " " .. inside),
     "caller got USR1")
@@ -263,9 +269,11 @@ end
 
 -- The entered command gets a session keyring of its own, not its caller's (seen without
 -- the seccomp filter, since the keyring calls fail inside). Control: without the step,
--- the caller's.
+-- the caller's, where the command is host uid 0 (--userns host; in its own user
+-- namespace, the caller's keyring is not its to use anyway).
 function TestEnterEscape:test_the_entered_command_has_its_own_session_keyring()
   with_probe(self)
+  self.pid = self:start({ "--userns", "host" })
   local host = process.sh(q(self.sb:path("bin/probe")) .. " keyring")
   lu.assertStrMatches(host, "%d+\n")
   local own = process.sh(enter_without(self, { "filter_syscalls" }, "/bin/probe", "keyring"))

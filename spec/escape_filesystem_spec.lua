@@ -183,7 +183,8 @@ hako.core.clone = function(...)
   assert(os.execute(arg[2]))
   return clone(...)
 end
-os.exit(hako.run{ root = arg[1], command = { "/bin/cat", "/which" } })
+local userns = os.getenv("HAKO_TEST_USERNS") -- the old mode's own way to the target too
+os.exit(hako.run{ root = arg[1], command = { "/bin/cat", "/which" }, userns = userns ~= "" and userns or nil })
 ]])
   f:close()
   local swap = "ln -sfn " .. other.root .. " " .. target

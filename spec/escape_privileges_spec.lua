@@ -63,8 +63,11 @@ function TestEscapePrivileges:test_device_node_in_the_tree_cannot_be_opened()
     { root = "ESCAPED", user = "ESCAPED" })
 end
 
--- 8: uid 0 inside has no capabilities: each call below needs one. --cap-add gives
--- it back, which shows the probe would see it work.
+-- 8: uid 0 inside has no capabilities but, in its own user namespace, a container's set
+-- (37): each call below needs one, of which only sys_chroot is in that set. --cap-add
+-- gives it back, which shows the probe would see it work (in the old mode: in its own
+-- user namespace open_by_handle_at and mknod need the capability in the host's, so they
+-- stay refused with it, a second wall).
 local PRIVILEGED = {
   { "mount", "sys_admin" },
   { "sethostname", "sys_admin" },
@@ -77,9 +80,13 @@ function TestEscapePrivileges:test_privileged_calls_fail_without_capabilities()
   for _, case in ipairs(PRIVILEGED) do
     local attack, cap, arg = case[1], case[2], case[3]
     local options = { "--tmpfs", "/tmp" }
-    lu.assertEquals(self:both(options, attack, arg), { root = "BLOCKED: EPERM", user = "BLOCKED: EPERM" },
-      attack)
-    lu.assertEquals(escape.inside(self, { "--tmpfs", "/tmp", "--cap-add", cap }, attack, arg), "ESCAPED", attack)
+    local root = escape.OWN_USERNS and cap == "sys_chroot" and "ESCAPED" or "BLOCKED: EPERM"
+    lu.assertEquals(self:both(options, attack, arg), { root = root, user = "BLOCKED: EPERM" }, attack)
+    lu.assertEquals(escape.inside(self, { "--tmpfs", "/tmp", "--userns", "host", "--cap-add", cap }, attack, arg),
+      "ESCAPED", attack)
+    local host_only = cap == "dac_read_search" or cap == "mknod"
+    lu.assertEquals(escape.inside(self, { "--tmpfs", "/tmp", "--cap-add", cap }, attack, arg),
+      escape.OWN_USERNS and host_only and "BLOCKED: EPERM" or "ESCAPED", attack)
   end
 end
 
@@ -90,12 +97,17 @@ function TestEscapePrivileges:test_shocker_cannot_reach_host_files()
   lu.skipIf(escape.outside(self, nil, "shocker", target) ~= "ESCAPED",
     "the sandbox's file system has no inode-number handles, or is not the host's root")
   lu.assertEquals(self:both({}, "shocker", target), { root = "BLOCKED: EPERM", user = "BLOCKED: EPERM" })
-  -- So --cap-add dac_read_search is a way out, as the documentation warns.
-  lu.assertEquals(escape.inside(self, { "--cap-add", "dac_read_search" }, "shocker", target), "ESCAPED")
+  -- So --cap-add dac_read_search is a way out, as the documentation warns, for host uid 0
+  -- (--userns host); in its own user namespace the kernel wants it in the host's.
+  lu.assertEquals(escape.inside(self, { "--userns", "host", "--cap-add", "dac_read_search" }, "shocker", target),
+    "ESCAPED")
+  lu.assertEquals(escape.inside(self, { "--userns", "auto", "--cap-add", "dac_read_search" }, "shocker", target),
+    "BLOCKED: EPERM")
 end
 
--- 1, 8: the nested-chroot escape. Without CAP_SYS_CHROOT it cannot start; with it,
--- the walk up ends at the sandbox's root, since the host's root is detached.
+-- 1, 8: the nested-chroot escape. Without CAP_SYS_CHROOT it cannot start; with it (uid 0
+-- has it in its own user namespace), the walk up ends at the sandbox's root, since the
+-- host's root is detached.
 function TestEscapePrivileges:test_nested_chroot_escape_stays_inside()
   process.sh("touch " .. self.sb:path("inside-marker"))
   local args = { "chroot-escape", "/inside-marker", self.host .. "/host-only" }
@@ -103,7 +115,8 @@ function TestEscapePrivileges:test_nested_chroot_escape_stays_inside()
   lu.assertEquals(process.sh("chroot " .. self.sb.root .. " /bin/probe " .. table.concat(args, " ")), "ESCAPED\n")
   process.sh("rmdir " .. self.sb:path("chroot-escape.d"))
   local options = { "--tmpfs", "/tmp", "--chdir", "/tmp" }
-  lu.assertEquals(self:both(options, table.unpack(args)), { root = "BLOCKED: EPERM", user = "BLOCKED: EPERM" })
+  lu.assertEquals(self:both(options, table.unpack(args)),
+    { root = escape.OWN_USERNS and "BLOCKED: inside" or "BLOCKED: EPERM", user = "BLOCKED: EPERM" })
   table.insert(options, "--cap-add")
   table.insert(options, "sys_chroot")
   lu.assertEquals(self:both(options, table.unpack(args)), { root = "BLOCKED: inside", user = "BLOCKED: inside" })
@@ -144,8 +157,10 @@ function TestEscapePrivileges:test_own_session_keyring()
     lu.assertStrMatches(inside, "%d+")
     lu.assertNotEquals(inside, host)
   end
-  -- and without the step that makes it, the caller's
-  lu.assertEquals(escape.without(self, { "filter_syscalls", "new_session_keyring" }, nil, "keyring"), host)
+  -- and without the step that makes it, the caller's, where uid 0 is the caller (--userns
+  -- host; in its own user namespace the caller's keyring is not its to use anyway)
+  lu.assertEquals(escape.without(self, { "filter_syscalls", "new_session_keyring" }, { userns = "host" }, "keyring"),
+    host)
 end
 
 -- 12: without a user namespace the command's uid is the host's, and so are the user and
@@ -154,9 +169,11 @@ end
 function TestEscapePrivileges:test_keyring_calls_are_refused()
   local host = { root = escape.outside(self, nil, "keys"), user = escape.outside(self, escape.UID, "keys") }
   lu.assertStrMatches(host.root, "ESCAPED keyctl,add_key,request_key @u=%d+")
-  -- Without the filter, the command reaches the very keyrings of the host's root and user.
-  lu.assertEquals(escape.without(self, { "filter_syscalls" }, nil, "keys"), host.root)
-  lu.assertEquals(escape.without(self, { "filter_syscalls" }, "probe", "keys"), host.user)
+  -- Without the filter, the command reaches the very keyrings of the host's root and user
+  -- (--userns host: in its own user namespace its uids are not the host's, a second wall).
+  lu.assertEquals(escape.without(self, { "filter_syscalls" }, { userns = "host" }, "keys"), host.root)
+  lu.assertEquals(escape.without(self, { "filter_syscalls" }, { user = "probe", userns = "host" }, "keys"), host.user)
+  lu.assertNotEquals(escape.without(self, { "filter_syscalls" }, { userns = "auto" }, "keys"), host.root)
   lu.assertEquals(self:both({}, "keys"), { root = "BLOCKED: EPERM", user = "BLOCKED: EPERM" })
 end
 
@@ -191,10 +208,10 @@ function TestEscapePrivileges:test_only_0_1_2_and_kept_fds_are_open_inside()
   lu.assertEquals(r.stdout, "0\n1\n2\n3\n7\n", r.stderr)
 end
 
--- --userns as root: the sandbox's uid 0 (and every other id) is an unprivileged range of
+-- Root's sandbox (--userns auto, the default): its uid 0 (and every other id) is an unprivileged range of
 -- the host's, not host root, and the caller's supplementary groups are not the sandbox's.
--- Checked from the host, on the sandbox's processes. The positive control is the default
--- mode, where uid 0 inside is host root: the same check sees it.
+-- Checked from the host, on the sandbox's processes. The positive control is --userns
+-- host, where uid 0 inside is host root: the same check sees it.
 function TestEscapePrivileges:test_userns_as_root_maps_to_an_unprivileged_range()
   local idmap = require "hako.idmap"
   local function file(path)
@@ -204,8 +221,7 @@ function TestEscapePrivileges:test_userns_as_root_maps_to_an_unprivileged_range(
     f:close()
     return text
   end
-  local uid_start = tonumber(idmap.root_range(file("/etc/subuid")):match("^0 (%d+)"))
-  local gid_start = tonumber(idmap.root_range(file("/etc/subgid")):match("^0 (%d+)"))
+  local uids, gids = idmap.pool(file("/etc/subuid")), idmap.pool(file("/etc/subgid"))
   -- host ids of the sandbox's PID 1 and of its command, started with groups 4 and 6
   local function ids(options)
     local pidfile = self.host .. "/pid"
@@ -219,7 +235,10 @@ function TestEscapePrivileges:test_userns_as_root_maps_to_an_unprivileged_range(
       child = file("/proc/" .. pid .. "/task/" .. pid .. "/children"):match("%d+")
       return child and file("/proc/" .. child .. "/comm"):match("^sleep")
     end)
-    local seen = {}
+    -- The slot this sandbox holds: the first host id its map gives uid (gid) 0.
+    local uid_start = tonumber(file("/proc/" .. pid .. "/uid_map"):match("^%s*0%s+(%d+)"))
+    local gid_start = tonumber(file("/proc/" .. pid .. "/gid_map"):match("^%s*0%s+(%d+)"))
+    local seen = { uid_start = uid_start, gid_start = gid_start }
     for _, p in ipairs({ pid, child }) do
       local status = file("/proc/" .. p .. "/status")
       seen[#seen + 1] = { uid = tonumber(status:match("\nUid:%s+(%d+)")),
@@ -231,13 +250,17 @@ function TestEscapePrivileges:test_userns_as_root_maps_to_an_unprivileged_range(
   end
   for _, who in ipairs({ "root", "user" }) do
     local inside = who == "root" and 0 or escape.UID
-    for _, id in ipairs(ids({ "--userns", table.unpack(escape.AS[who]) })) do
-      lu.assertEquals(id.uid, uid_start + inside, who)
-      lu.assertEquals(id.gid, gid_start + inside, who)
-      lu.assertEquals(id.groups, tostring(gid_start + inside), who)
+    local seen = ids({ "--userns", "auto", table.unpack(escape.AS[who]) })
+    lu.assertEquals((seen.uid_start - uids.start) % 65536, 0)
+    lu.assertTrue(seen.uid_start >= uids.start and seen.uid_start < uids.start + uids.slots * 65536)
+    lu.assertTrue(seen.gid_start >= gids.start and seen.gid_start < gids.start + gids.slots * 65536)
+    for _, id in ipairs(seen) do
+      lu.assertEquals(id.uid, seen.uid_start + inside, who)
+      lu.assertEquals(id.gid, seen.gid_start + inside, who)
+      lu.assertEquals(id.groups, tostring(seen.gid_start + inside), who)
     end
   end
-  lu.assertEquals(ids({})[2].uid, 0)
+  lu.assertEquals(ids({ "--userns", "host" })[2].uid, 0)
 end
 
 os.exit(lu.LuaUnit.run("-o", "tap"))

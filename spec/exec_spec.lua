@@ -8,9 +8,11 @@ local spec = require "hako.spec"
 
 local CHILD = 4242
 
+-- The executor's work, seen in the old mode (--userns host): the user namespace's own
+-- steps are userns_steps_spec's.
 local function steps()
   return plan.build(spec.build({ root = "/sb", command = { "/bin/true" }, net = "host",
-    proc = false, dev = false }, { cwd = "/" }))
+    proc = false, dev = false, userns = "host" }, { cwd = "/" }))
 end
 
 -- Answers for a healthy host side: checks pass, the sandbox starts.

@@ -103,11 +103,11 @@ end
 -- /etc/subuid "root:1009223372036854775808000:65536": tonumber gave a float, and
 -- string.format("%d") raised; "root:100000000000:65536" made a map the kernel refuses.
 function TestFuzzFound.test_subordinate_ranges_past_the_ids_are_skipped()
-  local default = string.format("0 %d %d\n", idmap.DEFAULT_RANGE_START, idmap.RANGE_SIZE)
-  lu.assertEquals(idmap.root_range("root:1009223372036854775808000:65536\n"), default)
-  lu.assertEquals(idmap.root_range("root:100000000000:65536\nroot:100000:65536\n"), "0 100000 65536\n")
-  lu.assertEquals(idmap.root_range("root:4294901759:65536\n"), "0 4294901759 65536\n")
-  lu.assertEquals(idmap.root_range("root:4294901760:65536\n"), default)
+  local default = { start = idmap.DEFAULT_RANGE_START, slots = idmap.DEFAULT_SLOTS }
+  lu.assertEquals(idmap.pool("root:1009223372036854775808000:131072\n"), default)
+  lu.assertEquals(idmap.pool("root:100000000000:131072\nroot:100000:131072\n"), { start = 100000, slots = 2 })
+  lu.assertEquals(idmap.pool("root:4294836223:131072\n"), { start = 4294836223, slots = 2 })
+  lu.assertEquals(idmap.pool("root:4294836224:131072\n"), default)
 end
 
 -- The short pass: a test per parser, each in worker processes as in make fuzz.

@@ -31,11 +31,24 @@ function TestIdmap.test_names_from_the_hosts_passwd()
   lu.assertNil(idmap.name_of("root:x:0:0::/:/bin/sh\n", 1000))
 end
 
--- Root's own range if /etc/subuid has one (at most 65536 ids), else the documented one.
-function TestIdmap.test_roots_range()
-  lu.assertEquals(idmap.root_range("alice:100000:65536\nroot:200000:131072\n"), "0 200000 65536\n")
-  lu.assertEquals(idmap.root_range("0:300000:1000\n"), "0 300000 1000\n")
-  lu.assertEquals(idmap.root_range(nil), "0 1879048192 65536\n")
+-- Root's own entry cut into slots when it holds two or more, else the documented pool.
+function TestIdmap.test_roots_pool()
+  lu.assertEquals(idmap.pool("alice:100000:65536\nroot:200000:131072\n"), { start = 200000, slots = 2 })
+  lu.assertEquals(idmap.pool("root:200000:1000000\n"), { start = 200000, slots = 15 })
+  lu.assertEquals(idmap.pool("root:300000:65536\n"), { start = 0x70000000, slots = 4096 })
+  lu.assertEquals(idmap.pool("0:300000:1000\n"), { start = 0x70000000, slots = 4096 })
+  lu.assertEquals(idmap.pool(nil), { start = 1879048192, slots = 4096 })
+end
+
+-- Every slot of the default pool ends below 2^31; none is past the pool.
+function TestIdmap.test_slots()
+  local pool = idmap.pool(nil)
+  lu.assertEquals(idmap.slot_start(pool, 0), 0x70000000)
+  lu.assertEquals(idmap.slot_start(pool, 3), 0x70000000 + 3 * 65536)
+  lu.assertEquals(idmap.slot_start(pool, 4095) + 65536, 2 ^ 31)
+  lu.assertNil(idmap.slot_start(pool, 4096))
+  lu.assertNil(idmap.slot_start(pool, -1))
+  lu.assertEquals(idmap.range_map(0x70010000), "0 1879113728 65536\n")
 end
 
 function TestIdmap.test_a_single_id()

@@ -53,12 +53,14 @@ end
 
 function TestPlan.test_clone_makes_the_namespaces()
   lu.assertEquals(find(steps_for({ root = "/sb" }), "clone").flags,
+    { "CLONE_NEWUSER", "CLONE_NEWNS", "CLONE_NEWPID", "CLONE_NEWIPC", "CLONE_NEWUTS", "CLONE_NEWNET" })
+  lu.assertEquals(find(steps_for({ root = "/sb", userns = "host" }), "clone").flags,
     { "CLONE_NEWNS", "CLONE_NEWPID", "CLONE_NEWIPC", "CLONE_NEWUTS", "CLONE_NEWNET" })
 end
 
 function TestPlan.test_sandbox_order()
   local ops = {}
-  for _, step in ipairs(steps_for({ root = "/sb", command = { "sh" } })) do
+  for _, step in ipairs(steps_for({ root = "/sb", command = { "sh" }, userns = "host" })) do
     if step.side == "sandbox" then ops[#ops + 1] = step.op end
   end
   lu.assertEquals(ops, { "close_host_fds", "new_process_group", "die_with_parent", "await_release",
@@ -111,7 +113,8 @@ end
 
 function TestPlan.test_network_steps()
   lu.assertNil(index_of(steps_for({ root = "/sb", net = "host" }), "loopback_up"))
-  local steps = steps_for({ root = "/sb", net = "/run/netns/x" })
+  -- The old mode's way: the sandbox joins (root's own user namespace: userns_steps_spec).
+  local steps = steps_for({ root = "/sb", net = "/run/netns/x", userns = "host" })
   lu.assertEquals(find(steps, "open_netns").path, "/run/netns/x")
   lu.assertTrue(index_of(steps, "open_netns") < index_of(steps, "clone"))
   lu.assertTrue(index_of(steps, "join_netns") < index_of(steps, "make_private"))
@@ -157,7 +160,7 @@ function TestPlan.test_rootless_steps()
   lu.assertFalse(policy_of(steps).setgroups)
   steps = plan.build(spec.build({ root = "/sb", map_groups = "auto" }, { cwd = "/", uid = 1000, gid = 100 }))
   lu.assertTrue(policy_of(steps).setgroups)
-  steps = steps_for({ root = "/sb" })
+  steps = steps_for({ root = "/sb", userns = "host" })
   lu.assertNil(index_of(steps, "write_id_maps"))
   lu.assertTrue(policy_of(steps).setgroups)
   lu.assertFalse(find(steps, "mount_dev").bind_devices)
@@ -221,7 +224,7 @@ function TestPlan.test_die_with_parent_is_armed_first_and_again_after_the_creden
 end
 
 function TestPlan.test_json_status_fd_steps()
-  local steps = steps_for({ root = "/sb", command = { "sh" }, json_status_fd = "7" })
+  local steps = steps_for({ root = "/sb", command = { "sh" }, json_status_fd = "7", userns = "host" })
   lu.assertEquals(find(steps, "check_status_fd").fd, 7)
   -- The first step: before hako opens an fd that a closed number could turn out to be.
   lu.assertEquals(steps[1].op, "check_status_fd")
@@ -259,7 +262,7 @@ function TestPlan.test_the_sandbox_is_held_until_identified_for_the_record()
   local steps = steps_for({ root = "/sb", command = { "sh" } })
   lu.assertTrue(index_of(steps, "identify_sandbox") < index_of(steps, "release_sandbox"))
   lu.assertTrue(index_of(steps, "await_release") < index_of(steps, "set_dumpable"))
-  local s = spec.build({ root = "/sb", command = { "sh" } }, { cwd = "/" })
+  local s = spec.build({ root = "/sb", command = { "sh" }, userns = "host" }, { cwd = "/" })
   s.record_dir = nil
   lu.assertNil(index_of(plan.build(s), "await_release"))
 end
@@ -312,7 +315,7 @@ function TestPlan.test_host_waits_for_the_sandbox_then_supervises()
 end
 
 function TestPlan.test_the_record_is_identified_at_the_clone_and_written_once_up()
-  local steps = steps_for({ root = "/sb", hostname = "box" })
+  local steps = steps_for({ root = "/sb", hostname = "box", userns = "host" })
   lu.assertEquals(index_of(steps, "identify_sandbox"), index_of(steps, "start_job") + 1)
   lu.assertEquals(index_of(steps, "write_record"), index_of(steps, "await_sandbox") + 1)
   -- Its directory is checked before the sandbox exists: a bad one leaves nothing behind.

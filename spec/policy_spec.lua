@@ -16,6 +16,8 @@ TestPolicy = {}
 function TestPolicy.test_hako_runs_default_policy()
   lu.assertEquals(from({ root = "/sb" }), {
     uid = 0, gid = 0, groups = { 0 }, setgroups = true, caps = {}, no_new_privs = true, keep_fds = {},
+    -- ids of its own: uid 0 inside has a container's capabilities (hako.caps.CONTAINER)
+    root_caps = { 0, 1, 3, 4, 5, 6, 7, 8, 10, 18, 29, 31 },
     env = { "PATH=" .. policy.DEFAULT_PATH, "TERM=vt100" }, chdir = "/", hostname = "hako",
     seccomp = { deny_syscalls = { "keyctl", "add_key", "request_key" }, deny_ioctls = { "TIOCSTI", "TIOCLINUX" },
       tcp_only = false },
@@ -29,8 +31,15 @@ function TestPolicy.test_options_reach_the_policy()
   local p = from({ root = "/sb", cap_add = { "net_raw", "chown" }, keep_fds = { 5, 3 }, json_status_fd = 5,
     chdir = "/tmp", hostname = "box", env = { "A=1" } })
   lu.assertEquals(p.caps, { 0, 13 })
+  lu.assertEquals(p.root_caps, { 0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 29, 31 })
   lu.assertEquals(p.keep_fds, { 3 }) -- the status fd is the supervisor's
   lu.assertEquals({ p.chdir, p.hostname, p.env[3] }, { "/tmp", "box", "A=1" })
+  -- --cap-drop takes from both; --userns host gives uid 0 only --cap-add's, as any user.
+  p = from({ root = "/sb", cap_add = { "net_raw", "chown" }, cap_drop = { "chown", "kill" } })
+  lu.assertEquals({ p.caps, p.root_caps }, { { 13 }, { 1, 3, 4, 6, 7, 8, 10, 13, 18, 29, 31 } })
+  p = from({ root = "/sb", cap_add = { "net_raw" }, userns = "host" })
+  lu.assertEquals({ p.caps, p.root_caps }, { { 13 }, { 13 } })
+  lu.assertEquals(policy.kept_caps(policy.with_identity(p, { uid = 5, gid = 5, groups = {} })), { 13 })
   local rootless = policy.from_spec(spec.build({ root = "/sb" }, { cwd = "/", uid = 1000, gid = 1000, euid = 1000 }))
   lu.assertFalse(rootless.setgroups)
 end
@@ -173,6 +182,14 @@ function TestPolicy.test_a_bad_or_partial_policy_is_refused()
   end
   local partial = { table.unpack(good, 2) }
   lu.assertEquals({ policy.decode(partial) }, { nil, "no uid" })
+  -- A record of a hako-run before root_caps: uid 0 keeps caps, as it did then.
+  local earlier = {}
+  for _, entry in ipairs(good) do
+    if entry[1] ~= "root_caps" then earlier[#earlier + 1] = entry end
+  end
+  local p = assert(policy.decode(earlier))
+  lu.assertNil(p.root_caps)
+  lu.assertEquals(policy.kept_caps(p), p.caps)
   local extra = { { "rlimit.nofile", "1 2" }, table.unpack(good) }
   lu.assertEquals({ policy.decode(extra) }, { nil, "unknown policy field rlimit.nofile" })
 end

@@ -42,14 +42,15 @@ end
 
 function TestPsFormat.test_rows_skip_what_is_not_live_and_print_as_table_and_json()
   local live = { pid = 42, supervisor = 41, owner = 1000, root = "/srv/sb", name = "web", started_at = 100,
-    command = { "/bin/sh", "-c", 'say "hi"' } }
+    command = { "/bin/sh", "-c", 'say "hi"' }, uid_range = "1879048192-1879113727", gid_range = "5-65540" }
   local entries = { { pid = 42, record = live }, { pid = 43, record = live, problem = "stale" },
     { pid = 44, problem = "not a hako record" } }
   local rows = ps.rows(entries, { [1000] = "alice" }, 190)
   lu.assertEquals(#rows, 1)
-  lu.assertEquals(ps.table(rows), "NAME  PID  USER   ROOT     UPTIME  COMMAND\n"
-    .. "web   42   alice  /srv/sb  1m30s   /bin/sh -c 'say \"hi\"'\n")
+  lu.assertEquals(ps.table(rows), "NAME  PID  USER   IDS                    ROOT     UPTIME  COMMAND\n"
+    .. "web   42   alice  1879048192-1879113727  /srv/sb  1m30s   /bin/sh -c 'say \"hi\"'\n")
   lu.assertEquals(ps.json(rows), '[\n{"name": "web", "pid": 42, "supervisor": 41, "uid": 1000, "user": "alice",'
+    .. ' "uid_range": "1879048192-1879113727", "gid_range": "5-65540",'
     .. ' "root": "/srv/sb", "started_at": 100, "uptime": 90, "command": ["/bin/sh", "-c", "say \\"hi\\""]}\n]\n')
   lu.assertEquals(ps.json({}), "[]\n")
 end
@@ -68,12 +69,17 @@ function TestPsStop:test_ps_lists_a_sandbox_with_its_name_user_root_and_command(
   local pid, supervisor = self:start({ "--name", name })
   local r = hako({ "ps" })
   lu.assertEquals(r.status, 0)
-  lu.assertStrMatches(r.stdout, "^NAME +PID +USER +ROOT +UPTIME +COMMAND\n.*")
-  lu.assertEquals(row(r.stdout, pid), { name, pid, "root", self.sb.root, row(r.stdout, pid)[5], "/bin/sleep", "1000" })
-  lu.assertStrMatches(row(r.stdout, pid)[5], "%d+s")
+  lu.assertStrMatches(r.stdout, "^NAME +PID +USER +IDS +ROOT +UPTIME +COMMAND\n.*")
+  local cells = row(r.stdout, pid)
+  lu.assertEquals(cells, { name, pid, "root", cells[4], self.sb.root, cells[6], "/bin/sleep", "1000" })
+  lu.assertStrMatches(cells[6], "%d+s")
+  -- Root's sandbox: the host uids of its 0-65535 (--userns host: none, "-").
+  local first = tonumber(cells[4]:match("^(%d+)%-"))
+  lu.assertEquals(cells[4], first .. "-" .. (first + 65535))
   r = hako({ "ps", "--json" })
   lu.assertStrContains(r.stdout, '{"name": "' .. name .. '", "pid": ' .. pid .. ', "supervisor": ' .. supervisor
-    .. ', "uid": 0, "user": "root", "root": "' .. self.sb.root .. '", "started_at": ')
+    .. ', "uid": 0, "user": "root", "uid_range": "' .. cells[4] .. '", "gid_range": "')
+  lu.assertStrContains(r.stdout, '"root": "' .. self.sb.root .. '", "started_at": ')
   lu.assertStrContains(r.stdout, '"command": ["/bin/sleep", "1000"]}')
 end
 

@@ -189,18 +189,24 @@ function TestRunOptions:test_pid_file_names_the_sandbox_while_it_runs()
   lu.assertEquals(process.sh(script), "pid-matches\nsb.pid\n0\n")
 end
 
+-- In the old mode (--userns host) uid 0 has none; a user has none in either (uid 0's set
+-- in its own user namespace: userns_spec).
 function TestRunOptions:test_no_capabilities_and_no_new_privs_by_default()
-  local out = self:ok({}, "grep -E '^(CapEff|CapBnd|CapAmb|NoNewPrivs)' /proc/self/status")
-  lu.assertEquals(out, "CapEff:\t0000000000000000\nCapBnd:\t0000000000000000\n"
-    .. "CapAmb:\t0000000000000000\nNoNewPrivs:\t1\n")
-  out = self:ok({ "--cap-add", "CAP_NET_RAW" }, "grep -E '^(CapEff|CapBnd)' /proc/self/status")
+  local none = "CapEff:\t0000000000000000\nCapBnd:\t0000000000000000\n"
+    .. "CapAmb:\t0000000000000000\nNoNewPrivs:\t1\n"
+  for _, options in ipairs({ { "--userns", "host" }, { "--user", "1000", "--group", "1000" } }) do
+    lu.assertEquals(self:ok(options, "grep -E '^(CapEff|CapBnd|CapAmb|NoNewPrivs)' /proc/self/status"), none)
+  end
+  local out = self:ok({ "--userns", "host", "--cap-add", "CAP_NET_RAW" },
+    "grep -E '^(CapEff|CapBnd)' /proc/self/status")
   lu.assertEquals(out, "CapEff:\t0000000000002000\nCapBnd:\t0000000000002000\n")
 end
 
 function TestRunOptions:test_dry_run_touches_nothing()
   local r = process.run({ sandbox.bin("hako-run"), "-n", "-m", "/nonexistent:/mnt", self.sb.root, "true" })
   lu.assertEquals(r.status, 0)
-  lu.assertStrContains(r.stdout, "bind             devices=false dst=/mnt read_only=false src=/nonexistent")
+  lu.assertStrContains(r.stdout,
+    "bind             devices=false dst=/mnt idmapped=true read_only=false src=/nonexistent")
 end
 
 os.exit(lu.LuaUnit.run("-o", "tap"))

@@ -20,7 +20,7 @@ function TestSpec.test_defaults()
   lu.assertEquals(s.root, "/home/me/sb")
   lu.assertEquals(s.command, { "/sbin/init" })
   lu.assertEquals(s.hostname, "hako")
-  lu.assertEquals(s.namespaces, { "mount", "pid", "ipc", "uts", "net" })
+  lu.assertEquals(s.namespaces, { "user", "mount", "pid", "ipc", "uts", "net" })
   lu.assertEquals(s.net, { mode = "none" })
   lu.assertEquals(s.mounts, {})
   lu.assertFalse(s.read_only)
@@ -60,8 +60,8 @@ end
 function TestSpec.test_network_modes()
   local s = spec.build({ root = "/sb", net = "host" }, CONTEXT)
   lu.assertEquals(s.net, { mode = "host" })
-  lu.assertEquals(s.namespaces, { "mount", "pid", "ipc", "uts" })
-  s = spec.build({ root = "/sb", net = "/run/netns/x" }, CONTEXT)
+  lu.assertEquals(s.namespaces, { "user", "mount", "pid", "ipc", "uts" })
+  s = spec.build({ root = "/sb", net = "/run/netns/x", userns = "host" }, CONTEXT)
   lu.assertEquals(s.net, { mode = "join", path = "/run/netns/x" })
   lu.assertEquals(s.namespaces, { "mount", "pid", "ipc", "uts" })
   lu.assertEquals(spec.build({ root = "/sb", net = "none" }, CONTEXT).net, { mode = "none" })
@@ -80,12 +80,28 @@ function TestSpec.test_switches_and_paths()
 end
 
 function TestSpec.test_user_namespace_when_not_root()
-  lu.assertNil(spec.build({ root = "/sb" }, { cwd = "/", uid = 0, gid = 0 }).userns)
+  local root = { cwd = "/", uid = 0, gid = 0 }
+  -- --userns host (or false) is the old mode: none; only root may ask for it.
+  lu.assertNil(spec.build({ root = "/sb", userns = "host" }, root).userns)
+  lu.assertNil(spec.build({ root = "/sb", userns = false }, root).userns)
   local s = spec.build({ root = "/sb" }, { cwd = "/", uid = 1000, gid = 100 })
-  lu.assertEquals(s.userns, { uid = 1000, gid = 100, map_users = false, map_groups = false, setgroups = false })
+  lu.assertEquals(s.userns, { uid = 1000, gid = 100, map_users = false, map_groups = false, setgroups = false,
+    range = false })
   lu.assertEquals(s.namespaces[1], "user")
-  s = spec.build({ root = "/sb", userns = true, map_users = "auto" }, { cwd = "/", uid = 0, gid = 0 })
-  lu.assertEquals(s.userns, { uid = 0, gid = 0, map_users = true, map_groups = false, setgroups = true })
+  s = spec.build({ root = "/sb", map_users = "auto" }, { cwd = "/", uid = 1000, gid = 100 })
+  lu.assertTrue(s.userns.range) -- ids of its own: uid 0 inside gets a container's set
+  -- Root's default (and "auto", true): ids of its own and idmapped mounts.
+  for _, options in ipairs({ { root = "/sb" }, { root = "/sb", userns = "auto" }, { root = "/sb", userns = true } }) do
+    s = spec.build(options, root)
+    lu.assertEquals(s.userns, { uid = 0, gid = 0, map_users = false, map_groups = false, setgroups = true,
+      range = true, idmapped = true })
+  end
+  for _, bad in ipairs({ { "host", "--userns host: only root can run a sandbox without a user namespace" },
+    { "none", "--userns none: expected auto or host" } }) do
+    local ok, err = pcall(spec.build, { root = "/sb", userns = bad[1] }, { cwd = "/", uid = 1, gid = 1 })
+    lu.assertFalse(ok)
+    lu.assertEquals(tostring(err), bad[2])
+  end
   local ok, err = pcall(spec.build, { root = "/sb", map_groups = "all" }, { cwd = "/", uid = 1, gid = 1 })
   lu.assertFalse(ok)
   lu.assertEquals(tostring(err), "--map-groups all: expected auto")

@@ -14,11 +14,13 @@ local function exits(status) error({ exited = status }, 0) end
 TestStartSteps = {}
 
 -- Groups first: each change needs the privilege the next one gives up; root's
--- supplementary groups are shed, not kept into the sandbox.
+-- supplementary groups are shed, not kept into the sandbox. The parent-death signal the
+-- change of ids cleared is armed again (and hako-run checked to be alive still).
 function TestStartSteps.test_mapped_root_sheds_its_groups_then_becomes_gid_then_uid_0()
-  local core, calls = fake.new({ setgroups = true, setresgid = true, setresuid = true })
-  start_steps.become_mapped_root({}, { core = core })
-  lu.assertEquals(calls, { { "setgroups", {} }, { "setresgid", 0 }, { "setresuid", 0 } })
+  local core, calls = fake.new({ setgroups = true, setresgid = true, setresuid = true, prctl = true, poll = 0 })
+  start_steps.become_mapped_root({}, { core = core, alive_r = 4 })
+  lu.assertEquals(calls, { { "setgroups", {} }, { "setresgid", 0 }, { "setresuid", 0 },
+    { "prctl", core.PR_SET_PDEATHSIG, core.SIGKILL }, { "poll", 4, core.POLLIN, 0 } })
 end
 
 function TestStartSteps.test_mapped_root_changes_no_id_when_its_groups_cannot_go()

@@ -14,24 +14,32 @@ M.NAMES = {
   "wake_alarm", "block_suspend", "audit_read", "perfmon", "bpf", "checkpoint_restore",
 }
 
+-- What uid 0 inside gets when the sandbox has a range of ids of its own (root's default,
+-- rootless --map-users auto): the set Docker and podman give a container's root. In a user
+-- namespace each is confined to what that namespace owns: its ids (files through the
+-- idmapped mounts, processes inside), never a host object whose owner it does not map.
+M.CONTAINER = { "chown", "dac_override", "fowner", "fsetid", "kill", "setgid", "setuid", "setpcap",
+  "net_bind_service", "sys_chroot", "setfcap", "audit_write" }
+
 local NUMBER = {}
 for i, name in ipairs(M.NAMES) do NUMBER[name] = i - 1 end
 
--- number("CAP_NET_RAW" | "net_raw" | "cap_net_raw") -> 13
-function M.number(name)
+-- number("CAP_NET_RAW" | "net_raw" | "cap_net_raw"[, option]) -> 13
+function M.number(name, option)
   local key = name:lower():gsub("^cap_", "")
   local n = NUMBER[key]
-  if not n then failure.raise("--cap-add " .. name, "unknown capability") end
+  if not n then failure.raise((option or "--cap-add") .. " " .. name, "unknown capability") end
   return n
 end
 
--- parse({names}) -> sorted list of numbers, without repeats
-function M.parse(names)
-  if names ~= nil and type(names) ~= "table" then failure.raise("cap_add", "must be a list of capability names") end
+-- parse({names}[, key, option]) -> sorted list of numbers, without repeats
+function M.parse(names, key, option)
+  key = key or "cap_add"
+  if names ~= nil and type(names) ~= "table" then failure.raise(key, "must be a list of capability names") end
   local seen, list = {}, {}
   for _, name in ipairs(names or {}) do
-    if type(name) ~= "string" then failure.raise("cap_add", "names must be strings") end
-    local n = M.number(name)
+    if type(name) ~= "string" then failure.raise(key, "names must be strings") end
+    local n = M.number(name, option)
     if not seen[n] then
       seen[n] = true
       list[#list + 1] = n
@@ -39,6 +47,19 @@ function M.parse(names)
   end
   table.sort(list)
   return list
+end
+
+-- adjust(base, add, drop) -> sorted numbers: base and add, less drop (drop wins).
+function M.adjust(base, add, drop)
+  local out, dropped, seen = {}, {}, {}
+  for _, n in ipairs(drop) do dropped[n] = true end
+  for _, list in ipairs({ base, add }) do
+    for _, n in ipairs(list) do
+      if not dropped[n] and not seen[n] then seen[n], out[#out + 1] = true, n end
+    end
+  end
+  table.sort(out)
+  return out
 end
 
 function M.mask(numbers)

@@ -6,7 +6,9 @@
 -- A `value` makes it take an argument (kept in a list in order when `list` is set, after
 -- `wrap(value)` if given, so that several options can share one ordered list); without
 -- one it is a switch that stores `set` (default true) under `key`.
--- Accepted forms: --long=VAL, --long VAL, -xVAL, -x VAL, bundled switches (-nR).
+-- Accepted forms: --long=VAL, --long VAL, -xVAL, -x VAL, bundled switches (-nR). An option
+-- with `words` (a set) takes the next argument only when it is one of them, and stores
+-- `default` otherwise (an old switch grown values: `--userns` alone still works).
 -- Options end at the first operand or at "--"; everything after is returned as operands.
 
 local failure = require "hako.failure"
@@ -52,7 +54,14 @@ function M.parse(defs, argv)
       name = name or a:sub(3)
       local def = by_long[name]
       if not def then usage_error("--" .. name, "unknown option") end
-      if def.value and not value then
+      if def.value and not value and def.words then
+        if def.words[argv[i + 1]] then
+          i = i + 1
+          value = argv[i]
+        else
+          value = def.default
+        end
+      elseif def.value and not value then
         i = i + 1
         value = argv[i]
         if value == nil then usage_error(a, "missing value " .. def.value) end

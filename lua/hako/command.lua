@@ -51,8 +51,9 @@ M.run_options = {
   { long = "cpus", key = "cpus", value = "N", help = "at most N CPUs' time (0.5, 2; cgroup)" },
   { long = "cgroup-parent", key = "cgroup_parent", value = "PATH",
     help = "make the sandbox's cgroup under PATH of each hierarchy, not under hako-run's own" },
-  { long = "userns", key = "userns",
-    help = "make a user namespace even as root (ids then map to an unprivileged range)" },
+  { long = "userns", key = "userns", value = "[auto|host]", words = { auto = true, host = true }, default = "auto",
+    help = "auto (default): a user namespace; root's maps ids 0-65535 to host ids of its own and"
+      .. " mounts idmapped; host (root only): none, uid 0 is the host's, without capabilities" },
   { long = "map-users", key = "map_users", value = "auto",
     help = "map the caller's /etc/subuid range too (through newuidmap)" },
   { long = "map-groups", key = "map_groups", value = "auto",
@@ -62,7 +63,9 @@ M.run_options = {
   common.user,
   common.group,
   { long = "cap-add", key = "cap_add", value = "CAP", list = true,
-    help = "keep capability CAP (CAP_NET_RAW or net_raw); all others are dropped" },
+    help = "give capability CAP (CAP_NET_RAW or net_raw) too (repeatable)" },
+  { long = "cap-drop", key = "cap_drop", value = "CAP", list = true,
+    help = "take CAP from uid 0's container set, or from --cap-add's (repeatable)" },
   { long = "keep-fd", key = "keep_fds", value = "N", list = true,
     help = "pass fd N on to the command (repeatable; others but 0-2 are closed)" },
   common.env,
@@ -93,7 +96,10 @@ Usage: hako-run [options] <target> [--] [command] [args]
 
 Run command in the directory <target>, turned into a sandbox: new mount, PID, IPC, UTS
 and network namespaces, with <target> as the root, no setuid or device files from it,
-no capabilities, no_new_privs, /proc/sys read-only and kernel files masked, no /sys,
+and a user namespace: root's maps ids 0-65535 to 65536 host ids of its own and mounts
+<target> and binds idmapped (files keep their owners; uid 0 inside is nobody outside and
+has a container's capabilities, other users none; --userns host: none, as chroot),
+no_new_privs, /proc/sys read-only and kernel files masked, no /sys,
 no TIOCSTI or keyring calls, its own keyring, only fds 0-2 and a clean environment,
 and Landlock (abstract sockets and signals kept inside, files made only where the sandbox
 may write, nothing outside the root); the options below relax these only when given, or
@@ -148,6 +154,26 @@ function M.describe_seccomp(steps)
       local read = function(path) return prepare.read_policy_file(core, path) end
       return syscall_filter.describe(step.source,
         syscall_filter.filter(step.source, p.seccomp, read, syscall_filter.context(core, p)))
+-- Root's user namespace on this host: the range the sandbox would get now (the first free
+-- slot; another hako-run may take it first) and what is mounted idmapped: what --dry-run adds.
+function M.describe_userns(steps)
+  local userns_steps, core = require "hako.userns_steps", require "hako.core"
+  for _, step in ipairs(steps) do
+    if step.op == "hand_idmapped_trees" then
+      local uids, gids, slots = userns_steps.pools(core)
+      local slot = userns_steps.free_slot(core)
+      local lines = {}
+      if slot then
+        local uid, gid = uids.start + slot * 65536, gids.start + slot * 65536
+        lines[1] = string.format("user namespace: ids 0-65535 -> host uids %d-%d, gids %d-%d (slot %d of %d, free now)",
+          uid, uid + 65535, gid, gid + 65535, slot, slots)
+      else
+        lines[1] = string.format("user namespace: all %d slots of 65536 host ids are taken now", slots)
+      end
+      local mounts = { step.root.path .. (step.root.read_only and " (ro)" or "") }
+      for _, b in ipairs(step.binds) do mounts[#mounts + 1] = b.src .. (b.read_only and " (ro)" or "") end
+      lines[2] = "idmapped mounts: " .. table.concat(mounts, ", ")
+      return table.concat(lines, "\n") .. "\n"
     end
   end
   return ""
@@ -171,8 +197,8 @@ function M.hako_run(argv)
     options.command = { table.unpack(operands, 2) }
     local steps = hako.plan(options)
     if dry_run then
-      io.stdout:write(hako.describe(steps), M.describe_seccomp(steps), M.describe_landlock(steps),
-        M.describe_cgroups(steps))
+      io.stdout:write(hako.describe(steps), M.describe_userns(steps), M.describe_seccomp(steps),
+        M.describe_landlock(steps), M.describe_cgroups(steps))
       return 0
     end
     return hako.execute(steps)

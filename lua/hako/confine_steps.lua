@@ -32,7 +32,7 @@ function M.ranges(keep)
 end
 
 -- The fds hako's own steps still need after the clone (hako.exec, the start steps).
-M.OWN_FDS = { "status_w", "alive_r", "result_w", "netns_fd", "target_fd" }
+M.OWN_FDS = { "status_w", "alive_r", "result_w", "netns_fd", "target_fd", "trees_r" }
 
 -- Really close every fd this process has but hako's own pipes and the policy's keep_fds
 -- (hako-run's --keep-fd). First thing in a new process: hako's init never execs, so
@@ -78,8 +78,8 @@ end
 -- ambient ones; and keep the permitted set across the change of uid if any are kept.
 function M.limit_capabilities(_, state)
   local core, p = state.core, state.policy
-  local kept = {}
-  for _, cap in ipairs(p.caps) do kept[cap] = true end
+  local list, kept = policy.kept_caps(p), {}
+  for _, cap in ipairs(list) do kept[cap] = true end
   for cap = 0, 63 do
     if not kept[cap] then
       local ok, message, errno = core.prctl(core.PR_CAPBSET_DROP, cap)
@@ -90,7 +90,7 @@ function M.limit_capabilities(_, state)
     end
   end
   check(core.prctl(core.PR_CAP_AMBIENT, core.PR_CAP_AMBIENT_CLEAR_ALL))
-  if #p.caps > 0 then check(core.prctl(core.PR_SET_KEEPCAPS, 1)) end
+  if #list > 0 then check(core.prctl(core.PR_SET_KEEPCAPS, 1)) end
 end
 
 -- Groups, group, user: each change needs the privilege the next one drops. Where the
@@ -106,10 +106,10 @@ end
 -- The kept capabilities, in every set; ambient too, so that a command that is not uid 0
 -- keeps them across exec.
 function M.set_capabilities(_, state)
-  local core, p = state.core, state.policy
-  local mask = caps.mask(p.caps)
+  local core, list = state.core, policy.kept_caps(state.policy)
+  local mask = caps.mask(list)
   check(core.capset(mask, mask, mask))
-  for _, cap in ipairs(p.caps) do check(core.prctl(core.PR_CAP_AMBIENT, core.PR_CAP_AMBIENT_RAISE, cap)) end
+  for _, cap in ipairs(list) do check(core.prctl(core.PR_CAP_AMBIENT, core.PR_CAP_AMBIENT_RAISE, cap)) end
 end
 
 -- Nothing the command runs can gain privileges by exec (a setuid file, file capabilities).

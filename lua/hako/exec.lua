@@ -16,7 +16,7 @@ local M = {}
 -- those, in a `steps` table: an op has exactly one handler in all of them (the registry
 -- test, spec/steps_spec.lua, checks it).
 M.STEP_MODULES = { "hako.prepare_steps", "hako.join_steps", "hako.start_steps", "hako.root_steps",
-  "hako.confine_steps", "hako.supervise_steps", "hako.notify" }
+  "hako.confine_steps", "hako.supervise_steps", "hako.notify", "hako.userns_steps" }
 
 -- Which module has each op, so that a plan loads only the modules of its own steps:
 -- hako-run never loads join_steps, hako-enter never root_steps. Looking for an op module

@@ -1,9 +1,12 @@
 -- hako.idmap: the id maps of a sandbox's user namespace. Pure.
 --
--- Made by root (--userns): the sandbox's ids 0-65535 are an unprivileged range of the
--- host's, root's own from /etc/subuid and /etc/subgid if it has one there, else
--- DEFAULT_RANGE_START and up: uid 0 inside is nobody outside, and root's groups are not
--- the sandbox's (the sandbox sets its own: setgroups is allowed there).
+-- Made by root (the default; --userns host makes none): the sandbox's ids 0-65535 are a
+-- slot of RANGE_SIZE unprivileged host ids of its own, so that uid 0 inside is nobody
+-- outside and no two sandboxes running at once share an id. The slots are cut from
+-- root's /etc/subuid (/etc/subgid) entry when it holds at least MIN_SLOTS of them, else
+-- from the default pool, DEFAULT_SLOTS slots from DEFAULT_RANGE_START (up to 2^31: some
+-- tools take ids as signed). Which slot is free is the lock's business
+-- (userns_steps.reserve_id_range), not this module's.
 --
 -- Rootless:
 -- One id: the sandbox's user (uid 0 unless --user) is the caller, and nothing else is
@@ -43,13 +46,29 @@ end
 -- Above what systemd-nspawn picks from (0x80000-0x6FFFFFFF), below 2^31.
 M.DEFAULT_RANGE_START = 0x70000000
 M.RANGE_SIZE = 65536
+M.DEFAULT_SLOTS = (0x80000000 - M.DEFAULT_RANGE_START) // M.RANGE_SIZE
+-- Root's own entry is used only when several sandboxes can run at once in it.
+M.MIN_SLOTS = 2
 
--- root_range(subordinate_text) -> the text of root's map: its /etc/sub[ug]id range
--- (up to RANGE_SIZE ids), else RANGE_SIZE ids from DEFAULT_RANGE_START.
-function M.root_range(subordinate_text)
+-- pool(subordinate_text) -> { start = first id, slots = how many }: root's /etc/sub[ug]id
+-- entry cut into slots, or the default pool.
+function M.pool(subordinate_text)
   local start, count = M.subordinate(subordinate_text, "root", 0)
-  if not start then start, count = M.DEFAULT_RANGE_START, M.RANGE_SIZE end
-  return string.format("0 %d %d\n", start, math.min(count, M.RANGE_SIZE))
+  if start and count // M.RANGE_SIZE >= M.MIN_SLOTS then
+    return { start = start, slots = count // M.RANGE_SIZE }
+  end
+  return { start = M.DEFAULT_RANGE_START, slots = M.DEFAULT_SLOTS }
+end
+
+-- slot_start(pool, slot) -> the first host id of slot (0-based), nil past the pool's end.
+function M.slot_start(pool, slot)
+  if slot < 0 or slot >= pool.slots then return nil end
+  return pool.start + slot * M.RANGE_SIZE
+end
+
+-- range_map(start) -> the text of a map of the sandbox's 0-65535 onto start and up.
+function M.range_map(start)
+  return string.format("0 %d %d\n", start, M.RANGE_SIZE)
 end
 
 -- single(inside, outside) -> the text of a map of one id

@@ -43,18 +43,23 @@ function M.blocked_signals(forwarded)
   return list
 end
 
+-- mounts(spec, sandbox) -> the binds, for hako-run to make them idmapped (hako.userns_steps).
 local function mounts(spec, sandbox)
+  local idmapped, binds = spec.userns and spec.userns.idmapped, {}
   for _, m in ipairs(spec.mounts) do
     if m.type == "bind" then
       local read_only = m.mode == "ro" or (m.mode == nil and spec.read_only)
       -- --noexec-writable: a writable mount is noexec (mmap of its files for execution too).
-      sandbox("bind", { src = m.src, dst = m.dst, read_only = read_only, devices = m.devices,
+      local bind = { src = m.src, dst = m.dst, read_only = read_only, devices = m.devices,
         noexec = spec.noexec_writable and not read_only or nil,
-        any_link = spec.userns ~= nil or nil })
+        any_link = spec.userns ~= nil and not idmapped or nil, idmapped = idmapped }
+      sandbox("bind", bind)
+      binds[#binds + 1] = { src = bind.src, read_only = bind.read_only, devices = bind.devices, noexec = bind.noexec }
     else
       sandbox("tmpfs", { dst = m.dst, size = m.size, noexec = spec.noexec_writable or nil })
     end
   end
+  return binds
 end
 
 -- builder() -> steps, host, sandbox: an empty plan, and the functions that add a step
@@ -117,8 +122,17 @@ function M.build(spec)
   if spec.limits then host("make_cgroups", { limits = spec.limits }) end
   -- hako's PID 1 tells the host how the command ended (exit code or signal) through it.
   if not spec.as_pid_1 then host("open_result_pipe") end
+  -- Root's sandbox: host ids of its own, and the way its idmapped mounts will travel.
+  local idmapped = spec.userns and spec.userns.idmapped
+  if idmapped then
+    host("reserve_id_range")
+    host("open_tree_channel")
+  end
+  local join_from_host = idmapped and spec.net.mode == "join"
+  if join_from_host then host("enter_netns") end
   host("enter_target")
   host("clone", { flags = flags })
+  if join_from_host then host("leave_netns") end
   host("start_job")
   if spec.userns then
     host("write_id_maps", { uid = spec.userns.uid, gid = spec.userns.gid,
@@ -135,6 +149,9 @@ function M.build(spec)
   -- (once it is not dumpable, a hako-run without CAP_SYS_PTRACE could not).
   local held = spec.userns or status_fd or spec.record_dir or spec.limits
   if held then host("release_sandbox") end
+  -- Made once the maps are written; handed over while the sandbox takes them.
+  local hand = idmapped and { root = { path = spec.root, read_only = spec.read_only }, binds = {} }
+  if hand then host("hand_idmapped_trees", hand) end
   -- Not sooner: the sandbox makes itself non-dumpable early, and then hako-run, without
   -- CAP_SYS_PTRACE, can no longer read its namespaces: identify it first.
   host("leave_target")
@@ -156,10 +173,10 @@ function M.build(spec)
   -- hako-enter could not look into it either.
   if spec.userns and spec.userns.uid ~= 0 and not spec.as_pid_1 then sandbox("reexec_in_userns") end
   sandbox("set_dumpable", { dumpable = false })
-  if spec.net.mode == "join" then sandbox("join_netns") end
+  if spec.net.mode == "join" and not join_from_host then sandbox("join_netns") end
   -- Nothing done in here may reach the host's mounts: private first, before any mount.
   sandbox("make_private", { path = "/" })
-  sandbox("bind_root", { path = spec.root })
+  sandbox("bind_root", { path = spec.root, idmapped = idmapped })
   sandbox("protect_root", { read_only = spec.read_only })
   if spec.proc ~= "off" then sandbox("mount_proc", { dst = "/proc", required = spec.proc == "on" }) end
   -- Kernel-global files: read-only or masked in /proc, no /sys unless asked (--sys).
@@ -172,7 +189,8 @@ function M.build(spec)
     -- In a user namespace device nodes cannot be made: the host's are bound instead.
     sandbox("mount_dev", { dst = "/dev", required = spec.dev == "on", bind_devices = spec.userns ~= nil })
   end
-  mounts(spec, sandbox)
+  local binds = mounts(spec, sandbox)
+  if hand then hand.binds = binds end
   -- --notify sandbox: the host's notify socket for the command, while host paths are
   -- still there to open (as the binds' sources); reached as /proc/self/fd/N (hako.notify).
   if spec.notify.mode == "sandbox" and spec.notify.socket and not spec.notify.abstract then

@@ -9,7 +9,11 @@
 --   uid, gid, groups    the ids the command runs with; setgroups: false where the user
 --                       namespace denies setgroups (rootless, groups not mapped)
 --   caps                capability numbers kept (bounding, permitted, effective,
---                       inheritable and ambient sets alike); none by default
+--                       inheritable and ambient sets alike) by a command that is not
+--                       uid 0 inside: --cap-add's, less --cap-drop's; none by default
+--   root_caps           the same for uid 0 inside: with ids of its own (user namespace
+--                       with a range) a container's set (hako.caps.CONTAINER) adjusted by
+--                       --cap-add and --cap-drop; else as caps (kept_caps chooses)
 --   no_new_privs        always true: nothing the command runs gains privileges by exec
 --   keep_fds            fds above 2 the command is given (--keep-fd)
 --   env                 the command's whole environment, NAME=VALUE in order
@@ -27,6 +31,7 @@
 -- Coming confinement (a cgroup) gets a field here, a line in FIELDS, and a step in
 -- confine_steps.
 
+local caps = require "hako.caps"
 local failure = require "hako.failure"
 local landlock = require "hako.landlock"
 local rlimits = require "hako.rlimits"
@@ -55,10 +60,17 @@ function M.from_spec(spec)
     -- The supervisor's status fd is not the command's, unless it is 0-2.
     if fd ~= spec.json_status_fd then keep_fds[#keep_fds + 1] = fd end
   end
+  local drop = spec.cap_drop or {}
+  local added = caps.adjust({}, spec.caps or {}, drop)
+  local container = {}
+  if spec.userns and spec.userns.range then
+    for i, name in ipairs(caps.CONTAINER) do container[i] = caps.number(name) end
+  end
   return {
     uid = 0, gid = 0, groups = { 0 },
     setgroups = spec.userns == nil or spec.userns.setgroups == true,
-    caps = copy(spec.caps),
+    caps = added,
+    root_caps = caps.adjust(container, added, drop),
     no_new_privs = true,
     keep_fds = keep_fds,
     env = copy(spec.env),
@@ -84,6 +96,13 @@ local function set_env(env, entry)
   local name = entry:match("^([^=]+)=")
   if not name then return end -- not a variable (a caller's environment may hold anything)
   env[find(env, name) or #env + 1] = entry
+end
+
+-- kept_caps(policy) -> the capabilities the command keeps: uid 0 inside gets root_caps,
+-- any other user caps (hako-enter --user changes which).
+function M.kept_caps(p)
+  if p.uid == 0 and p.root_caps then return p.root_caps end
+  return p.caps
 end
 
 -- search_path(policy) -> where a command name without "/" is looked for: PATH.
@@ -173,7 +192,7 @@ end
 -- line), "lines" (one line per entry), "names" (space-separated words), "path".
 M.FIELDS = {
   { "uid", "id" }, { "gid", "id" }, { "groups", "ids" }, { "setgroups", "flag" },
-  { "caps", "caps" }, { "no_new_privs", "flag" }, { "keep_fds", "ids" },
+  { "caps", "caps" }, { "root_caps", "caps" }, { "no_new_privs", "flag" }, { "keep_fds", "ids" },
   { "env", "lines" }, { "chdir", "path" }, { "hostname", "text" },
   { "seccomp.deny_syscalls", "names" }, { "seccomp.deny_ioctls", "ioctls" }, { "seccomp.tcp_only", "flag" },
   { "seccomp.program", "bpf" },
@@ -183,8 +202,9 @@ M.FIELDS = {
   { "rlimits", "rlimits" }, { "cgroups", "cgroups" },
 }
 -- Fields a policy may lack: a hako-run of a recipe that leaves the filter step out gives
--- no program; hako-enter's command then gets hako's own rules alone.
-local OPTIONAL = { ["seccomp.program"] = true }
+-- no program (hako-enter's command then gets hako's own rules alone); a record of an
+-- earlier hako-run has no root_caps (uid 0 kept caps then: kept_caps).
+local OPTIONAL = { ["seccomp.program"] = true, root_caps = true }
 -- Kinds written one line per entry: present (empty) even when no line says so.
 local LINES = { lines = true, paths = true, rlimits = true, cgroups = true }
 local KIND = {}

@@ -21,7 +21,8 @@ Usage: hako ps [--json]
 List the running hako sandboxes: yours (their records in $XDG_RUNTIME_DIR/hako,
 /run/user/UID/hako or /tmp/hako-UID), or, as root, everyone's (in /run/hako too).
 Columns: NAME (hako-run --name, or -), PID (the sandbox's first process, what
-hako-enter and hako stop take), USER (who ran hako-run), ROOT (the target), UPTIME,
+hako-enter and hako stop take), USER (who ran hako-run), IDS (the host uids of the
+sandbox's 0-65535 when it has a range of its own, else -), ROOT (the target), UPTIME,
 COMMAND. A record whose sandbox is gone (its hako-run was killed) is skipped and
 reported on stderr.
 
@@ -75,7 +76,8 @@ function M.rows(entries, users, now)
     if rec and not e.problem then
       local uid = rec.owner or e.owner
       rows[#rows + 1] = { name = rec.name, pid = rec.pid, supervisor = rec.supervisor, uid = uid,
-        user = users[uid] or tostring(uid), root = rec.root, started_at = rec.started_at,
+        user = users[uid] or tostring(uid), uid_range = rec.uid_range, gid_range = rec.gid_range,
+        root = rec.root, started_at = rec.started_at,
         uptime = rec.started_at and math.max(0, now - rec.started_at), command = rec.command or {} }
     end
   end
@@ -86,7 +88,8 @@ function M.rows(entries, users, now)
   return rows
 end
 
-local KEYS = { "name", "pid", "supervisor", "uid", "user", "root", "started_at", "uptime", "command" }
+local KEYS = { "name", "pid", "supervisor", "uid", "user", "uid_range", "gid_range", "root", "started_at", "uptime",
+  "command" }
 
 function M.json(rows)
   local lines = {}
@@ -100,20 +103,20 @@ function M.json(rows)
 end
 
 function M.table(rows)
-  local cells = { { "NAME", "PID", "USER", "ROOT", "UPTIME", "COMMAND" } }
+  local cells = { { "NAME", "PID", "USER", "IDS", "ROOT", "UPTIME", "COMMAND" } }
   for _, row in ipairs(rows) do
-    cells[#cells + 1] = { row.name or "-", tostring(row.pid), row.user, M.words({ row.root or "?" }),
-      row.uptime and M.duration(row.uptime) or "?", M.words(row.command) }
+    cells[#cells + 1] = { row.name or "-", tostring(row.pid), row.user, row.uid_range or "-",
+      M.words({ row.root or "?" }), row.uptime and M.duration(row.uptime) or "?", M.words(row.command) }
   end
   local width = {}
   for _, line in ipairs(cells) do
-    for i = 1, 5 do width[i] = math.max(width[i] or 0, #line[i]) end
+    for i = 1, 6 do width[i] = math.max(width[i] or 0, #line[i]) end
   end
   local out = {}
   for n, line in ipairs(cells) do
     local parts = {}
-    for i = 1, 5 do parts[i] = string.format("%-" .. width[i] .. "s", line[i]) end
-    parts[6] = line[6]
+    for i = 1, 6 do parts[i] = string.format("%-" .. width[i] .. "s", line[i]) end
+    parts[7] = line[7]
     out[n] = table.concat(parts, "  "):gsub("%s+$", "")
   end
   return table.concat(out, "\n") .. "\n"

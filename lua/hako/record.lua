@@ -26,6 +26,8 @@
 --   started_at 1700000000       when the command started, seconds since the epoch
 --   command /bin/sh             the command's argv, one line per word
 --   command -c
+--   uid_range 1879048192-1879113727   host ids of the sandbox's 0-65535 (root's user
+--   gid_range 1879048192-1879113727   namespace, hako.userns_steps); absent without one
 --   ns.mnt 0:4 4026532281       device and inode of /proc/PID/ns/mnt; one per namespace
 --   policy.uid 0                what the sandbox's command got (hako.policy.FIELDS)
 --   policy.groups 0 10
@@ -58,6 +60,7 @@ local FIELDS = {
   { "pid", "integer" }, { "start_time", "integer" }, { "supervisor", "integer" },
   { "supervisor_start_time", "integer" }, { "owner", "integer" }, { "root", "string" },
   { "name", "string" }, { "started_at", "integer" }, { "command", "list" },
+  { "uid_range", "string" }, { "gid_range", "string" },
 }
 local KIND = {}
 for _, f in ipairs(FIELDS) do KIND[f[1]] = f[2] end
@@ -134,6 +137,9 @@ function M.parse(text)
   if next(record.ns) == nil then return nil, "no namespaces" end
   -- Shown to root by hako ps: only a name hako-run would have taken.
   if record.name ~= nil and M.check_name(record.name) then return nil, "bad name" end
+  for _, name in ipairs({ "uid_range", "gid_range" }) do
+    if record[name] ~= nil and not record[name]:match("^%d+%-%d+$") then return nil, "bad " .. name end
+  end
   local why
   record.policy, why = policy.decode(entries)
   if not record.policy then return nil, why end

@@ -9,6 +9,7 @@
 
 local failure = require "hako.failure"
 local host_path = require "hako.host_path"
+local userns_steps = require "hako.userns_steps"
 
 local check = failure.check
 
@@ -74,8 +75,9 @@ function M.bind_root(step, state)
   end
   core.close(state.target_fd)
   state.target_fd = nil
-  local tree = check(core.open_tree(core.AT_FDCWD, ".",
-    core.OPEN_TREE_CLONE | core.OPEN_TREE_CLOEXEC | core.AT_RECURSIVE))
+  -- Idmapped, the copy is hako-run's (hako.userns_steps): it alone may make one.
+  local tree = step.idmapped and userns_steps.receive_tree(state, "target " .. step.path)
+    or check(core.open_tree(core.AT_FDCWD, ".", core.OPEN_TREE_CLONE | core.OPEN_TREE_CLOEXEC | core.AT_RECURSIVE))
   check(core.move_mount(tree, "", core.AT_FDCWD, ".", core.MOVE_MOUNT_F_EMPTY_PATH))
   -- Once attached, the copy's fd is its root: the new mount, not the one it covers
   -- (which opening "." would give).
@@ -110,13 +112,19 @@ end
 
 function M.bind(step, state)
   local core = state.core
-  local tree = open_source(core, step.src, step.any_link)
-  local set = core.MOUNT_ATTR_NOSUID
-  if not step.devices then set = set | core.MOUNT_ATTR_NODEV end
-  if step.read_only then set = set | core.MOUNT_ATTR_RDONLY end
-  if step.noexec then set = set | core.MOUNT_ATTR_NOEXEC end
-  -- Set before attaching, so the mount is never writable in the sandbox, not even briefly.
-  check(core.mount_setattr(tree, "", core.AT_EMPTY_PATH | core.AT_RECURSIVE, set))
+  local tree
+  if step.idmapped then
+    -- Made, flags and all, by hako-run (hako.userns_steps.hand_idmapped_trees).
+    tree = userns_steps.receive_tree(state, "mount source " .. step.src)
+  else
+    tree = open_source(core, step.src, step.any_link)
+    local set = core.MOUNT_ATTR_NOSUID
+    if not step.devices then set = set | core.MOUNT_ATTR_NODEV end
+    if step.read_only then set = set | core.MOUNT_ATTR_RDONLY end
+    if step.noexec then set = set | core.MOUNT_ATTR_NOEXEC end
+    -- Set before attaching, so the mount is never writable in the sandbox, not even briefly.
+    check(core.mount_setattr(tree, "", core.AT_EMPTY_PATH | core.AT_RECURSIVE, set))
+  end
   local dst, dst_message = open_destination(core, state, step.dst)
   if not dst then
     core.close(tree)
@@ -306,6 +314,9 @@ function M.pivot_root(step, state)
   check(core.pivot_root(".", step.old))
   core.close(state.root_fd)
   state.root_fd = nil
+  -- Every idmapped tree has come: the host's socket is no business of what runs here.
+  if state.trees_r then core.close(state.trees_r) end
+  state.trees_r = nil
 end
 
 -- Detach the host's root: from here on nothing of the host's file system is reachable.

@@ -29,7 +29,7 @@ M.DEFAULT_TIMEOUT_GRACE = 10
 local KNOWN = {
   root = true, command = true, hostname = true, mounts = true, read_only = true,
   pid_file = true, user = true, group = true, env = true, keep_env = true, chdir = true,
-  proc = true, dev = true, net = true, cap_add = true, userns = true,
+  proc = true, dev = true, net = true, cap_add = true, cap_drop = true, userns = true,
   map_users = true, map_groups = true,
   as_pid_1 = true, json_status_fd = true, timeout = true, timeout_grace = true,
   keep_fds = true, sys = true,
@@ -180,13 +180,34 @@ local function map_mode(value, what)
   bad(what .. " " .. tostring(value), "expected auto")
 end
 
+-- --userns: "auto" (true; the default) or "host" (false). auto: a user namespace, the only
+-- way for others than root; root's gets ids of its own (a slot of hako.idmap's pool) and
+-- idmapped mounts, so uid 0 inside, with a container's capabilities, is nobody outside.
+-- host: root only, none: the sandbox's uid 0 is the host's, without capabilities.
+local function userns_mode(value, root)
+  local mode
+  if value == nil or value == true or value == "auto" then mode = "auto"
+  elseif value == false or value == "host" then mode = "host"
+  else bad("--userns " .. tostring(value), "expected auto or host") end
+  if mode == "host" and not root then
+    bad("--userns host", "only root can run a sandbox without a user namespace")
+  end
+  return mode
+end
+
 -- The user namespace: whose ids it maps, and whether setgroups works inside (root maps a
--- range and allows it; others only with their subordinate groups mapped).
+-- range and allows it; others only with their subordinate groups mapped). range: the
+-- sandbox has ids of its own (root's slot, or the caller's --map-users range), so its
+-- uid 0 gets a container's capabilities (hako.caps.CONTAINER).
 local function user_namespace(options, context)
+  local root = context.uid == 0
   local ns = { uid = context.uid, gid = context.gid,
     map_users = map_mode(options.map_users, "--map-users"),
     map_groups = map_mode(options.map_groups, "--map-groups") }
-  ns.setgroups = context.uid == 0 or ns.map_groups
+  ns.setgroups = root or ns.map_groups
+  ns.range = root or ns.map_users
+  -- Root's tree and binds are mounted idmapped through it (hako.userns_steps).
+  ns.idmapped = root or nil
   return ns
 end
 
@@ -252,9 +273,10 @@ function M.build(options, context)
   end
   local env = environment(options, context)
   local net = network(options.net)
-  -- Not root: a user namespace gives the sandbox the privileges to make itself.
-  local userns = options.userns
-  if userns == nil then userns = context.uid ~= nil and context.uid ~= 0 end
+  -- Not root: a user namespace gives the sandbox the privileges to make itself; root's is
+  -- one of ids of its own, unless --userns host. An unknown uid (a recipe's test) is root.
+  context = setmetatable({ uid = context.uid or 0, gid = context.gid or 0 }, { __index = context })
+  local userns = userns_mode(options.userns, context.uid == 0) == "auto"
   local namespaces = { "mount", "pid", "ipc", "uts" }
   if userns then table.insert(namespaces, 1, "user") end
   if net.mode == "none" then namespaces[#namespaces + 1] = "net" end
@@ -281,6 +303,7 @@ function M.build(options, context)
     proc = switch(options.proc, "proc"),
     dev = switch(options.dev, "dev"),
     caps = caps.parse(options.cap_add),
+    cap_drop = caps.parse(options.cap_drop, "cap_drop", "--cap-drop"),
     userns = userns and user_namespace(options, context) or nil,
     record_dir = record.write_directory(context.euid, context.xdg_runtime_dir),
     name = sandbox_name(options.name),

@@ -36,6 +36,8 @@ function M.explain_userns_failure(core, errno)
   else
     why = why .. ": the kernel refused (a container or seccomp policy forbidding them?)"
   end
+  -- Root has the old mode to fall back on, if it chooses to (doc/THREATS.md 37).
+  if core.geteuid() == 0 then why = why .. "; --userns host runs the sandbox without one" end
   failure.raise("clone", why, nil, errno)
 end
 
@@ -90,9 +92,10 @@ function M.write_id_maps(step, state)
   local core = state.core
   local proc = "/proc/" .. state.child
   if step.uid == 0 then
-    -- Root maps a range itself (no helper, no setgroups denial): see hako.idmap.
-    write_file(core, proc .. "/uid_map", idmap.root_range(read_file(core, "/etc/subuid")))
-    write_file(core, proc .. "/gid_map", idmap.root_range(read_file(core, "/etc/subgid")))
+    -- Root maps the slot it holds itself (no helper, no setgroups denial): see hako.idmap.
+    local range = state.id_range or failure.raise("user namespace", "no id range reserved for it")
+    write_file(core, proc .. "/uid_map", idmap.range_map(range.uid))
+    write_file(core, proc .. "/gid_map", idmap.range_map(range.gid))
     return
   end
   local inside = state.policy
@@ -160,12 +163,14 @@ end
 -- In a user namespace root made, this process is still host root, which the namespace
 -- does not map: files it made would have no owner there (EOVERFLOW). Once the maps are
 -- written it becomes uid and gid 0 of the namespace (the range's first ids on the host),
--- and sheds root's supplementary groups.
+-- and sheds root's supplementary groups. Changing ids cleared the parent-death signal:
+-- armed again at once, or a hako-run killed during set-up would leave this process behind.
 function M.become_mapped_root(_, state)
   local core = state.core
   check(core.setgroups({}))
   check(core.setresgid(0))
   check(core.setresuid(0))
+  M.die_with_parent(nil, state)
 end
 
 -- A rootless sandbox's first process starts its own binary again inside the user

@@ -316,6 +316,11 @@ function M.write_record(step, state)
     supervisor = core.getpid(), owner = core.geteuid(), root = step.root, policy = state.policy,
     supervisor_start_time = record.start_time(record.stat(core, "self") or ""),
     name = step.name, command = step.command, started_at = os.time() }
+  local ids = state.id_range
+  if ids then
+    rec.uid_range = ids.uid .. "-" .. (ids.uid + ids.count - 1)
+    rec.gid_range = ids.gid .. "-" .. (ids.gid + ids.count - 1)
+  end
   local ino = record.write(core, dirfd, rec)
   table.insert(state.cleanups, function() record.remove(core, dirfd, rec.pid, ino) end)
 end

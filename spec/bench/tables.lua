@@ -5,9 +5,9 @@
 --
 -- hako rows that need an option this build lacks say "n/a (not built yet)" instead of
 -- failing, so the bench works on every branch; any other row that fails says why.
--- BENCH_HAKO_RUN_ARGS is put after hako-run in every hako-run row ("--userns host", say,
--- so that a build whose root default is a user namespace is timed like the floor, which
--- has none).
+-- BENCH_HAKO_RUN_ARGS is put after hako-run in every hako-run row: by default
+-- "--userns host", so that hako is timed like the floor, which has no user namespace;
+-- table 1's row "root's default" times the user namespace with idmapped mounts beside it.
 
 package.path = arg[0]:gsub("[^/]*$", "") .. "?.lua;" .. package.path
 local m = require "measure"
@@ -18,7 +18,7 @@ local pwd = m.sh("pwd"):gsub("\n$", "")
 if build:sub(1, 1) ~= "/" then build = pwd .. "/" .. build end
 local root, src, dir = work .. "/root", work .. "/src", build .. "/bench"
 local HAKO, HAKO_ENTER = build .. "/hako", build .. "/hako-enter"
-local RUN_ARGS = os.getenv("BENCH_HAKO_RUN_ARGS") or ""
+local RUN_ARGS = os.getenv("BENCH_HAKO_RUN_ARGS") or "--userns host"
 local HAKO_RUN = build .. "/hako-run" .. (RUN_ARGS ~= "" and " " .. RUN_ARGS or "")
 local FLOOR = dir .. "/floor"
 local NA = "n/a (not built yet)"
@@ -78,6 +78,10 @@ local t1 = {
   { name = "crun run (minimal config)", cmd = crun_bundle("minimal", 0) },
   { name = "floor (kernel work of -N host)", cmd = FLOOR .. " " .. root .. " /bin/true" },
   { name = "hako-run -N host", cmd = HAKO_NET_HOST .. " " .. root .. " /bin/true", na = na_unless("--net") },
+  -- Root's default is a user namespace of its own with idmapped mounts (issue 19); the rows
+  -- above take BENCH_HAKO_RUN_ARGS (default --userns host), like the floor, which has none.
+  { name = "hako-run -N host (root's default: own user namespace)", na = na_unless("--net", "[auto|host]"),
+    cmd = build .. "/hako-run -N host " .. root .. " /bin/true" },
 }
 if STATIC then
   t1[#t1 + 1] = { name = "hako-run -N host (static musl build)", na = na_unless("--net"),
@@ -238,6 +242,13 @@ require("targets").report(say, {
   t1 = t1, t2 = t2, t3 = t3, t4 = t4, rss = rss, extra_ms = extra_ms, dir = dir, binary = binary,
   hako = HAKO, static = STATIC, bwrap = BWRAP_NAME,
 })
+local function ratio(a, b)
+  if a and b and a.median and b.median then return a.median / b.median end
+end
+local own_userns = ratio(m.by_name(t1, "hako-run -N host (root's default: own user namespace)"),
+  m.by_name(t1, "hako-run -N host"))
+say("- Root's user namespace with idmapped mounts (the default) / --userns host: "
+  .. (own_userns and string.format("%.2f×", own_userns) or "not measurable yet"))
 
 local f = assert(io.open(out_path, "w"))
 f:write(table.concat(report, "\n"), "\n")

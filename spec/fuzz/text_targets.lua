@@ -205,7 +205,9 @@ M.subid = {
   seeds = corpus.texts("subid"),
   tokens = { "root:", "alice:", "1000:", ":65536", ":0", ":4294967295", ":99999999999999999999", ":1e3", ":-1", "\n" },
   run = function(text)
-    local problem = map_problem(safely(idmap.root_range, text) or "0 1 1\n")
+    local pool = safely(idmap.pool, text)
+    local last = pool and idmap.slot_start(pool, pool.slots - 1)
+    local problem = map_problem(last and idmap.range_map(last) or "0 1 1\n")
     if problem then return problem end
     local args = safely(idmap.ranges, 1000, text, "alice", "--map-users")
     for _, a in ipairs(args or {}) do

@@ -21,6 +21,14 @@ local function mutant(name, why, specs, ...)
   return { name = name, why = why, specs = specs, edits = { ... } }
 end
 
+-- A mutant of the old mode's code (--userns host), whose specs run in that mode: root's
+-- own user namespace makes its trees with userns_steps instead.
+local function old_mode(m)
+  m.env = "HAKO_TEST_USERNS=host"
+  return m
+end
+local USERNS_STEPS = "lua/hako/userns_steps.lua"
+
 local PLAN, ENTER_PLAN = "lua/hako/plan.lua", "lua/hako/enter_plan.lua"
 local CONFINE, POLICY = "lua/hako/confine_steps.lua", "lua/hako/policy.lua"
 local ROOT_STEPS, JOIN_STEPS = "lua/hako/root_steps.lua", "lua/hako/join_steps.lua"
@@ -113,22 +121,32 @@ return {
   mutant("run-proc-read-only", "/proc/sys and friends stay writable",
     { "spec/escape_kernel_files_spec.lua" },
     edit(PLAN, "read_only = { table.unpack(M.PROC_READ_ONLY) }", "read_only = {}")),
-  mutant("run-ro-binds", ":ro binds are writable",
+  old_mode(mutant("run-ro-binds", ":ro binds are writable",
     { "spec/escape_mount_flags_spec.lua", "spec/run_options_spec.lua" },
     edit(ROOT_STEPS,
-      "  if not step.devices then set = set | core.MOUNT_ATTR_NODEV end\n"
-        .. "  if step.read_only then set = set | core.MOUNT_ATTR_RDONLY end",
-      "  if not step.devices then set = set | core.MOUNT_ATTR_NODEV end")),
-  mutant("run-read-only-root", "-R leaves the root writable",
+      "    if not step.devices then set = set | core.MOUNT_ATTR_NODEV end\n"
+        .. "    if step.read_only then set = set | core.MOUNT_ATTR_RDONLY end",
+      "    if not step.devices then set = set | core.MOUNT_ATTR_NODEV end"))),
+  old_mode(mutant("run-read-only-root", "-R leaves the root writable",
     { "spec/run_options_spec.lua", "spec/escape_mount_flags_spec.lua" },
     edit(ROOT_STEPS,
       "  local set = core.MOUNT_ATTR_NOSUID | core.MOUNT_ATTR_NODEV\n"
         .. "  if step.read_only then set = set | core.MOUNT_ATTR_RDONLY end",
-      "  local set = core.MOUNT_ATTR_NOSUID | core.MOUNT_ATTR_NODEV")),
-  mutant("run-nosuid-root", "setuid files in the tree work (but for no_new_privs)",
+      "  local set = core.MOUNT_ATTR_NOSUID | core.MOUNT_ATTR_NODEV"))),
+  old_mode(mutant("run-nosuid-root", "setuid files in the tree work (but for no_new_privs)",
     { "spec/escape_mount_flags_spec.lua" },
     edit(ROOT_STEPS, "  local set = core.MOUNT_ATTR_NOSUID | core.MOUNT_ATTR_NODEV\n",
-      "  local set = core.MOUNT_ATTR_NODEV\n")),
+      "  local set = core.MOUNT_ATTR_NODEV\n"))),
+  -- The same flags on root's idmapped trees, set by hako-run (protect_root sets them again).
+  mutant("run-idmap-read-only", ":ro binds and -R are writable in root's own user namespace",
+    { "spec/userns_spec.lua", "spec/escape_mount_flags_spec.lua", "spec/run_options_spec.lua" },
+    edit(USERNS_STEPS, "  if mount.read_only then set = set | core.MOUNT_ATTR_RDONLY end\n", ""),
+    edit(ROOT_STEPS, "  if step.read_only then set = set | core.MOUNT_ATTR_RDONLY end\n  check(", "  check(")),
+  mutant("run-idmap-nosuid", "no nosuid on root's idmapped trees",
+    { "spec/escape_mount_flags_spec.lua" },
+    edit(USERNS_STEPS, "  local set = core.MOUNT_ATTR_NOSUID\n", "  local set = 0\n"),
+    edit(ROOT_STEPS, "  local set = core.MOUNT_ATTR_NOSUID | core.MOUNT_ATTR_NODEV\n  if step.read_only",
+      "  local set = core.MOUNT_ATTR_NODEV\n  if step.read_only")),
   mutant("run-nodev-root", "device files in the tree work",
     { "spec/escape_mount_flags_spec.lua", "spec/escape_privileges_spec.lua" },
     edit(ROOT_STEPS, "  local set = core.MOUNT_ATTR_NOSUID | core.MOUNT_ATTR_NODEV\n",
@@ -151,9 +169,21 @@ return {
   mutant("run-die-with-parent", "the sandbox outlives a killed hako-run",
     { "spec/lifecycle_spec.lua" },
     edit("lua/hako/start_steps.lua", "  check(core.prctl(core.PR_SET_PDEATHSIG, core.SIGKILL))\n", "")),
-  mutant("run-userns-range", "--userns as root maps the sandbox to host uid 0",
-    { "spec/idmap_spec.lua", "spec/escape_privileges_spec.lua" },
+  mutant("run-userns-range", "root's sandbox is mapped to host uid 0",
+    { "spec/idmap_spec.lua", "spec/escape_privileges_spec.lua", "spec/userns_spec.lua" },
     edit("lua/hako/idmap.lua", "M.DEFAULT_RANGE_START = 0x70000000", "M.DEFAULT_RANGE_START = 0")),
+  mutant("run-userns-slot-lock", "two running sandboxes share a range of host ids",
+    { "spec/userns_spec.lua", "spec/userns_steps_spec.lua" },
+    edit("lua/hako/userns_steps.lua", "    ok, message, errno = core.flock(fd, core.LOCK_EX | core.LOCK_NB)\n",
+      "    ok = true\n")),
+  mutant("run-idmap-private", "an idmapped tree of a shared mount stays shared: mounts inside reach the host",
+    { "spec/escape_filesystem_spec.lua", "spec/userns_steps_spec.lua" },
+    edit("lua/hako/userns_steps.lua", "core.MOUNT_ATTR_IDMAP, 0, core.MS_PRIVATE, userns)",
+      "core.MOUNT_ATTR_IDMAP, 0, 0, userns)")),
+  mutant("container-caps-for-all", "users other than uid 0 get the container's capabilities",
+    { "spec/userns_spec.lua", "spec/confine_steps_spec.lua", "spec/policy_spec.lua" },
+    edit(POLICY, "  if p.uid == 0 and p.root_caps then return p.root_caps end",
+      "  if p.root_caps then return p.root_caps end")),
   mutant("run-mapped-root-groups", "--userns as root keeps root's groups",
     { "spec/escape_privileges_spec.lua" },
     edit("lua/hako/start_steps.lua", "  check(core.setgroups({}))\n", ""),
@@ -167,10 +197,10 @@ return {
     edit("lua/hako/supervise_steps.lua",
       "    if same_file(core, file.dirfd, file.name, file.id) then core.unlinkat(file.dirfd, file.name) end",
       "    core.unlinkat(file.dirfd, file.name)")),
-  mutant("run-target-once", "the root is bound by its name, looked up again in the sandbox",
+  old_mode(mutant("run-target-once", "the root is bound by its name, looked up again in the sandbox",
     { "spec/escape_filesystem_spec.lua" },
-    edit(ROOT_STEPS, "  local tree = check(core.open_tree(core.AT_FDCWD, \".\",",
-      "  check(core.chdir(step.path))\n  local tree = check(core.open_tree(core.AT_FDCWD, \".\",")),
+    edit(ROOT_STEPS, "    or check(core.open_tree(core.AT_FDCWD, \".\",",
+      "    or core.chdir(step.path) and check(core.open_tree(core.AT_FDCWD, \".\","))),
   mutant("run-host-path-links", "root follows another user's links on a host path",
     { "spec/escape_filesystem_spec.lua" },
     edit("lua/hako/host_path.lua", "  if not trusted(link, uid) then return \"owned by uid \" .. link.uid end\n", "")),

@@ -88,7 +88,8 @@ local function run(m)
     end
     local specs = {}
     for i, s in ipairs(m.specs) do specs[i] = quote(s) end
-    local passed = sh("cd " .. quote(dir) .. " && " .. ENV .. " timeout 600 prove --exec lua5.4 "
+    local env = (m.env and m.env .. " " or "") .. ENV -- a mutant of the old mode runs its specs there
+    local passed = sh("cd " .. quote(dir) .. " && " .. env .. " timeout 600 prove --exec lua5.4 "
       .. table.concat(specs, " ") .. " >>" .. log .. " 2>&1")
     result = passed and "SURVIVED" or "KILLED"
     if passed then io.stderr:write(tail(log)) end

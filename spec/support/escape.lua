@@ -9,6 +9,9 @@ local sandbox = require "support.sandbox"
 local M = {}
 
 M.ROOT = process.is_root()
+-- Root's sandboxes in a user namespace of their own (the default; HAKO_TEST_USERNS=host runs
+-- the suites in the old mode): some attacks then meet that wall first, and say so.
+M.OWN_USERNS = sandbox.USERNS ~= "host"
 M.PROBE = sandbox.bin("probe")
 M.UID = 1000 -- "probe" in the sandbox's /etc/passwd
 -- hako-run options that make the probe run as uid 0 inside, and as a plain user.
@@ -83,7 +86,7 @@ end
 -- A recipe for the hako binary that runs what hako-run would, but for the steps named:
 -- the positive control for a defence that one step makes ("dumpable" leaves hako's init
 -- dumpable). Its arguments: the root, the ops to leave out ("a,b"), the settings
--- ("user=NAME,pid_file=PATH,keep_fd=N,chdir=DIR,read_only=1,tmpfs=DST,net=MODE", or ""),
+-- ("user=NAME,pid_file=PATH,keep_fd=N,chdir=DIR,read_only=1,tmpfs=DST,net=MODE,userns=MODE", or ""),
 -- the command.
 M.WITHOUT_STEPS = [[
 local hako = require "hako"
@@ -93,6 +96,10 @@ for key, value in arg[3]:gmatch("([%w_]+)=([^,]*)") do set[key] = value end
 local options = { root = arg[1], user = set.user, pid_file = set.pid_file, chdir = set.chdir,
   keep_fds = { set.keep_fd }, read_only = set.read_only == "1", mounts = { set.tmpfs and { tmpfs = set.tmpfs } },
   net = set.net, command = { table.unpack(arg, 4) } }
+-- HAKO_TEST_USERNS is root's mode (support.sandbox); a rootless caller has but one.
+local test_userns = os.getenv("HAKO_TEST_USERNS")
+if test_userns == "" then test_userns = nil end
+options.userns = set.userns or require("hako.core").geteuid() == 0 and test_userns or nil
 local steps = {}
 for _, step in ipairs(hako.plan(options)) do
   if step.op == "set_dumpable" and drop.dumpable then step.dumpable = true end
@@ -103,7 +110,8 @@ os.exit(hako.execute(steps))
 
 -- without_steps(t, ops, settings) -> the argv that runs that recipe on t's sandbox, to
 -- which the command is added; anyone may read the recipe. settings: a user's name, or
--- { user = NAME, pid_file = PATH, keep_fd = N, chdir = DIR, read_only = "1", tmpfs = DST, net = MODE }.
+-- { user = NAME, pid_file = PATH, keep_fd = N, chdir = DIR, read_only = "1", tmpfs = DST, net = MODE,
+-- userns = MODE } (userns: HAKO_TEST_USERNS's, if not given: see support.sandbox).
 function M.without_steps(t, ops, settings)
   local recipe = t.host .. "/without-steps.lua"
   local f = assert(io.open(recipe, "w"))
@@ -111,7 +119,7 @@ function M.without_steps(t, ops, settings)
   f:close()
   if type(settings) ~= "table" then settings = { user = settings } end
   local pairs_ = {}
-  for _, key in ipairs({ "user", "pid_file", "keep_fd", "chdir", "read_only", "tmpfs", "net" }) do
+  for _, key in ipairs({ "user", "pid_file", "keep_fd", "chdir", "read_only", "tmpfs", "net", "userns" }) do
     if (settings[key] or "") ~= "" then pairs_[#pairs_ + 1] = key .. "=" .. settings[key] end
   end
   return { sandbox.bin("hako"), recipe, t.sb.root, table.concat(ops, ","), table.concat(pairs_, ",") }

@@ -23,6 +23,7 @@ local CONSTANTS = {
   "FSOPEN_CLOEXEC", "FSMOUNT_CLOEXEC", "CLOSE_RANGE_CLOEXEC", "FD_CLOEXEC",
   "MFD_CLOEXEC", "MFD_ALLOW_SEALING", "F_SEAL_SEAL", "F_SEAL_SHRINK", "F_SEAL_GROW", "F_SEAL_WRITE",
   "POLLIN", "POLLHUP", "SOCK_DGRAM", "SOCK_CLOEXEC", "IFF_UP", "W_OK", "S_IFCHR",
+  "MOUNT_ATTR_IDMAP", "SOCK_SEQPACKET", "LOCK_SH", "LOCK_EX", "LOCK_NB", "O_RDWR",
 }
 
 -- Numbers the code compares and never combines. Signals and errnos are Linux's (x86_64,
@@ -34,7 +35,7 @@ local SIGNALS = {
 }
 local ERRNOS = {
   EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EAGAIN = 11, EACCES = 13, EEXIST = 17,
-  ENOTDIR = 20, EINVAL = 22, ENOSPC = 28, EROFS = 30, ENOSYS = 38, ELOOP = 40,
+  ENOTDIR = 20, EINVAL = 22, ENOSPC = 28, EROFS = 30, ENOSYS = 38, ELOOP = 40, EBADMSG = 74,
 }
 -- The others: each a number no other constant, fd or pid of the specs has.
 local NUMBERS = {
