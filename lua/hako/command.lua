@@ -154,6 +154,11 @@ function M.describe_seccomp(steps)
       local read = function(path) return prepare.read_policy_file(core, path) end
       return syscall_filter.describe(step.source,
         syscall_filter.filter(step.source, p.seccomp, read, syscall_filter.context(core, p)))
+    end
+  end
+  return ""
+end
+
 -- Root's user namespace on this host: the range the sandbox would get now (the first free
 -- slot; another hako-run may take it first) and what is mounted idmapped: what --dry-run adds.
 function M.describe_userns(steps)

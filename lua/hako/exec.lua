@@ -39,6 +39,7 @@ M.OPS_OF = {
   ["hako.supervise_steps"] = "await_sandbox report_end report_limits report_up start_job supervise "
     .. "write_pid_file write_record",
   ["hako.notify"] = "hand_notify_socket notify_ready",
+  ["hako.userns_steps"] = "enter_netns hand_idmapped_trees leave_netns open_tree_channel reserve_id_range",
 }
 
 -- The executor's own op: it starts the sandbox's first process (start_sandbox below).
