@@ -52,6 +52,7 @@ local function write_file(core, path, text)
   failure.from_core(message, errno)
 end
 
+-- read_file(core, path) -> the whole of a host file (/etc/subuid...), or nil.
 local function read_file(core, path)
   local fd = core.open(path, core.O_RDONLY | core.O_CLOEXEC)
   if not fd then return nil end
@@ -63,6 +64,7 @@ local function read_file(core, path)
   core.close(fd)
   return table.concat(chunks)
 end
+M.read_file = read_file
 
 local HELPER_DIRS = { "/usr/bin", "/usr/sbin", "/bin", "/sbin" }
 

@@ -28,17 +28,7 @@ M.RANGES = "ranges"
 local LOCK_MODE = tonumber("600", 8)
 local DIRECTORY_MODE = tonumber("700", 8)
 
-local function read_file(core, path)
-  local fd = core.open(path, core.O_RDONLY | core.O_CLOEXEC)
-  if not fd then return nil end
-  local chunks = {}
-  repeat
-    local chunk = core.read(fd, 65536)
-    chunks[#chunks + 1] = chunk
-  until not chunk or chunk == ""
-  core.close(fd)
-  return table.concat(chunks)
-end
+local read_file = require("hako.start_steps").read_file
 
 -- pools(core) -> the uid pool, the gid pool, and the slots both have.
 function M.pools(core)
