@@ -70,6 +70,14 @@ end
 
 -- Checked from the host: the sandbox's processes run as its range's ids, never uid 0; two
 -- sandboxes running at once have different ranges, and the record and hako ps say which.
+-- A target of mode 0700 (as mktemp -d makes it) is the caller's to give: its first
+-- process, not the target's owner on the host, must not need to look anything up in it.
+function TestUserns:test_a_target_only_root_may_enter()
+  process.sh("chmod 700 " .. self.sb.root)
+  lu.assertEquals(ok(self.sb:run({}, { "/bin/id", "-u" })), "0\n")
+  lu.assertEquals(ok(self.sb:run({ "--userns", "host" }, { "/bin/id", "-u" })), "0\n")
+end
+
 function TestUserns:test_two_sandboxes_at_once_get_different_ranges()
   local _, first = start(self, "a")
   local _, second = start(self, "b")

@@ -69,16 +69,21 @@ end
 -- that fd is of the host's mount namespace, a way out for whoever could get it.
 function M.bind_root(step, state)
   local core = state.core
-  local here = check(core.statx(core.AT_FDCWD, ".", 0))
+  -- The working directory itself (AT_EMPTY_PATH), never the path ".": in root's user
+  -- namespace the first process is not the target's owner, and a target of mode 0700
+  -- (mktemp -d) lets it look nothing up in it.
+  local here = check(core.statx(core.AT_FDCWD, "", core.AT_EMPTY_PATH))
   if not state.target_fd or not same_inode(here, check(core.statx(state.target_fd, "", core.AT_EMPTY_PATH))) then
     failure.raise("target " .. step.path, "is not the working directory of the sandbox's first process")
   end
+  -- Idmapped, the copy is hako-run's (hako.userns_steps): it alone may make one.
+  -- The working directory (the target's mount in this namespace; target_fd is the host's).
   core.close(state.target_fd)
   state.target_fd = nil
-  -- Idmapped, the copy is hako-run's (hako.userns_steps): it alone may make one.
   local tree = step.idmapped and userns_steps.receive_tree(state, "target " .. step.path)
-    or check(core.open_tree(core.AT_FDCWD, ".", core.OPEN_TREE_CLONE | core.OPEN_TREE_CLOEXEC | core.AT_RECURSIVE))
-  check(core.move_mount(tree, "", core.AT_FDCWD, ".", core.MOVE_MOUNT_F_EMPTY_PATH))
+    or check(core.open_tree(core.AT_FDCWD, "", core.OPEN_TREE_CLONE | core.OPEN_TREE_CLOEXEC | core.AT_RECURSIVE
+      | core.AT_EMPTY_PATH))
+  check(core.move_mount(tree, "", core.AT_FDCWD, "", core.MOVE_MOUNT_F_EMPTY_PATH | core.MOVE_MOUNT_T_EMPTY_PATH))
   -- Once attached, the copy's fd is its root: the new mount, not the one it covers
   -- (which opening "." would give).
   state.root_fd = tree
