@@ -100,7 +100,8 @@ and a user namespace: root's maps ids 0-65535 to 65536 host ids of its own and m
 <target> and binds idmapped (files keep their owners; uid 0 inside is nobody outside and
 has a container's capabilities, other users none; --userns host: none, as chroot),
 no_new_privs, /proc/sys read-only and kernel files masked, no /sys,
-no TIOCSTI or keyring calls, its own keyring, only fds 0-2 and a clean environment,
+the syscall policy default (--seccomp; never TIOCSTI or keyring calls), its own
+keyring, only fds 0-2 and a clean environment,
 and Landlock (abstract sockets and signals kept inside, files made only where the sandbox
 may write, nothing outside the root); the options below relax these only when given, or
 add limits. <target>/.hako must be an empty directory (the host's old root is put there,
