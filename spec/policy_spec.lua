@@ -150,6 +150,26 @@ function TestPolicy.test_encode_then_decode_gives_the_policy_back()
   lu.assertEquals(policy.decode(policy.encode(empty)), empty)
 end
 
+-- The compiled seccomp program travels as hex: every byte value, and a program longer
+-- than one slice of the encoder (4,096 bytes), come back byte for byte; the text is
+-- lower-case hex, two digits a byte.
+function TestPolicy.test_a_seccomp_program_round_trips_as_hex()
+  local bytes = {}
+  for i = 1, 8 * 700 do bytes[i] = string.char((i * 7 + i // 256) % 256) end
+  for _, program in ipairs({ table.concat(bytes), table.concat(bytes):sub(1, 8) }) do
+    local p = policy.with_identity(from({ root = "/sb" }))
+    p.seccomp.program = program
+    local text
+    for _, e in ipairs(policy.encode(p)) do
+      if e[1] == "seccomp.program" then text = e[2] end
+    end
+    lu.assertEquals(#text, 2 * #program)
+    lu.assertNotNil(text:match("^[0-9a-f]+$"))
+    lu.assertEquals(text:sub(1, 4), string.format("%02x%02x", program:byte(1, 2)))
+    lu.assertEquals(policy.decode(policy.encode(p)).seccomp.program, program)
+  end
+end
+
 function TestPolicy.test_a_bad_or_partial_policy_is_refused()
   local good = policy.encode(policy.with_identity(from({ root = "/sb" })))
   local function with(name, value)
