@@ -150,9 +150,9 @@ function TestPolicy.test_encode_then_decode_gives_the_policy_back()
   lu.assertEquals(policy.decode(policy.encode(empty)), empty)
 end
 
--- The compiled seccomp program travels as hex: every byte value, and a program longer
--- than one slice of the encoder (4,096 bytes), come back byte for byte; the text is
--- lower-case hex, two digits a byte.
+-- The compiled seccomp program travels as hex: every byte value, in a program longer
+-- than many slices of the encoder (64 bytes) and in a one-instruction one, comes back
+-- byte for byte; the text is lower-case hex, two digits a byte.
 function TestPolicy.test_a_seccomp_program_round_trips_as_hex()
   local bytes = {}
   for i = 1, 8 * 700 do bytes[i] = string.char((i * 7 + i // 256) % 256) end

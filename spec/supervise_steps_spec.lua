@@ -1,9 +1,11 @@
--- supervise_steps_spec: supervision, timeout and status reports (hako.supervise_steps), fake core.
+-- supervise_steps_spec: supervision, timeout, status reports and the record (hako.supervise_steps);
+-- a fake core, but for the record (the real one, in a directory of its own).
 local lu = require "luaunit"
 local failure = require "hako.failure"
 local fake = require "support.fake_core"
 local start_steps = require "hako.start_steps"
 local supervise_steps = require "hako.supervise_steps"
+local policy = require "hako.policy"
 
 local CHILD = 4242
 
@@ -192,6 +194,65 @@ function TestSuperviseSteps.test_after_its_own_stop_hako_gives_the_terminal_back
   for _, call in ipairs(fake.calls_named(calls, "tcsetpgrp")) do handed[#handed + 1] = call[3] end
   lu.assertEquals(handed, { CHILD, 10, CHILD }) -- start, stop, go on (the end is a clean-up)
   lu.assertEquals(fake.calls_named(calls, "kill")[2], { "kill", -CHILD, core.SIGCONT })
+end
+
+-- The record, with the real hako.core in a directory of its own: written aside (PID.tmp)
+-- while the sandbox sets itself up, so that no reader finds it before the sandbox is up;
+-- published under PID once it is; gone at the end either way. With cgroups all of it
+-- waits for publish_record (the cgroup namespace comes later).
+local function record_state(cgroups)
+  local core = require "hako.core"
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -m 700 " .. dir))
+  local p = policy.from_spec({ hostname = "hako" })
+  p.cgroups = cgroups
+  return { core = core, child = CHILD, cleanups = {}, policy = p,
+    record_dirfd = assert(core.open(dir, core.O_PATH | core.O_DIRECTORY)),
+    sandbox_id = { start_time = 77, ns = { mnt = { dev = "0:4", ino = 4026532281 } } } }, dir
+end
+
+local function names(dir)
+  local list = {}
+  for name in io.popen("ls -A " .. dir):lines() do list[#list + 1] = name end
+  return table.concat(list, " ")
+end
+
+local function finish(state, dir)
+  for _, cleanup in ipairs(state.cleanups) do cleanup() end
+  local left = names(dir)
+  state.core.close(state.record_dirfd)
+  os.execute("rm -rf " .. dir)
+  return left
+end
+
+function TestSuperviseSteps.test_the_record_is_written_aside_then_published_once_up()
+  local state, dir = record_state()
+  local step = { root = "/sb", command = { "/bin/true" } }
+  supervise_steps.write_record(step, state)
+  lu.assertEquals(names(dir), CHILD .. ".tmp")
+  supervise_steps.publish_record({}, state)
+  lu.assertEquals(names(dir), tostring(CHILD))
+  local f = assert(io.open(dir .. "/" .. CHILD))
+  lu.assertStrContains(f:read("a"), "root /sb")
+  f:close()
+  lu.assertEquals(finish(state, dir), "")
+end
+
+function TestSuperviseSteps.test_a_sandbox_that_never_came_up_leaves_no_record_aside()
+  local state, dir = record_state()
+  supervise_steps.write_record({ root = "/sb" }, state)
+  lu.assertEquals(names(dir), CHILD .. ".tmp")
+  lu.assertEquals(finish(state, dir), "")
+end
+
+function TestSuperviseSteps.test_with_cgroups_the_record_waits_for_publish()
+  local state, dir = record_state({ "/sys/fs/cgroup/unified/hako-1" })
+  supervise_steps.write_record({ root = "/sb" }, state)
+  lu.assertEquals(names(dir), "")
+  supervise_steps.publish_record({}, state)
+  lu.assertEquals(names(dir), tostring(CHILD))
+  lu.assertEquals(finish(state, dir), "")
 end
 
 os.exit(lu.LuaUnit.run("-o", "tap"))

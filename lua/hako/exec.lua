@@ -36,8 +36,8 @@ M.OPS_OF = {
   ["hako.confine_steps"] = "build_landlock chdir close_host_fds exec filter_syscalls init "
     .. "limit_capabilities new_session_keyring restore_signals restrict_landlock set_capabilities "
     .. "set_dumpable set_ids set_no_new_privs set_rlimits",
-  ["hako.supervise_steps"] = "await_sandbox report_end report_limits report_up start_job supervise "
-    .. "write_pid_file write_record",
+  ["hako.supervise_steps"] = "await_sandbox publish_record report_end report_limits report_up start_job "
+    .. "supervise write_pid_file write_record",
   ["hako.notify"] = "hand_notify_socket notify_ready",
   ["hako.userns_steps"] = "enter_netns hand_idmapped_trees leave_netns open_tree_channel reserve_id_range",
 }

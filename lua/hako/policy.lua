@@ -230,17 +230,31 @@ local function put(p, name, value)
   end
 end
 
--- A seccomp program is written as hex: a record is text. One string.format a slice of
--- bytes, no table of 256 built at load: that table and its twin in DECODE.bpf were a
--- sixth of hako-run's start-up instructions (callgrind).
-local HEX_SLICE = 4096
+-- A seccomp program is written as hex: a record is text. Encoded by one string.format
+-- a slice of bytes, which makes no short string: a table of the 256 two-digit strings,
+-- built at load, was a sixth of every hako-run's start-up instructions (callgrind), and
+-- built later, after the sandbox's clone, its strings grew Lua's string table, whose
+-- rehash writes into every string and so broke copy-on-write on ~90 pages (perf).
+-- A slice is small: its bytes go on Lua's stack, and a stack grown to thousands of slots
+-- cost 37 more faults. Decoding (hako-enter) builds its table on first use.
+local HEX_SLICE = 64
+local HEX_FORMAT = string.rep("%02x", HEX_SLICE)
 local function hex(bytes)
   local out = {}
   for i = 1, #bytes, HEX_SLICE do
     local j = math.min(i + HEX_SLICE - 1, #bytes)
-    out[#out + 1] = string.format(string.rep("%02x", j - i + 1), bytes:byte(i, j))
+    out[#out + 1] = string.format(j - i + 1 == HEX_SLICE and HEX_FORMAT or string.rep("%02x", j - i + 1),
+      bytes:byte(i, j))
   end
   return table.concat(out)
+end
+local BYTE_OF_HEX
+local function unhex(text)
+  if not BYTE_OF_HEX then
+    BYTE_OF_HEX = {}
+    for i = 0, 255 do BYTE_OF_HEX[string.format("%02x", i)] = string.char(i) end
+  end
+  return (text:gsub("..", BYTE_OF_HEX))
 end
 
 -- encode(policy) -> { {name, value text}... } in FIELDS order; "lines" give one per entry.
@@ -294,7 +308,7 @@ end
 -- A seccomp program: whole instructions (8 bytes), at most the kernel's 4096.
 DECODE.bpf = function(text)
   if #text == 0 or #text % 16 ~= 0 or #text > 4096 * 16 or text:find("[^0-9a-f]") then return nil end
-  return (text:gsub("..", function(h) return string.char(tonumber(h, 16)) end))
+  return unhex(text)
 end
 DECODE.ids = list_of(DECODE.id)
 DECODE.caps = list_of(function(word) return integer(word, LAST_CAP) end)

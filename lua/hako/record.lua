@@ -321,11 +321,11 @@ local function open_in(core, dirfd, name, flags, mode)
     core.RESOLVE_BENEATH | core.RESOLVE_NO_SYMLINKS)
 end
 
--- write(core, dirfd, record) -> the record file's inode number. All of it appears at
--- once, under the name of its pid.
-function M.write(core, dirfd, record)
-  local name = tostring(record.pid)
-  local tmp = name .. ".tmp"
+-- write_aside(core, dirfd, record) -> the inode number of PID.tmp, all of the record
+-- written there and nowhere else yet: no reader opens a name with a dot. hako-run
+-- does this while the sandbox sets itself up, and publishes once it is up.
+function M.write_aside(core, dirfd, record)
+  local tmp = record.pid .. ".tmp"
   local flags = core.O_WRONLY | core.O_CREAT | core.O_EXCL
   local fd, message, errno = open_in(core, dirfd, tmp, flags, MODE_RECORD)
   if not fd and errno == core.EEXIST then -- left by a hako-run killed right here
@@ -334,18 +334,32 @@ function M.write(core, dirfd, record)
   end
   check(fd, message, errno)
   local text = M.format(record)
-  local ok, err = pcall(function()
+  local ok, ino = pcall(function()
     local done = 0
     while done < #text do done = done + check(core.write(fd, text:sub(done + 1))) end
     return check(core.statx(fd, "", core.AT_EMPTY_PATH)).ino
   end)
   core.close(fd)
-  local ino = err
-  if ok then ok, err = pcall(check, core.renameat(dirfd, tmp, dirfd, name)) end
   if not ok then
     core.unlinkat(dirfd, tmp)
+    error(ino, 0)
+  end
+  return ino
+end
+
+-- publish(core, dirfd, pid): PID.tmp becomes PID, so all of the record appears at once.
+function M.publish(core, dirfd, pid)
+  local ok, err = pcall(check, core.renameat(dirfd, pid .. ".tmp", dirfd, tostring(pid)))
+  if not ok then
+    core.unlinkat(dirfd, pid .. ".tmp")
     error(err, 0)
   end
+end
+
+-- write(core, dirfd, record) -> the record file's inode number: both of the above.
+function M.write(core, dirfd, record)
+  local ino = M.write_aside(core, dirfd, record)
+  M.publish(core, dirfd, record.pid)
   return ino
 end
 
@@ -380,11 +394,12 @@ function M.read(core, dirfd, pid, euid)
   return record
 end
 
--- remove(core, dirfd, pid, ino): only if the file is still the one write() made (a new
--- sandbox may have reused the pid and replaced it).
-function M.remove(core, dirfd, pid, ino)
-  local st = core.statx(dirfd, tostring(pid), core.AT_SYMLINK_NOFOLLOW)
-  if st and st.ino == ino then core.unlinkat(dirfd, tostring(pid)) end
+-- remove(core, dirfd, pid, ino[, aside]): PID (PID.tmp, aside) only if the file is still
+-- the one written (a new sandbox may have reused the pid and replaced it).
+function M.remove(core, dirfd, pid, ino, aside)
+  local name = pid .. (aside and ".tmp" or "")
+  local st = core.statx(dirfd, name, core.AT_SYMLINK_NOFOLLOW)
+  if st and st.ino == ino then core.unlinkat(dirfd, name) end
 end
 
 return M

@@ -303,10 +303,8 @@ end
 
 -- The host-side record hako-enter trusts (see hako.record), with the policy the command
 -- got; removed when hako-run ends.
-function M.write_record(step, state)
-  local core = state.core
-  local id, dirfd = state.sandbox_id, state.record_dirfd
-  if not dirfd or not id or not id.start_time or next(id.ns) == nil then return end
+local function record_of(step, state)
+  local core, id = state.core, state.sandbox_id
   if #(state.policy.cgroups or {}) > 0 then
     -- It made its cgroup namespace after it was identified (start_steps.new_cgroup_namespace).
     local st = core.statx(core.AT_FDCWD, "/proc/" .. state.child .. "/ns/cgroup", 0)
@@ -321,12 +319,41 @@ function M.write_record(step, state)
     rec.uid_range = ids.uid .. "-" .. (ids.uid + ids.count - 1)
     rec.gid_range = ids.gid .. "-" .. (ids.gid + ids.count - 1)
   end
-  local ino = record.write(core, dirfd, rec)
-  table.insert(state.cleanups, function() record.remove(core, dirfd, rec.pid, ino) end)
+  return rec
+end
+
+-- Written aside (PID.tmp) while the sandbox sets itself up, off the path to the command's
+-- start; publish_record names it once the sandbox is up, since hako-enter must never
+-- join a sandbox still on the host's root. With cgroups, all of it waits for publish:
+-- the cgroup namespace is made after this step.
+function M.write_record(step, state)
+  local core, id, dirfd = state.core, state.sandbox_id, state.record_dirfd
+  if not dirfd or not id or not id.start_time or next(id.ns) == nil then return end
+  if #(state.policy.cgroups or {}) > 0 then
+    state.record_step = step
+    return
+  end
+  local rec = record_of(step, state)
+  local aside = { pid = rec.pid, ino = record.write_aside(core, dirfd, rec) }
+  state.record_aside = aside
+  table.insert(state.cleanups, function() record.remove(core, dirfd, aside.pid, aside.ino, not aside.published) end)
+end
+
+function M.publish_record(_, state)
+  local core, dirfd, aside = state.core, state.record_dirfd, state.record_aside
+  if aside then
+    record.publish(core, dirfd, aside.pid)
+    aside.published = true
+  elseif state.record_step then
+    local rec = record_of(state.record_step, state)
+    local ino = record.write(core, dirfd, rec)
+    table.insert(state.cleanups, function() record.remove(core, dirfd, rec.pid, ino) end)
+  end
 end
 
 M.steps = {
   start_job = M.start_job, await_sandbox = M.await_sandbox, write_record = M.write_record,
+  publish_record = M.publish_record,
   write_pid_file = M.write_pid_file, report_up = M.report_up, report_end = M.report_end,
   supervise = M.supervise, report_limits = M.report_limits,
 }
