@@ -356,13 +356,6 @@ function M.publish(core, dirfd, pid)
   end
 end
 
--- write(core, dirfd, record) -> the record file's inode number: both of the above.
-function M.write(core, dirfd, record)
-  local ino = M.write_aside(core, dirfd, record)
-  M.publish(core, dirfd, record.pid)
-  return ino
-end
-
 -- read(core, dirfd, pid, euid) -> record | nil, message, errno (ENOENT: no record).
 -- A user can put anything under its own directory's names, and root reads there too
 -- (hako-enter into a rootless sandbox): so look first (O_PATH opens nothing: a FIFO

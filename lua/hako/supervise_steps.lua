@@ -346,7 +346,8 @@ function M.publish_record(_, state)
     aside.published = true
   elseif state.record_step then
     local rec = record_of(state.record_step, state)
-    local ino = record.write(core, dirfd, rec)
+    local ino = record.write_aside(core, dirfd, rec)
+    record.publish(core, dirfd, rec.pid)
     table.insert(state.cleanups, function() record.remove(core, dirfd, rec.pid, ino) end)
   end
 end
