@@ -18,6 +18,8 @@ PACKAGES="$PACKAGES linux-libc-dev linux-libc-dev-arm64-cross linux-libc-dev-arm
 PACKAGES="$PACKAGES debootstrap"
 # make sanitize and make valgrind: memcheck (ASan and UBSan come with gcc).
 PACKAGES="$PACKAGES valgrind"
+# spec/launcher_spec.lua: the launcher's own system calls (its arena's madvise).
+PACKAGES="$PACKAGES strace"
 
 missing=""
 for p in $PACKAGES; do

@@ -26,6 +26,31 @@ function TestLauncher:tearDown()
   process.sh("rm -rf " .. self.dir)
 end
 
+-- The Lua heap's arena is made ready 16 KiB at a time by MADV_POPULATE_WRITE, not by a
+-- page fault a page (c/launcher.c): every call is for the next 16 KiB of one mapping,
+-- and a hako-run that plans a sandbox needs several.
+function TestLauncher:test_the_arena_is_populated_a_chunk_at_a_time()
+  -- make sanitize builds without the arena (-DARENA_SIZE=0), for ASan to see every block.
+  lu.skipIf(os.execute("grep -q ARENA_SIZE=0 " .. sandbox.BUILD .. "/obj/.compiler 2>/dev/null"),
+    "a sanitizer build has no arena by design")
+  for _, argv in ipairs({ { sandbox.bin("hako"), "--version" },
+    { sandbox.bin("hako-run"), "--dry-run", "--userns", "host", self.dir, "/bin/true" } }) do
+    local log = self.dir .. "/strace"
+    local r = process.run({ "strace", "-o", log, "-e", "trace=madvise", table.unpack(argv) })
+    lu.assertEquals(r.status, 0, r.stderr)
+    local starts = {}
+    for line in io.lines(log) do
+      local at, size = line:match("^madvise%((0x%x+), (%d+), MADV_POPULATE_WRITE%) = 0$")
+      if at then
+        lu.assertEquals(size, "16384", line)
+        starts[#starts + 1] = tonumber(at)
+      end
+    end
+    lu.assertTrue(#starts >= (argv[2] == "--version" and 1 or 4), argv[1] .. ": " .. #starts .. " calls")
+    for i = 2, #starts do lu.assertEquals(starts[i] - starts[i - 1], 16384) end
+  end
+end
+
 function TestLauncher:test_version()
   local r = process.run({ sandbox.bin("hako"), "--version" })
   lu.assertEquals(r.stdout, "hako " .. VERSION .. "\n")
