@@ -67,6 +67,22 @@ function TestCgroup.test_a_hybrid_host_uses_v1_for_what_v2_lacks()
     "cgroup: /sys/fs/cgroup/pids/hako-9 (v1: pids) pids.max=32", "" }, "\n"))
 end
 
+-- No cgroup v2 at all (an old host, all v1): every limit in its v1 hierarchy, every
+-- file written. With no v2 cgroup first in the list, the limits were once planned for
+-- nothing: nothing was made and no limit applied.
+function TestCgroup.test_a_host_without_cgroup_v2_applies_every_limit_in_v1()
+  local mounts = HYBRID_MOUNTS:gsub("[^\n]*cgroup2[^\n]*\n", "")
+  local limits = cgroup.limits({ memory = "64M", pids = "32" })
+  local p = cgroup.plan(limits, cgroup.mounts(mounts), cgroup.self_cgroups("4:pids:/\n3:memory:/job/7\n"), {},
+    "hako-9")
+  lu.assertNil(p.v2)
+  lu.assertEquals(#cgroup.all(p), 2)
+  lu.assertEquals(cgroup.describe(p), table.concat({
+    "cgroup: /sys/fs/cgroup/memory/job/7/hako-9 (v1: memory) memory.limit_in_bytes=67108864"
+      .. " memory.memsw.limit_in_bytes=67108864",
+    "cgroup: /sys/fs/cgroup/pids/hako-9 (v1: pids) pids.max=32", "" }, "\n"))
+end
+
 function TestCgroup.test_pure_v2_puts_every_limit_in_one_cgroup()
   local limits = cgroup.limits({ memory = "1G", pids = "100", cpus = "0.25" })
   local p = cgroup.plan(limits, cgroup.mounts(V2_MOUNTS), cgroup.self_cgroups(V2_SELF),

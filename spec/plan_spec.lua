@@ -314,8 +314,7 @@ function TestPlan.test_host_waits_for_the_sandbox_then_supervises()
   lu.assertEquals(steps[#steps].op, "supervise")
 end
 
--- Written aside while the sandbox sets itself up (the host's next step after letting it
--- go), published at once when it is up, before the pid file or anything else names it.
+-- Written aside while the sandbox sets itself up, published once it is up, first of all.
 function TestPlan.test_the_record_is_identified_at_the_clone_and_published_once_up()
   local steps = steps_for({ root = "/sb", hostname = "box", userns = "host" })
   lu.assertEquals(index_of(steps, "identify_sandbox"), index_of(steps, "start_job") + 1)
@@ -332,6 +331,8 @@ function TestPlan.test_the_record_is_identified_at_the_clone_and_published_once_
   lu.assertEquals(find(steps, "open_record_directory").name, "web")
   lu.assertEquals(find(steps, "write_record").name, "web")
   lu.assertEquals(find(steps, "write_record").command, { "ls", "-l" })
+  lu.assertNil(find(steps, "write_record").defer) -- with limits, it waits for the cgroup namespace:
+  lu.assertTrue(find(steps_for({ root = "/sb", pids = "10" }), "write_record").defer)
 end
 
 function TestPlan.test_describe_shows_one_line_per_step()

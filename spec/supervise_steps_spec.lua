@@ -6,6 +6,7 @@ local fake = require "support.fake_core"
 local start_steps = require "hako.start_steps"
 local supervise_steps = require "hako.supervise_steps"
 local policy = require "hako.policy"
+local record = require "hako.record"
 
 local CHILD = 4242
 
@@ -200,14 +201,12 @@ end
 -- while the sandbox sets itself up, so that no reader finds it before the sandbox is up;
 -- published under PID once it is; gone at the end either way. With cgroups all of it
 -- waits for publish_record (the cgroup namespace comes later).
-local function record_state(cgroups)
+local function record_state()
   local core = require "hako.core"
   local dir = os.tmpname()
   os.remove(dir)
   assert(os.execute("mkdir -m 700 " .. dir))
-  local p = policy.from_spec({ hostname = "hako" })
-  p.cgroups = cgroups
-  return { core = core, child = CHILD, cleanups = {}, policy = p,
+  return { core = core, child = CHILD, cleanups = {}, policy = policy.from_spec({ hostname = "hako" }),
     record_dirfd = assert(core.open(dir, core.O_PATH | core.O_DIRECTORY)),
     sandbox_id = { start_time = 77, ns = { mnt = { dev = "0:4", ino = 4026532281 } } } }, dir
 end
@@ -229,13 +228,14 @@ end
 function TestSuperviseSteps.test_the_record_is_written_aside_then_published_once_up()
   local state, dir = record_state()
   local step = { root = "/sb", command = { "/bin/true" } }
+  local core, euid = state.core, state.core.geteuid()
   supervise_steps.write_record(step, state)
   lu.assertEquals(names(dir), CHILD .. ".tmp")
+  lu.assertEquals(select(3, record.read(core, state.record_dirfd, CHILD, euid)), core.ENOENT)
   supervise_steps.publish_record({}, state)
   lu.assertEquals(names(dir), tostring(CHILD))
-  local f = assert(io.open(dir .. "/" .. CHILD))
-  lu.assertStrContains(f:read("a"), "root /sb")
-  f:close()
+  local rec = assert(record.read(core, state.record_dirfd, CHILD, euid))
+  lu.assertEquals({ rec.pid, rec.root, rec.start_time }, { CHILD, "/sb", 77 })
   lu.assertEquals(finish(state, dir), "")
 end
 
@@ -247,8 +247,8 @@ function TestSuperviseSteps.test_a_sandbox_that_never_came_up_leaves_no_record_a
 end
 
 function TestSuperviseSteps.test_with_cgroups_the_record_waits_for_publish()
-  local state, dir = record_state({ "/sys/fs/cgroup/unified/hako-1" })
-  supervise_steps.write_record({ root = "/sb" }, state)
+  local state, dir = record_state()
+  supervise_steps.write_record({ root = "/sb", defer = true }, state)
   lu.assertEquals(names(dir), "")
   supervise_steps.publish_record({}, state)
   lu.assertEquals(names(dir), tostring(CHILD))

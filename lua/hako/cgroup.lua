@@ -107,6 +107,15 @@ end
 local NEEDS = { memory = "memory", pids = "pids", cpu_quota = "cpu" }
 local OPTION = { memory = "--memory", pids = "--pids", cpu = "--cpus" }
 
+-- all(plan) -> its cgroups in a list: the v2 one first, if there is one (a host with no
+-- cgroup v2 has none: { p.v2, table.unpack(p.v1) } would then start with nil and hold
+-- nothing for ipairs, and no limit would be applied).
+function M.all(p)
+  local list = { p.v2 }
+  for _, cg in ipairs(p.v1) do list[#list + 1] = cg end
+  return list
+end
+
 -- plan(limits, mounts, self, v2_controllers, name) -> { v2 = cgroup, v1 = { cgroups } },
 -- each cgroup { kind, mount, parent, name, controllers = { names }, files = { {file, value} } }.
 -- v2_controllers: the set the v2 parent offers (its cgroup.controllers).
@@ -146,7 +155,7 @@ function M.plan(limits, mounts, self, v2_controllers, name)
     end
   end
   local function add(cg, file, value) cg.files[#cg.files + 1] = { file, tostring(value) } end
-  for _, cg in ipairs({ result.v2, table.unpack(result.v1) }) do
+  for _, cg in ipairs(M.all(result)) do
     for _, c in ipairs(cg.controllers) do
       if cg.kind == "v2" then
         if c == "memory" then add(cg, "memory.max", limits.memory); add(cg, "memory.swap.max?", 0) end
@@ -173,7 +182,7 @@ end
 -- describe(plan) -> lines for --dry-run: every directory and every file hako writes.
 function M.describe(p)
   local lines = {}
-  for _, cg in ipairs({ p.v2, table.unpack(p.v1) }) do
+  for _, cg in ipairs(M.all(p)) do
     local files = {}
     for i, f in ipairs(cg.files) do files[i] = f[1]:gsub("%?$", "") .. "=" .. f[2] end
     lines[#lines + 1] = string.format("cgroup: %s (%s%s)%s%s", M.path(cg), cg.kind,

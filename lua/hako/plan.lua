@@ -216,7 +216,9 @@ function M.build(spec)
 
   -- The record is written while the sandbox sets itself up, and published once it is up:
   -- first of all, since once the pid file names the sandbox, hako-enter can be asked in.
-  if spec.record_dir then host("write_record", { root = spec.root, name = spec.name, command = spec.command }) end
+  if spec.record_dir then
+    host("write_record", { root = spec.root, name = spec.name, command = spec.command, defer = spec.limits and true })
+  end
   host("await_sandbox")
   if spec.record_dir then host("publish_record") end
   if spec.pid_file then host("write_pid_file", { path = spec.pid_file }) end

@@ -288,7 +288,7 @@ function M.make_cgroups(step, state)
   local mounts, self = cgroupfs.discover(core)
   local controllers = cgroupfs.v2_controllers(core, mounts, self, step.limits.parent)
   local plan = cgroup.plan(step.limits, mounts, self, controllers, "hako-" .. core.getpid())
-  local planned = { plan.v2, table.unpack(plan.v1) }
+  local planned = cgroup.all(plan)
   table.insert(state.cleanups, function()
     for _, cg in ipairs(planned) do cgroupfs.remove(core, cg) end
     if state.cgroup_watcher then core.close(state.cgroup_watcher) end

@@ -23,7 +23,7 @@
 --   owner 0                     euid of hako-run
 --   root /srv/sandbox           the target, as given to hako-run
 --   name web                    --name, if given (record.check_name)
---   started_at 1700000000       when the command started, seconds since the epoch
+--   started_at 1700000000       when the sandbox started, seconds since the epoch
 --   command /bin/sh             the command's argv, one line per word
 --   command -c
 --   uid_range 1879048192-1879113727   host ids of the sandbox's 0-65535 (root's user

@@ -305,7 +305,7 @@ end
 -- got; removed when hako-run ends.
 local function record_of(step, state)
   local core, id = state.core, state.sandbox_id
-  if #(state.policy.cgroups or {}) > 0 then
+  if step.defer then
     -- It made its cgroup namespace after it was identified (start_steps.new_cgroup_namespace).
     local st = core.statx(core.AT_FDCWD, "/proc/" .. state.child .. "/ns/cgroup", 0)
     if st then id.ns.cgroup = { dev = st.dev_major .. ":" .. st.dev_minor, ino = st.ino } end
@@ -324,12 +324,12 @@ end
 
 -- Written aside (PID.tmp) while the sandbox sets itself up, off the path to the command's
 -- start; publish_record names it once the sandbox is up, since hako-enter must never
--- join a sandbox still on the host's root. With cgroups, all of it waits for publish:
--- the cgroup namespace is made after this step.
+-- join a sandbox still on the host's root. With limits (step.defer), all of it waits for
+-- publish: the sandbox makes its cgroup namespace after this step.
 function M.write_record(step, state)
   local core, id, dirfd = state.core, state.sandbox_id, state.record_dirfd
   if not dirfd or not id or not id.start_time or next(id.ns) == nil then return end
-  if #(state.policy.cgroups or {}) > 0 then
+  if step.defer then
     state.record_step = step
     return
   end
