@@ -179,7 +179,8 @@ static const char *file_type(unsigned mode)
 
 #define SET_INT(name, value) (lua_pushinteger(L, (lua_Integer)(value)), lua_setfield(L, -2, name))
 
-/* statx(dirfd, path, flags) -> {type, mode, uid, gid, size, ino, dev_*, rdev_*, mnt_id, mount_root} */
+/* statx(dirfd, path, flags) -> {type, mode, uid, gid, size, ino, dev_*, rdev_*, mnt_id, mount_root,
+ * mtime_sec, mtime_nsec} */
 static int core_statx(lua_State *L)
 {
 	int dirfd = hako_check_dirfd(L, 1);
@@ -190,7 +191,7 @@ static int core_statx(lua_State *L)
 	memset(&st, 0, sizeof st);
 	if (syscall(SYS_statx, dirfd, path, flags, HAKO_STATX_BASIC | HAKO_STATX_MNT_ID, &st) == -1)
 		return hako_fail(L, errno, "statx", path);
-	lua_createtable(L, 0, 13);
+	lua_createtable(L, 0, 15);
 	lua_pushstring(L, file_type(st.mode));
 	lua_setfield(L, -2, "type");
 	SET_INT("mode", st.mode & 07777);
@@ -204,6 +205,8 @@ static int core_statx(lua_State *L)
 	SET_INT("rdev_major", st.rdev_major);
 	SET_INT("rdev_minor", st.rdev_minor);
 	SET_INT("mnt_id", st.mnt_id);
+	SET_INT("mtime_sec", st.mtime.sec);
+	SET_INT("mtime_nsec", st.mtime.nsec);
 	/* Only meaningful where the kernel reports it (Linux 5.8 on). */
 	lua_pushboolean(L, (st.attributes_mask & HAKO_STATX_ATTR_MOUNT_ROOT) &&
 			   (st.attributes & HAKO_STATX_ATTR_MOUNT_ROOT));

@@ -255,4 +255,20 @@ function TestSuperviseSteps.test_with_cgroups_the_record_waits_for_publish()
   lu.assertEquals(finish(state, dir), "")
 end
 
+-- A PID.tmp left by a hako-run killed before it could publish is replaced; a record that
+-- is no longer the one written (a new sandbox with the pid) is left where it is.
+function TestSuperviseSteps.test_a_leftover_is_replaced_and_another_record_left_alone()
+  local state, dir = record_state()
+  local f = assert(io.open(dir .. "/" .. CHILD .. ".tmp", "w"))
+  f:write("left by a killed hako-run\n")
+  f:close()
+  supervise_steps.write_record({ root = "/sb" }, state)
+  supervise_steps.publish_record({}, state)
+  lu.assertNotNil(record.read(state.core, state.record_dirfd, CHILD, state.core.geteuid()))
+  -- The same bytes in a new file: on tmpfs, even the same inode number.
+  local path = dir .. "/" .. CHILD
+  assert(os.execute("c=$(cat " .. path .. ") && rm " .. path .. " && printf '%s\\n' \"$c\" >" .. path))
+  lu.assertEquals(finish(state, dir), tostring(CHILD))
+end
+
 os.exit(lu.LuaUnit.run("-o", "tap"))

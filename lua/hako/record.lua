@@ -321,9 +321,8 @@ local function open_in(core, dirfd, name, flags, mode)
     core.RESOLVE_BENEATH | core.RESOLVE_NO_SYMLINKS)
 end
 
--- write_aside(core, dirfd, record) -> the inode number of PID.tmp, all of the record
--- written there and nowhere else yet: no reader opens a name with a dot. hako-run
--- does this while the sandbox sets itself up, and publishes once it is up.
+-- write_aside(core, dirfd, record) -> PID.tmp's statx: all of the record, where no reader
+-- looks (a name with a dot), while the sandbox sets itself up; published once it is up.
 function M.write_aside(core, dirfd, record)
   local tmp = record.pid .. ".tmp"
   local flags = core.O_WRONLY | core.O_CREAT | core.O_EXCL
@@ -334,17 +333,17 @@ function M.write_aside(core, dirfd, record)
   end
   check(fd, message, errno)
   local text = M.format(record)
-  local ok, ino = pcall(function()
+  local ok, st = pcall(function()
     local done = 0
     while done < #text do done = done + check(core.write(fd, text:sub(done + 1))) end
-    return check(core.statx(fd, "", core.AT_EMPTY_PATH)).ino
+    return check(core.statx(fd, "", core.AT_EMPTY_PATH))
   end)
   core.close(fd)
   if not ok then
     core.unlinkat(dirfd, tmp)
-    error(ino, 0)
+    error(st, 0)
   end
-  return ino
+  return st
 end
 
 -- publish(core, dirfd, pid): PID.tmp becomes PID, so all of the record appears at once.
@@ -387,12 +386,15 @@ function M.read(core, dirfd, pid, euid)
   return record
 end
 
--- remove(core, dirfd, pid, ino[, aside]): PID (PID.tmp, aside) only if the file is still
--- the one written (a new sandbox may have reused the pid and replaced it).
-function M.remove(core, dirfd, pid, ino, aside)
+-- remove(core, dirfd, pid, written[, aside]): PID (PID.tmp, aside) only if still the file
+-- written (write_aside's statx); tmpfs reuses a freed inode number at once: mtime too.
+function M.remove(core, dirfd, pid, written, aside)
   local name = pid .. (aside and ".tmp" or "")
   local st = core.statx(dirfd, name, core.AT_SYMLINK_NOFOLLOW)
-  if st and st.ino == ino then core.unlinkat(dirfd, name) end
+  for _, field in ipairs({ "ino", "dev_major", "dev_minor", "mtime_sec", "mtime_nsec", "size" }) do
+    if not st or st[field] ~= written[field] then return end
+  end
+  core.unlinkat(dirfd, name)
 end
 
 return M

@@ -334,9 +334,9 @@ function M.write_record(step, state)
     return
   end
   local rec = record_of(step, state)
-  local aside = { pid = rec.pid, ino = record.write_aside(core, dirfd, rec) }
+  local aside = { pid = rec.pid, written = record.write_aside(core, dirfd, rec) }
   state.record_aside = aside
-  table.insert(state.cleanups, function() record.remove(core, dirfd, aside.pid, aside.ino, not aside.published) end)
+  table.insert(state.cleanups, function() record.remove(core, dirfd, aside.pid, aside.written, not aside.published) end)
 end
 
 function M.publish_record(_, state)
@@ -346,9 +346,9 @@ function M.publish_record(_, state)
     aside.published = true
   elseif state.record_step then
     local rec = record_of(state.record_step, state)
-    local ino = record.write_aside(core, dirfd, rec)
+    local written = record.write_aside(core, dirfd, rec)
     record.publish(core, dirfd, rec.pid)
-    table.insert(state.cleanups, function() record.remove(core, dirfd, rec.pid, ino) end)
+    table.insert(state.cleanups, function() record.remove(core, dirfd, rec.pid, written) end)
   end
 end
 
