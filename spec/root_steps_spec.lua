@@ -98,6 +98,8 @@ function TestRootSteps.test_protect_root_read_only_adds_rdonly()
     core.MOUNT_ATTR_NOSUID | core.MOUNT_ATTR_NODEV | core.MOUNT_ATTR_RDONLY } })
 end
 
+local FDCWD = fake.new({}).AT_FDCWD
+
 -- A bind of /srv onto /mnt: the source walked from "/" (hako.host_path), the destination
 -- opened in the root; `destination` answers that openat2 (DST by default).
 local function bind_answers(destination, extra)
@@ -107,7 +109,7 @@ local function bind_answers(destination, extra)
     openat2 = function(dirfd, name, ...)
       -- host_path's one-call open of a path without links: here, there is one, so the
       -- walk a component at a time follows (the fast case has its own test).
-      if name:sub(1, 1) == "/" then return nil, "openat2 " .. name .. ": Too many levels of symbolic links", 40 end
+      if dirfd == FDCWD then return nil, "openat2 " .. name .. ": Too many levels of symbolic links", 40 end
       if dirfd == HOST_ROOT then return SRC end
       if destination then return destination(dirfd, name, ...) end
       return DST
@@ -174,7 +176,7 @@ function TestRootSteps.test_a_bind_is_a_copy_of_the_checked_source_attached_onto
     { "mount_setattr", TREE, "", core.AT_EMPTY_PATH | core.AT_RECURSIVE,
       core.MOUNT_ATTR_NOSUID | core.MOUNT_ATTR_NODEV },
     -- Inside the root: a symlink there may not lead out of it, nor a magic link at all.
-    { "openat2", ROOT, "mnt", core.O_PATH | core.O_CLOEXEC, 0, core.RESOLVE_IN_ROOT | core.RESOLVE_NO_MAGICLINKS },
+    { "openat2", ROOT, "/mnt", core.O_PATH | core.O_CLOEXEC, 0, core.RESOLVE_IN_ROOT | core.RESOLVE_NO_MAGICLINKS },
     { "move_mount", TREE, "", DST, "", core.MOVE_MOUNT_F_EMPTY_PATH | core.MOVE_MOUNT_T_EMPTY_PATH },
     { "close", DST },
     { "close", TREE },
@@ -247,7 +249,7 @@ function TestRootSteps.test_a_tmpfs_is_world_writable_sticky_nosuid_nodev_with_i
     { "fsconfig", FS, core.FSCONFIG_CMD_CREATE },
     { "fsmount", FS, core.FSMOUNT_CLOEXEC, core.MOUNT_ATTR_NOSUID | core.MOUNT_ATTR_NODEV },
     { "close", FS },
-    { "openat2", ROOT, "tmp", core.O_PATH | core.O_CLOEXEC, 0, core.RESOLVE_IN_ROOT | core.RESOLVE_NO_MAGICLINKS },
+    { "openat2", ROOT, "/tmp", core.O_PATH | core.O_CLOEXEC, 0, core.RESOLVE_IN_ROOT | core.RESOLVE_NO_MAGICLINKS },
     { "move_mount", TREE, "", DST, "", core.MOVE_MOUNT_F_EMPTY_PATH | core.MOVE_MOUNT_T_EMPTY_PATH },
     { "close", DST },
     { "close", TREE },

@@ -21,10 +21,12 @@ local STICKY_MODE = tonumber("1777", 8)
 
 local why = failure.why
 
--- Open dst inside the root; symlinks are allowed only when they stay inside it.
+-- Open dst inside the root; symlinks are allowed only when they stay inside it. dst is
+-- absolute, and RESOLVE_IN_ROOT resolves it from the root's fd all the same (openat2(2)):
+-- no relative copy of it is made (a string a mount, interned where the clone shares the
+-- pages: a thousand binds feel it).
 local function open_destination(core, state, dst, extra_resolve)
-  local fd, message, errno = core.openat2(state.root_fd, dst:sub(2),
-    core.O_PATH | core.O_CLOEXEC, 0,
+  local fd, message, errno = core.openat2(state.root_fd, dst, core.O_PATH | core.O_CLOEXEC, 0,
     core.RESOLVE_IN_ROOT | core.RESOLVE_NO_MAGICLINKS | (extra_resolve or 0))
   return fd, message, errno
 end
@@ -80,7 +82,7 @@ function M.bind_root(step, state)
   -- The working directory (the target's mount in this namespace; target_fd is the host's).
   core.close(state.target_fd)
   state.target_fd = nil
-  local tree = step.idmapped and userns_steps.receive_tree(state, "target " .. step.path)
+  local tree = step.idmapped and userns_steps.receive_tree(state, "target", step.path)
     or check(core.open_tree(core.AT_FDCWD, "", core.OPEN_TREE_CLONE | core.OPEN_TREE_CLOEXEC | core.AT_RECURSIVE
       | core.AT_EMPTY_PATH))
   check(core.move_mount(tree, "", core.AT_FDCWD, "", core.MOVE_MOUNT_F_EMPTY_PATH | core.MOVE_MOUNT_T_EMPTY_PATH))
@@ -103,15 +105,17 @@ end
 -- look and the bind. A link before it is followed only if the caller can trust it
 -- (hako.host_path); in a user namespace any is, since the sandbox then reaches no more
 -- than the caller can (any_link). Opened once, checked, and bound from that fd.
-local function open_source(core, src, any_link)
-  local what = "mount source " .. src
-  local fd, message = host_path.open(core, src, { uid = core.geteuid(), last_link = "refuse", any_link = any_link })
-  if not fd then failure.raise(what, message) end
+-- Per bind, nothing is made but on failure (the options once, the message when raised).
+local function open_source(core, state, src, any_link)
+  local options = state.source_options or { uid = core.geteuid(), last_link = "refuse" }
+  state.source_options, options.any_link = options, any_link
+  local fd, message = host_path.open(core, src, options)
+  if not fd then failure.raise("mount source " .. src, message) end
   local tree
   tree, message = core.open_tree(fd, "", core.OPEN_TREE_CLONE | core.OPEN_TREE_CLOEXEC | core.AT_RECURSIVE
     | core.AT_EMPTY_PATH)
   core.close(fd)
-  if not tree then failure.raise(what, why(message)) end
+  if not tree then failure.raise("mount source " .. src, why(message)) end
   return tree
 end
 
@@ -120,9 +124,9 @@ function M.bind(step, state)
   local tree
   if step.idmapped then
     -- Made, flags and all, by hako-run (hako.userns_steps.hand_idmapped_trees).
-    tree = userns_steps.receive_tree(state, "mount source " .. step.src)
+    tree = userns_steps.receive_tree(state, "mount source", step.src)
   else
-    tree = open_source(core, step.src, step.any_link)
+    tree = open_source(core, state, step.src, step.any_link)
     local set = core.MOUNT_ATTR_NOSUID
     if not step.devices then set = set | core.MOUNT_ATTR_NODEV end
     if step.read_only then set = set | core.MOUNT_ATTR_RDONLY end

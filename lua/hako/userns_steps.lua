@@ -233,10 +233,13 @@ function M.hand_idmapped_trees(step, state)
   if not ok then error(err, 0) end
 end
 
--- receive_tree(state, what) -> the next tree the host sent (in the sandbox).
-function M.receive_tree(state, what)
+-- receive_tree(state, kind, path) -> the next tree the host sent (in the sandbox); a
+-- failure names it "KIND PATH" (no string is made for a success: see root_steps.bind).
+function M.receive_tree(state, kind, path)
   local fd, message = state.core.recv_fd(state.trees_r)
-  if not fd then failure.raise(what, message and failure.why(message) or "hako-run sent no idmapped mount for it") end
+  if not fd then
+    failure.raise(kind .. " " .. path, message and failure.why(message) or "hako-run sent no idmapped mount for it")
+  end
   return fd
 end
 
